@@ -1,0 +1,27 @@
+#pragma once
+#include <gantry/plugin.hpp>
+#include <gantry/random.hpp>
+#include <gantry/tensor.hpp>
+
+#include <vector>
+
+namespace gantry {
+
+/// Known mixture components of a synthetic distribution, for mode-coverage metrics.
+struct ModeSet {
+  Tensor centers;      ///< [K, D]
+  double stddev = 0;   ///< per-coordinate standard deviation of each component
+};
+
+/// A source of real samples.
+class GANTRY_API DataSource : public Plugin {
+ public:
+  /// One sample's shape, e.g. {2}.
+  virtual std::vector<int64_t> sample_shape() const = 0;
+  /// Fills `out` ([N, sample_shape...], already sized) with N fresh samples.
+  virtual void sample(Rng& rng, Tensor& out) = 0;
+  /// The mixture components, when the distribution has discrete modes; nullptr otherwise.
+  virtual const ModeSet* modes() const { return nullptr; }
+};
+
+}  // namespace gantry

@@ -1,0 +1,38 @@
+#pragma once
+#include <gantry/data.hpp>
+#include <gantry/model.hpp>
+#include <gantry/plugin.hpp>
+#include <gantry/random.hpp>
+
+#include <string>
+#include <vector>
+
+namespace gantry {
+
+enum class Direction { higher_is_better, lower_is_better };
+
+/// One value a metric reports; stored as "<metric>.<name>".
+struct MetricKey {
+  std::string name;
+  Direction direction = Direction::higher_is_better;
+  std::string doc;
+};
+
+/// What a metric sees at an evaluation.
+struct EvalContext {
+  DataSource& data;
+  Generator& generator;
+  Discriminator& discriminator;
+  const Tensor& generated;  ///< G's samples on the trial's fixed evaluation z, [N, ...]
+  Rng& rng;                 ///< seeded per evaluation, for fresh samples
+  int64_t step;
+};
+
+class GANTRY_API Metric : public Plugin {
+ public:
+  virtual std::vector<MetricKey> keys() const = 0;
+  /// One value per key, in the order of keys().
+  virtual std::vector<double> evaluate(EvalContext& ctx) = 0;
+};
+
+}  // namespace gantry

@@ -1,0 +1,30 @@
+#pragma once
+// Private helpers shared by the layer implementations.
+#include <gantry/engine.hpp>
+#include <gantry/tensor.hpp>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace gantry::detail {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+/// A plain (row-major) f32 descriptor for any rank from 1 to 5.
+inline dnnl::memory::desc plain_md(const std::vector<int64_t>& shape) {
+  static const tag tags[] = {tag::a, tag::ab, tag::abc, tag::abcd, tag::abcde};
+  return dnnl::memory::desc(dnnl::memory::dims(shape.begin(), shape.end()), dt::f32,
+                            tags[shape.size() - 1]);
+}
+
+/// A memory object over a buffer we own; the handle is re-pointed per call when it can move.
+inline dnnl::memory wrap(const dnnl::memory::desc& md, const float* data) {
+  return dnnl::memory(md, engine(), const_cast<float*>(data));
+}
+
+}  // namespace gantry::detail
+
+namespace gantry::detail {
+/// What backward() returns when the input gradient was not asked for.
+const Tensor& empty_tensor();
+}  // namespace gantry::detail

@@ -1,0 +1,42 @@
+#include <gantry/error.hpp>
+#include <gantry/layers.hpp>
+
+#include <fmt/format.h>
+
+namespace gantry {
+
+Sequential::Sequential() = default;
+Sequential::~Sequential() = default;
+
+const Tensor& Sequential::forward(const Tensor& x, Mode mode) {
+  GANTRY_ASSERT(!layers_.empty());
+  const Tensor* h = &x;
+  for (auto& layer : layers_) h = &layer->forward(*h, mode);
+  return *h;
+}
+
+const Tensor& Sequential::backward(const Tensor& dy, BackwardOptions options) {
+  GANTRY_ASSERT(!layers_.empty());
+  const Tensor* g = &dy;
+  for (size_t i = layers_.size(); i-- > 0;) {
+    // Inner layers always pass a gradient on; only the first may skip its input gradient.
+    BackwardOptions o{i == 0 ? options.input_grad : true, options.weight_grad};
+    g = &layers_[i]->backward(*g, o);
+  }
+  return *g;
+}
+
+std::vector<Parameter*> Sequential::parameters() {
+  std::vector<Parameter*> all;
+  for (auto& layer : layers_)
+    for (Parameter* p : layer->parameters()) all.push_back(p);
+  return all;
+}
+
+std::string Sequential::describe() const {
+  std::vector<std::string> parts;
+  for (const auto& layer : layers_) parts.push_back(layer->describe());
+  return fmt::format("{}", fmt::join(parts, " - "));
+}
+
+}  // namespace gantry
