@@ -40,3 +40,20 @@ std::string Sequential::describe() const {
 }
 
 }  // namespace gantry
+
+namespace gantry {
+
+std::unique_ptr<Sequential> make_mlp(const MlpSpec& spec, Rng& init_rng) {
+  auto net = std::make_unique<Sequential>();
+  int64_t in = spec.in;
+  for (int64_t i = 0; i < spec.depth; ++i) {
+    net->emplace<Linear>(in, spec.width, init_rng);
+    net->add(make_activation(spec.activation, spec.slope));
+    in = spec.width;
+  }
+  net->emplace<Linear>(in, spec.out, init_rng);
+  if (spec.output_activation) net->add(make_activation(*spec.output_activation, spec.slope));
+  return net;
+}
+
+}  // namespace gantry

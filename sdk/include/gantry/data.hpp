@@ -25,3 +25,8 @@ class GANTRY_API DataSource : public Plugin {
 };
 
 }  // namespace gantry
+
+namespace gantry {
+/// Fills `out` [N, D] with draws from the equal-weight mixture of isotropic Gaussians `modes`.
+GANTRY_API void sample_mixture(const ModeSet& modes, Rng& rng, Tensor& out);
+}  // namespace gantry

@@ -4,6 +4,7 @@
 #include <gantry/random.hpp>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -82,5 +83,21 @@ class GANTRY_API Sequential final : public Layer {
   std::vector<std::unique_ptr<Layer>> layers_;
   Tensor empty_;
 };
+
+}  // namespace gantry
+
+namespace gantry {
+
+/// in → [Linear(width) → activation] × depth → Linear(out) → optional output activation.
+struct MlpSpec {
+  int64_t in = 0;
+  int64_t width = 256;
+  int64_t depth = 3;
+  int64_t out = 1;
+  Activation activation = Activation::relu;
+  float slope = 0.2f;                          ///< for leaky_relu
+  std::optional<Activation> output_activation;  ///< none by default
+};
+GANTRY_API std::unique_ptr<Sequential> make_mlp(const MlpSpec& spec, Rng& init_rng);
 
 }  // namespace gantry

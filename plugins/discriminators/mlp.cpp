@@ -1,0 +1,41 @@
+// Discriminator "mlp": samples [N, D] → MLP → one raw logit per sample (no sigmoid: losses
+// work on logits for numerical stability).
+#include <gantry/layers.hpp>
+#include <gantry/model.hpp>
+
+namespace {
+
+class MlpDiscriminator final : public gantry::Discriminator {
+ public:
+  MlpDiscriminator(const gantry::Params& p, const gantry::BuildContext& ctx) {
+    gantry::Rng init(gantry::derive_seed(ctx.seed, "discriminator.init"));
+    gantry::MlpSpec spec;
+    spec.in = gantry::element_count(ctx.sample_shape);
+    spec.width = p.integer("width");
+    spec.depth = p.integer("depth");
+    spec.out = 1;
+    spec.activation = gantry::parse_activation(p.string("activation"));
+    spec.slope = static_cast<float>(p.real("slope"));
+    net_ = gantry::make_mlp(spec, init);
+  }
+  gantry::Layer& layer() override { return *net_; }
+
+ private:
+  std::unique_ptr<gantry::Sequential> net_;
+};
+
+gantry::PluginDescriptor describe() {
+  return {gantry::PluginKind::discriminator,
+          "mlp",
+          "1.0.0",
+          "fully connected critic: x → [Linear(width) → activation] × depth → Linear(1) logit",
+          {gantry::integer_param("width", 256, "units in each hidden layer", 1, 65536),
+           gantry::integer_param("depth", 3, "number of hidden layers", 0, 64),
+           gantry::string_param("activation", "leaky_relu", "hidden activation", {"relu", "leaky_relu", "tanh", "sigmoid"}),
+           gantry::real_param("slope", 0.2, "negative slope when activation is leaky_relu", 0.0, 1.0)},
+          gantry::factory_of<MlpDiscriminator>()};
+}
+
+}  // namespace
+
+GANTRY_PLUGIN(describe)

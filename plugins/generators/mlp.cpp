@@ -1,0 +1,48 @@
+// Generator "mlp": z [N, latent_dim] → MLP → samples [N, D], for the 2D benchmarks.
+#include <gantry/error.hpp>
+#include <gantry/layers.hpp>
+#include <gantry/model.hpp>
+
+#include <fmt/format.h>
+
+namespace {
+
+class MlpGenerator final : public gantry::Generator {
+ public:
+  MlpGenerator(const gantry::Params& p, const gantry::BuildContext& ctx) : latent_(p.integer("latent_dim")) {
+    gantry::Rng init(gantry::derive_seed(ctx.seed, "generator.init"));
+    gantry::MlpSpec spec;
+    spec.in = latent_;
+    spec.width = p.integer("width");
+    spec.depth = p.integer("depth");
+    spec.out = gantry::element_count(ctx.sample_shape);
+    spec.activation = gantry::parse_activation(p.string("activation"));
+    spec.slope = static_cast<float>(p.real("slope"));
+    if (p.string("output") != "none") spec.output_activation = gantry::parse_activation(p.string("output"));
+    net_ = gantry::make_mlp(spec, init);
+  }
+  gantry::Layer& layer() override { return *net_; }
+  int64_t latent_dim() const override { return latent_; }
+
+ private:
+  int64_t latent_;
+  std::unique_ptr<gantry::Sequential> net_;
+};
+
+gantry::PluginDescriptor describe() {
+  return {gantry::PluginKind::generator,
+          "mlp",
+          "1.0.0",
+          "fully connected generator: z → [Linear(width) → activation] × depth → Linear(data dim)",
+          {gantry::integer_param("latent_dim", 16, "size of the latent vector z ~ N(0, I)", 1, 65536),
+           gantry::integer_param("width", 256, "units in each hidden layer", 1, 65536),
+           gantry::integer_param("depth", 3, "number of hidden layers", 0, 64),
+           gantry::string_param("activation", "relu", "hidden activation", {"relu", "leaky_relu", "tanh", "sigmoid"}),
+           gantry::real_param("slope", 0.2, "negative slope when activation is leaky_relu", 0.0, 1.0),
+           gantry::string_param("output", "none", "activation on the output", {"none", "tanh", "sigmoid"})},
+          gantry::factory_of<MlpGenerator>()};
+}
+
+}  // namespace
+
+GANTRY_PLUGIN(describe)

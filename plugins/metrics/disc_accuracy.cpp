@@ -1,0 +1,65 @@
+// disc_accuracy: how well D separates held-out real samples from fresh fakes. A logit above
+// `threshold` means "real". Near 0.5 means G fools D; near 1 means D wins easily.
+#include <gantry/error.hpp>
+#include <gantry/metric.hpp>
+
+#include <vector>
+
+namespace {
+
+class DiscAccuracy final : public gantry::Metric {
+ public:
+  DiscAccuracy(const gantry::Params& p, const gantry::BuildContext&)
+      : samples_(p.integer("samples")), threshold_(static_cast<float>(p.real("threshold"))) {}
+
+  std::vector<gantry::MetricKey> keys() const override {
+    using gantry::Direction;
+    return {{"accuracy", Direction::lower_is_better, "fraction of real and fake samples D classifies right (0.5 = fooled)"},
+            {"f1", Direction::lower_is_better, "F1 score of D with real as the positive class"}};
+  }
+
+  std::vector<double> evaluate(gantry::EvalContext& ctx) override {
+    std::vector<int64_t> shape = ctx.data.sample_shape();
+    shape.insert(shape.begin(), samples_);
+    gantry::Tensor real(shape);
+    ctx.data.sample(ctx.rng, real);
+    gantry::Tensor z({samples_, ctx.generator.latent_dim()});
+    ctx.rng.fill_normal(z.values());
+    const gantry::Tensor& fake = ctx.generator.layer().forward(z, gantry::Mode::eval);
+
+    gantry::Layer& d = ctx.discriminator.layer();
+    // Copied: D's next forward reuses its output buffer when the batch shape is the same.
+    const gantry::Tensor real_logits = d.forward(real, gantry::Mode::eval);
+    const gantry::Tensor& fake_logits = d.forward(fake, gantry::Mode::eval);
+    int64_t tp = 0, fp = 0;
+    for (float l : real_logits.values()) tp += l > threshold_;
+    for (float l : fake_logits.values()) fp += l > threshold_;
+    return score(tp, fp, samples_);
+  }
+
+  /// Accuracy and F1 from true positives (real called real) and false positives (fake called
+  /// real) over n real and n fake samples.
+  static std::vector<double> score(int64_t tp, int64_t fp, int64_t n) {
+    const int64_t tn = n - fp, fn = n - tp;
+    const double accuracy = static_cast<double>(tp + tn) / static_cast<double>(2 * n);
+    const double denom = static_cast<double>(2 * tp + fp + fn);
+    const double f1 = denom > 0 ? 2.0 * static_cast<double>(tp) / denom : 0.0;
+    return {accuracy, f1};
+  }
+
+ private:
+  int64_t samples_;
+  float threshold_;
+};
+
+gantry::PluginDescriptor describe() {
+  return {gantry::PluginKind::metric, "disc_accuracy", "1.0.0",
+          "discriminator accuracy and F1 on held-out real vs fresh fake samples",
+          {gantry::integer_param("samples", 2500, "real and fake samples each", 1, 10000000),
+           gantry::real_param("threshold", 0.0, "logit above which D's answer is 'real'", {}, {})},
+          gantry::factory_of<DiscAccuracy>()};
+}
+
+}  // namespace
+
+GANTRY_PLUGIN(describe)
