@@ -1,0 +1,28 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace gantry::cli {
+
+/// Options every command shares.
+struct GlobalOptions {
+  std::vector<std::filesystem::path> plugin_paths;
+  std::string db = "results/gantry.db";
+};
+
+/// Exit codes: 0 success, 1 a run failed, 2 usage or configuration error, 130 interrupted.
+enum ExitCode : int { ok = 0, run_failed = 1, usage = 2, interrupted = 130 };
+
+/// Adds `gantry plugins`; its callback stores the exit code in `result`.
+void add_plugins_command(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry run`.
+void add_run_command(CLI::App& app, GlobalOptions& global, int& result);
+
+/// Builds the full command line and runs it; returns the exit code. Errors are printed as
+/// "gantry: error: ..." here, in one place.
+int main(int argc, char** argv);
+
+}  // namespace gantry::cli

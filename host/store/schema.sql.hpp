@@ -1,0 +1,93 @@
+#pragma once
+// The results database, version 1. Everything a comparison needs is here; the parent process is
+// the only writer. Times are UTC ISO-8601 text.
+namespace gantry::schema {
+
+inline constexpr int version = 1;
+
+inline constexpr const char* v1 = R"SQL(
+CREATE TABLE experiments (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  file        TEXT,
+  source      TEXT,            -- the TOML text as last run
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY,
+  experiment_id  INTEGER NOT NULL REFERENCES experiments(id),
+  identity       TEXT NOT NULL,  -- SHA-256 of the resolved config and seed
+  seed           INTEGER NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN
+                   ('queued', 'running', 'completed', 'failed', 'diverged', 'interrupted')),
+  error          TEXT,
+  step           INTEGER NOT NULL DEFAULT 0,  -- last step reached
+  steps          INTEGER NOT NULL,            -- steps asked for
+  created_at     TEXT NOT NULL,
+  started_at     TEXT,
+  finished_at    TEXT,
+  wall_seconds   REAL,
+  host           TEXT,
+  pid            INTEGER,
+  threads        INTEGER,
+  gantry_version TEXT,
+  abi_version    INTEGER,
+  compiler       TEXT,
+  onednn_version TEXT,
+  UNIQUE (experiment_id, identity)
+);
+
+-- One row per resolved leaf parameter ("loss.plugin", "optimizer.lr", ...), so GROUP BY works.
+CREATE TABLE params (
+  run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key     TEXT NOT NULL,
+  value,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE metrics (
+  run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key     TEXT NOT NULL,   -- "loss.d", "modes.high_quality", ...
+  step    INTEGER NOT NULL,
+  value   REAL,
+  PRIMARY KEY (run_id, key, step)
+) WITHOUT ROWID;
+
+-- Which way is better for each metric key, as its plugin declares.
+CREATE TABLE metric_keys (
+  key        TEXT PRIMARY KEY,
+  direction  TEXT NOT NULL CHECK (direction IN ('higher', 'lower')),
+  doc        TEXT
+);
+
+-- Provenance: the exact plugin files a run used.
+CREATE TABLE plugins (
+  run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  section  TEXT NOT NULL,   -- "data", "loss", "metrics.modes"
+  kind     TEXT NOT NULL,
+  name     TEXT NOT NULL,
+  version  TEXT NOT NULL,
+  file     TEXT NOT NULL,
+  sha256   TEXT NOT NULL,
+  PRIMARY KEY (run_id, section)
+) WITHOUT ROWID;
+
+CREATE INDEX runs_by_experiment ON runs(experiment_id, status);
+CREATE INDEX params_by_key ON params(key, value);
+
+-- Each run's value of every metric at its last recorded step.
+CREATE VIEW final_metrics AS
+  SELECT m.run_id, m.key, m.step, m.value
+  FROM metrics m
+  WHERE m.step = (SELECT MAX(step) FROM metrics WHERE run_id = m.run_id AND key = m.key);
+
+-- Runs with their experiment's name, one row each.
+CREATE VIEW run_overview AS
+  SELECT r.id AS run_id, e.name AS experiment, r.seed, r.status, r.error, r.step, r.steps,
+         r.wall_seconds, r.started_at, r.finished_at, r.identity
+  FROM runs r JOIN experiments e ON e.id = r.experiment_id;
+)SQL";
+
+}  // namespace gantry::schema

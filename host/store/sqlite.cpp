@@ -1,0 +1,97 @@
+#include "store/sqlite.hpp"
+
+#include <gantry/error.hpp>
+
+#include <fmt/format.h>
+
+namespace gantry {
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+    throw Error(fmt::format("sqlite: {} (in: {})", sqlite3_errmsg(db_), sql));
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, int64_t v) {
+  sqlite3_bind_int64(stmt_, index, v);
+  return *this;
+}
+Statement& Statement::bind(int index, double v) {
+  sqlite3_bind_double(stmt_, index, v);
+  return *this;
+}
+Statement& Statement::bind(int index, std::string_view v) {
+  sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+Statement& Statement::bind_value(int index, const ParamValue& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return bind(index, *i);
+  if (auto* d = std::get_if<double>(&v)) return bind(index, *d);
+  return bind(index, std::string_view(to_string(v)));
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  throw Error(fmt::format("sqlite: {}", sqlite3_errmsg(db_)));
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() { sqlite3_reset(stmt_); }
+int64_t Statement::column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+double Statement::column_double(int i) const { return sqlite3_column_double(stmt_, i); }
+bool Statement::column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+std::string Statement::column_text(int i) const {
+  const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+  return t ? std::string(t) : std::string();
+}
+
+Database::Database(const std::filesystem::path& path, Access access) {
+  const int flags = access == Access::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw Error(fmt::format("cannot open database {}: {}", path.string(), msg));
+  }
+  sqlite3_busy_timeout(db_, 10000);
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string s(sql);
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(fmt::format("sqlite: {}", msg));
+  }
+}
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::~Transaction() {
+  if (!done_) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+      // Nothing more can be done while unwinding; SQLite rolls back on close anyway.
+    }
+  }
+}
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace gantry

@@ -1,0 +1,71 @@
+#pragma once
+#include <gantry/params.hpp>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gantry {
+
+/// A thin RAII layer over sqlite3; errors throw gantry::Error with SQLite's message.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, int64_t v);
+  Statement& bind(int index, double v);
+  Statement& bind(int index, std::string_view v);
+  Statement& bind_null(int index);
+  /// Binds a parameter value with its natural SQLite type (lists and booleans as text).
+  Statement& bind_value(int index, const ParamValue& v);
+  /// Steps once; true while a row is available.
+  bool step();
+  /// Steps to completion and resets, keeping bindings for reuse.
+  void run();
+  void reset();
+  int64_t column_int(int i) const;
+  double column_double(int i) const;
+  std::string column_text(int i) const;
+  bool column_is_null(int i) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Database {
+ public:
+  enum class Access { read_write, read_only };
+  explicit Database(const std::filesystem::path& path, Access access = Access::read_write);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+  sqlite3* handle() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+/// BEGIN IMMEDIATE … COMMIT, rolled back when destroyed without commit().
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace gantry

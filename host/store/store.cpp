@@ -1,0 +1,183 @@
+#include "store/store.hpp"
+
+#include "store/schema.sql.hpp"
+
+#include <gantry/engine.hpp>
+#include <gantry/error.hpp>
+
+#include <cmath>
+#include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <unistd.h>
+
+namespace gantry {
+
+namespace {
+constexpr const char* now_sql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+constexpr const char* status_names[] = {"queued", "running", "completed", "failed", "diverged", "interrupted"};
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
+}
+}  // namespace
+
+const char* to_string(RunStatus status) { return status_names[static_cast<int>(status)]; }
+
+RunStatus parse_run_status(std::string_view text) {
+  for (int i = 0; i < 6; ++i)
+    if (text == status_names[i]) return static_cast<RunStatus>(i);
+  throw Error(fmt::format("unknown run status '{}'", text));
+}
+
+ResultStore::ResultStore(const std::filesystem::path& path) : db_([&] {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  return path;
+}()) {
+  db_.exec("PRAGMA journal_mode = WAL");
+  db_.exec("PRAGMA synchronous = NORMAL");
+  db_.exec("PRAGMA foreign_keys = ON");
+  migrate();
+}
+
+void ResultStore::migrate() {
+  auto st = db_.prepare("PRAGMA user_version");
+  st.step();
+  const int64_t current = st.column_int(0);
+  if (current == schema::version) return;
+  if (current > schema::version)
+    throw Error(fmt::format("database schema version {} is newer than this gantry supports ({})", current,
+                            schema::version));
+  Transaction tx(db_);
+  if (current == 0) db_.exec(schema::v1);
+  // Later versions add their steps here: if (current < 2) db_.exec(schema::v2_from_v1); ...
+  db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
+  tx.commit();
+}
+
+int64_t ResultStore::upsert_experiment(const Experiment& exp) {
+  auto st = db_.prepare(fmt::format(
+      "INSERT INTO experiments(name, file, source, created_at, updated_at) VALUES (?1, ?2, ?3, {0}, {0}) "
+      "ON CONFLICT(name) DO UPDATE SET file = ?2, source = ?3, updated_at = {0} RETURNING id",
+      now_sql));
+  st.bind(1, exp.name).bind(2, exp.file).bind(3, exp.source);
+  st.step();
+  return st.column_int(0);
+}
+
+std::optional<ResultStore::ExistingRun> ResultStore::find_run(int64_t experiment_id, const std::string& identity) {
+  auto st = db_.prepare("SELECT id, status FROM runs WHERE experiment_id = ?1 AND identity = ?2");
+  st.bind(1, experiment_id).bind(2, identity);
+  if (!st.step()) return std::nullopt;
+  return ExistingRun{st.column_int(0), parse_run_status(st.column_text(1))};
+}
+
+int64_t ResultStore::start_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity,
+                               int threads) {
+  Transaction tx(db_);
+  int64_t run_id;
+  if (auto existing = find_run(experiment_id, identity)) {
+    // A rerun replaces the earlier attempt's rows: one run per identity, never duplicated.
+    run_id = existing->id;
+    for (const char* table : {"metrics", "params", "plugins"})
+      db_.prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).bind(1, run_id).run();
+  } else {
+    auto ins = db_.prepare(fmt::format(
+        "INSERT INTO runs(experiment_id, identity, seed, status, steps, created_at) "
+        "VALUES (?1, ?2, ?3, 'queued', ?4, {})", now_sql));
+    ins.bind(1, experiment_id).bind(2, identity).bind(3, static_cast<int64_t>(trial.seed));
+    ins.bind(4, trial.train.integer("steps"));
+    ins.run();
+    run_id = db_.last_insert_id();
+  }
+  auto upd = db_.prepare(fmt::format(
+      "UPDATE runs SET status = 'running', error = NULL, step = 0, steps = ?2, started_at = {}, "
+      "finished_at = NULL, wall_seconds = NULL, host = ?3, pid = ?4, threads = ?5, gantry_version = ?6, "
+      "abi_version = ?7, compiler = ?8, onednn_version = ?9 WHERE id = ?1", now_sql));
+  upd.bind(1, run_id).bind(2, trial.train.integer("steps")).bind(3, host_name());
+  upd.bind(4, static_cast<int64_t>(getpid())).bind(5, static_cast<int64_t>(threads));
+  upd.bind(6, version()).bind(7, static_cast<int64_t>(abi_version)).bind(8, compiler()).bind(9, onednn_version());
+  upd.run();
+
+  auto param = db_.prepare("INSERT INTO params(run_id, key, value) VALUES (?1, ?2, ?3)");
+  for (const auto& [key, value] : config_leaves(trial)) {
+    param.bind(1, run_id).bind(2, key).bind_value(3, value);
+    param.run();
+  }
+  auto plugin = db_.prepare(
+      "INSERT INTO plugins(run_id, section, kind, name, version, file, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  std::vector<const PluginChoice*> choices{&trial.data, &trial.generator, &trial.discriminator, &trial.loss};
+  for (const auto& m : trial.metrics) choices.push_back(&m);
+  for (const PluginChoice* c : choices) {
+    const PluginLibrary& lib = *c->library;
+    plugin.bind(1, run_id).bind(2, c->section).bind(3, std::string_view(to_string(lib.kind())));
+    plugin.bind(4, lib.name()).bind(5, lib.descriptor->version).bind(6, lib.file.string()).bind(7, lib.sha256);
+    plugin.run();
+  }
+  tx.commit();
+  return run_id;
+}
+
+void ResultStore::record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys) {
+  auto st = db_.prepare(
+      "INSERT INTO metric_keys(key, direction, doc) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(key) DO UPDATE SET direction = ?2, doc = ?3");
+  for (const MetricKey& k : keys) {
+    st.bind(1, fmt::format("{}.{}", metric, k.name));
+    st.bind(2, std::string_view(k.direction == Direction::higher_is_better ? "higher" : "lower"));
+    st.bind(3, k.doc);
+    st.run();
+  }
+}
+
+void ResultStore::finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step,
+                             double wall_seconds) {
+  auto st = db_.prepare(fmt::format(
+      "UPDATE runs SET status = ?2, error = ?3, step = MAX(step, ?4), wall_seconds = ?5, finished_at = {} WHERE id = ?1",
+      now_sql));
+  st.bind(1, run_id).bind(2, std::string_view(to_string(status)));
+  if (error.empty()) st.bind_null(3);
+  else st.bind(3, error);
+  st.bind(4, step).bind(5, wall_seconds);
+  st.run();
+}
+
+std::vector<std::pair<std::string, double>> ResultStore::final_metrics(int64_t run_id) {
+  auto st = db_.prepare("SELECT key, value FROM final_metrics WHERE run_id = ?1 ORDER BY key");
+  st.bind(1, run_id);
+  std::vector<std::pair<std::string, double>> out;
+  while (st.step()) out.emplace_back(st.column_text(0), st.column_double(1));
+  return out;
+}
+
+RunWriter::RunWriter(ResultStore& store, int64_t run_id) : store_(store), run_id_(run_id) {}
+
+void RunWriter::metric(int64_t step, std::string_view key, double value) {
+  pending_.push_back({step, std::string(key), value});
+}
+
+void RunWriter::flush() {
+  if (pending_.empty()) return;
+  Database& db = store_.db();
+  Transaction tx(db);
+  auto st = db.prepare("INSERT OR REPLACE INTO metrics(run_id, key, step, value) VALUES (?1, ?2, ?3, ?4)");
+  for (const Point& p : pending_) {
+    st.bind(1, run_id_).bind(2, p.key).bind(3, p.step);
+    // NaN is stored as NULL: SQLite has no NaN, and a diverged value has no meaningful number.
+    if (std::isnan(p.value)) st.bind_null(4);
+    else st.bind(4, p.value);
+    st.run();
+  }
+  auto progress = db.prepare("UPDATE runs SET step = MAX(step, ?2) WHERE id = ?1");
+  progress.bind(1, run_id_).bind(2, pending_.back().step).run();
+  tx.commit();
+  pending_.clear();
+}
+
+}  // namespace gantry

@@ -1,0 +1,65 @@
+#pragma once
+#include "config/experiment.hpp"
+#include "store/sqlite.hpp"
+#include "train/events.hpp"
+
+#include <gantry/metric.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gantry {
+
+enum class RunStatus { queued, running, completed, failed, diverged, interrupted };
+const char* to_string(RunStatus status);
+RunStatus parse_run_status(std::string_view text);
+
+/// The SQLite results database: schema, migrations and every write gantry makes.
+class ResultStore {
+ public:
+  /// Opens or creates the database (and its folder), in WAL mode, at the current schema version.
+  explicit ResultStore(const std::filesystem::path& path);
+
+  Database& db() { return db_; }
+  int64_t upsert_experiment(const Experiment& exp);
+
+  struct ExistingRun {
+    int64_t id;
+    RunStatus status;
+  };
+  std::optional<ExistingRun> find_run(int64_t experiment_id, const std::string& identity);
+
+  /// Creates the run (or resets a previous attempt with the same identity) as 'running', with its
+  /// params and provenance, in one transaction.
+  int64_t start_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads);
+  void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys);
+  void finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step, double wall_seconds);
+  /// (key, value) at each key's last step.
+  std::vector<std::pair<std::string, double>> final_metrics(int64_t run_id);
+
+ private:
+  void migrate();
+  Database db_;
+};
+
+/// Buffers a run's metric points and writes them in one transaction per flush().
+class RunWriter final : public EventSink {
+ public:
+  RunWriter(ResultStore& store, int64_t run_id);
+  void metric(int64_t step, std::string_view key, double value) override;
+  void flush() override;
+
+ private:
+  ResultStore& store_;
+  int64_t run_id_;
+  struct Point {
+    int64_t step;
+    std::string key;
+    double value;
+  };
+  std::vector<Point> pending_;
+};
+
+}  // namespace gantry

@@ -1,0 +1,19 @@
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+namespace gantry {
+
+/// Where a running trial sends what it measures. The store implements it; so can a pipe to a
+/// parent process, or a test.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void metric(int64_t step, std::string_view key, double value) = 0;
+  /// Called after each evaluation and at the end: a good moment to persist.
+  virtual void flush() {}
+  /// Progress, for display only.
+  virtual void progress(int64_t /*step*/, int64_t /*steps*/, double /*d_loss*/, double /*g_loss*/) {}
+};
+
+}  // namespace gantry

@@ -1,0 +1,36 @@
+#include "util/text.hpp"
+
+#include <algorithm>
+
+namespace gantry {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& candidates) {
+  std::vector<std::pair<size_t, std::string>> scored;
+  const size_t limit = std::max<size_t>(2, name.size() / 3);
+  for (const auto& c : candidates) {
+    const size_t d = edit_distance(name, c);
+    const bool prefix = c.starts_with(name) || name.starts_with(c);
+    if (d <= limit || prefix) scored.emplace_back(d, c);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> out;
+  for (auto& [d, c] : scored) out.push_back(c);
+  return out;
+}
+
+}  // namespace gantry

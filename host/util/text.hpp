@@ -1,0 +1,13 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gantry {
+
+/// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+/// The candidates within a small edit distance of `name`, closest first.
+std::vector<std::string> closest_names(std::string_view name, const std::vector<std::string>& candidates);
+
+}  // namespace gantry
