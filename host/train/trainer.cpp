@@ -89,6 +89,7 @@ TrialResult Trainer::run() {
   auto evaluate = [&](int64_t step) {
     generated = g.forward(eval_z, Mode::eval);  // copied: metrics may run G again
     Rng eval_rng(derive_seed(seed ^ static_cast<uint64_t>(step), "eval"));
+    if (observer_) observer_(step, generated);
     EvalContext ectx{*data, *gen, *disc, generated, eval_rng, step};
     for (size_t i = 0; i < metrics.size(); ++i) {
       const std::vector<double> values = metrics[i]->evaluate(ectx);
@@ -104,9 +105,16 @@ TrialResult Trainer::run() {
 
   evaluate(0);
   double d_loss = 0, g_loss = 0;
+  TrialResult result;
+  auto finish = [&result](TrialOutcome outcome, int64_t step, std::string message) {
+    result.outcome = outcome;
+    result.step = step;
+    result.message = std::move(message);
+    return result;
+  };
   for (int64_t step = 1; step <= steps; ++step) {
     if (stop_ != nullptr && stop_->load(std::memory_order_relaxed))
-      return {TrialOutcome::interrupted, step - 1, "interrupted"};
+      return finish(TrialOutcome::interrupted, step - 1, "interrupted");
 
     for (int64_t c = 0; c < n_critic; ++c) {
       data->sample(data_rng, real);
@@ -120,11 +128,12 @@ TrialResult Trainer::run() {
       if (!std::isfinite(d_loss)) {
         sink_.metric(step, "loss.d", d_loss);
         sink_.flush();
-        return {TrialOutcome::diverged, step, fmt::format("non-finite discriminator loss at step {}", step)};
+        return finish(TrialOutcome::diverged, step, fmt::format("non-finite discriminator loss at step {}", step));
       }
       d_opt.zero_grad();
       d.backward(d_grad, {.input_grad = false, .weight_grad = true});
       d_opt.step();
+      ++result.d_updates;
       loss->after_discriminator_step(d_params);
     }
 
@@ -136,12 +145,13 @@ TrialResult Trainer::run() {
     if (!std::isfinite(g_loss)) {
       sink_.metric(step, "loss.g", g_loss);
       sink_.flush();
-      return {TrialOutcome::diverged, step, fmt::format("non-finite generator loss at step {}", step)};
+      return finish(TrialOutcome::diverged, step, fmt::format("non-finite generator loss at step {}", step));
     }
     const Tensor& dx = d.backward(g_grad, {.input_grad = true, .weight_grad = false});
     g_opt.zero_grad();
     g.backward(dx, {.input_grad = false, .weight_grad = true});
     g_opt.step();
+    ++result.g_updates;
 
     if (step % log_every == 0 || step == steps) {
       sink_.metric(step, "loss.d", d_loss);
@@ -151,7 +161,7 @@ TrialResult Trainer::run() {
     if (step % eval_every == 0 || step == steps) evaluate(step);
   }
   sink_.flush();
-  return {TrialOutcome::completed, steps, ""};
+  return finish(TrialOutcome::completed, steps, "");
 }
 
 }  // namespace gantry

@@ -2,7 +2,10 @@
 #include "config/experiment.hpp"
 #include "train/events.hpp"
 
+#include <gantry/tensor.hpp>
+
 #include <atomic>
+#include <functional>
 #include <string>
 
 namespace gantry {
@@ -13,6 +16,8 @@ struct TrialResult {
   TrialOutcome outcome = TrialOutcome::completed;
   int64_t step = 0;        ///< last step reached
   std::string message;     ///< why it diverged or stopped
+  int64_t d_updates = 0;   ///< optimizer steps taken by D (n_critic per step)
+  int64_t g_updates = 0;
 };
 
 /// Runs one trial: builds the plugins, then per step n_critic D updates and one G update, logging
@@ -22,8 +27,13 @@ class Trainer {
  public:
   Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<bool>* stop = nullptr);
   TrialResult run();
+  /// Called at every evaluation with G's samples on the fixed evaluation z (e.g. to draw them).
+  void on_evaluation(std::function<void(int64_t step, const Tensor& generated)> observer) {
+    observer_ = std::move(observer);
+  }
 
  private:
+  std::function<void(int64_t, const Tensor&)> observer_;
   const TrialConfig& trial_;
   EventSink& sink_;
   const std::atomic<bool>* stop_;

@@ -1,0 +1,18 @@
+# Runs `gantry run FILE --db DB` and checks the exit code, the output, and the database file.
+file(REMOVE ${DB} ${DB}-wal ${DB}-shm)
+execute_process(COMMAND ${GANTRY} run ${FILE} --db ${DB}
+  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT code EQUAL EXPECT_CODE)
+  message(FATAL_ERROR "exit code ${code}, expected ${EXPECT_CODE}")
+endif()
+string(FIND "${out}${err}" "${EXPECT_OUTPUT}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "output lacks: ${EXPECT_OUTPUT}")
+endif()
+if(EXPECT_NO_DB AND EXISTS ${DB})
+  message(FATAL_ERROR "a failed validation created ${DB}")
+endif()
+if(NOT EXPECT_NO_DB AND NOT EXISTS ${DB})
+  message(FATAL_ERROR "no database at ${DB}")
+endif()

@@ -1,0 +1,112 @@
+// The results database after runs: the rows we expect, statuses for each outcome, resume by
+// identity, and nothing written for a bad experiment.
+#include "run/runner.hpp"
+#include "store/store.hpp"
+
+#include "support/experiments.hpp"
+#include "support/plugins.hpp"
+
+#include <gtest/gtest.h>
+#include <sstream>
+
+namespace gantry {
+namespace {
+
+int64_t count(Database& db, const std::string& sql) {
+  auto st = db.prepare(sql);
+  st.step();
+  return st.column_int(0);
+}
+
+std::string text(Database& db, const std::string& sql) {
+  auto st = db.prepare(sql);
+  return st.step() ? st.column_text(0) : "(no row)";
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  test::TempDir dir;
+  std::filesystem::path db_path = dir.path / "sub" / "gantry.db";
+  Registry registry;
+  std::ostringstream log;
+  void SetUp() override { registry.discover({GANTRY_TEST_PLUGIN_DIR, std::string(GANTRY_TEST_FIXTURE_DIR) + "/extra"}); }
+  Experiment experiment(const std::string& loss, int64_t steps, const std::string& extra = "") {
+    return parse_experiment(test::tiny_experiment(loss, steps, "", extra), "tiny.toml", registry);
+  }
+};
+
+TEST_F(StoreTest, SchemaVersionAndWal) {
+  ResultStore store(db_path);
+  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 1);
+  EXPECT_EQ(text(store.db(), "PRAGMA journal_mode"), "wal");
+  ResultStore again(db_path);  // reopening an up-to-date database changes nothing
+  EXPECT_EQ(count(again.db(), "PRAGMA user_version"), 1);
+}
+
+TEST_F(StoreTest, ACompletedRunHasItsRows) {
+  const Experiment exp = experiment("plugin = \"nonsaturating\"", 40);
+  ResultStore store(db_path);
+  const RunSummary summary = run_experiment(exp, store, {}, log);
+  ASSERT_EQ(summary.runs.size(), 1u);
+  EXPECT_EQ(summary.runs[0].status, RunStatus::completed) << summary.runs[0].error;
+  Database& db = store.db();
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM experiments WHERE name = 'tiny'"), 1);
+  EXPECT_EQ(text(db, "SELECT status || ' ' || step || ' ' || steps || ' ' || seed FROM runs"), "completed 40 40 0");
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM runs WHERE identity = '" + summary.runs[0].identity + "'"), 1);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM params"), static_cast<int64_t>(config_leaves(exp.trials()[0]).size()));
+  EXPECT_EQ(text(db, "SELECT value FROM params WHERE key = 'loss.plugin'"), "nonsaturating");
+  EXPECT_EQ(text(db, "SELECT typeof(value) FROM params WHERE key = 'optimizer.lr'"), "real");
+  EXPECT_EQ(text(db, "SELECT typeof(value) FROM params WHERE key = 'train.steps'"), "integer");
+  // Metrics: losses every 10 steps (4 points × 2 keys), 5 metric keys at steps 0, 20, 40.
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM metrics WHERE key LIKE 'loss.%'"), 8);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM metrics WHERE key NOT LIKE 'loss.%'"), 15);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM final_metrics WHERE step = 40"), 7);
+  EXPECT_EQ(text(db, "SELECT direction FROM metric_keys WHERE key = 'modes.reverse_kl'"), "lower");
+  // Provenance: every plugin with version and file hash; the build that ran it.
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM plugins WHERE length(sha256) = 64 AND version = '1.0.0'"), 6);
+  EXPECT_EQ(text(db, "SELECT abi_version || ' ' || gantry_version FROM runs"), "1 0.1.0");
+  EXPECT_NE(text(db, "SELECT compiler FROM runs"), "");
+  EXPECT_EQ(text(db, "PRAGMA integrity_check"), "ok");
+}
+
+TEST_F(StoreTest, RunningAgainSkipsCompletedRunsAndForceReruns) {
+  std::string toml = test::tiny_experiment("plugin = \"nonsaturating\"", 20);
+  toml.replace(toml.find("name = \"tiny\""), 13, "name = \"tiny\"\nseeds = [0, 1]");
+  const Experiment exp = parse_experiment(toml, "seeds.toml", registry);
+  ResultStore store(db_path);
+  const RunSummary first = run_experiment(exp, store, {}, log);
+  ASSERT_EQ(first.runs.size(), 2u);
+  const RunSummary second = run_experiment(exp, store, {}, log);
+  EXPECT_TRUE(second.runs[0].skipped && second.runs[1].skipped);
+  EXPECT_EQ(second.runs[1].run_id, first.runs[1].run_id);
+  EXPECT_EQ(second.runs[1].final_metrics, first.runs[1].final_metrics);
+  const RunSummary forced = run_experiment(exp, store, {.force = true}, log);
+  EXPECT_FALSE(forced.runs[0].skipped);
+  EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM runs"), 2);  // rerun in place, never duplicated
+  EXPECT_EQ(count(store.db(), "SELECT COUNT(DISTINCT run_id) FROM metrics"), 2);
+}
+
+TEST_F(StoreTest, AThrowingPluginFailsItsRunWithTheMessage) {
+  const Experiment exp = experiment("plugin = \"faulty\"\nmode = \"throw\"\nat_step = 15", 30);
+  ResultStore store(db_path);
+  const RunSummary summary = run_experiment(exp, store, {}, log);
+  EXPECT_EQ(summary.runs[0].status, RunStatus::failed);
+  EXPECT_TRUE(summary.any_failed());
+  EXPECT_EQ(text(store.db(), "SELECT status || ': ' || error FROM runs"), "failed: faulty loss failed on purpose");
+  // What was measured before the failure is kept.
+  EXPECT_EQ(count(store.db(), "SELECT MAX(step) FROM metrics WHERE key = 'loss.g'"), 10);
+}
+
+TEST_F(StoreTest, ANonFiniteLossIsRecordedAsDiverged) {
+  const Experiment exp = experiment("plugin = \"faulty\"\nmode = \"nan\"\nat_step = 12", 30);
+  ResultStore store(db_path);
+  const RunSummary summary = run_experiment(exp, store, {}, log);
+  EXPECT_EQ(summary.runs[0].status, RunStatus::diverged);
+  EXPECT_FALSE(summary.any_failed());
+  EXPECT_EQ(text(store.db(), "SELECT status || ' at ' || step || ': ' || error FROM runs"),
+            "diverged at 12: non-finite generator loss at step 12");
+  EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM metrics WHERE key = 'loss.g' AND step = 12 AND value IS NULL"), 1);
+}
+
+}  // namespace
+}  // namespace gantry

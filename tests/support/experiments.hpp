@@ -1,0 +1,56 @@
+#pragma once
+// Small experiments for tests: tiny models, few steps, fixed seeds.
+#include "config/experiment.hpp"
+
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+
+namespace gantry::test {
+
+/// A ring8 experiment with small MLPs; `train_extra` goes into [train], `extra` at the end.
+inline std::string tiny_experiment(const std::string& loss_section, int64_t steps, const std::string& train_extra = "",
+                                   const std::string& extra = "") {
+  return R"([experiment]
+name = "tiny"
+[data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+width = 32
+depth = 2
+[discriminator]
+plugin = "mlp"
+width = 32
+depth = 2
+[loss]
+)" + loss_section + R"(
+[optimizer]
+lr = 1e-3
+[train]
+steps = )" + std::to_string(steps) + R"(
+batch_size = 64
+log_every = 10
+eval_every = 20
+eval_samples = 500
+)" + train_extra + R"(
+[metrics.modes]
+[metrics.disc_accuracy]
+samples = 500
+)" + extra;
+}
+
+/// A fresh temporary folder, removed when the object dies.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "gantry-test-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace gantry::test
