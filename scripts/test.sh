@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install what gantry needs, build it with its tests, and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh -DGANTRY_BUILD_TESTS=ON
+cd build
+ctest -j"$(nproc)" --output-on-failure --timeout 600
