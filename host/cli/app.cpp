@@ -9,6 +9,20 @@
 
 namespace gantry::cli {
 
+namespace {
+
+// One "gantry: error:" line per problem, so a multi-problem report reads like a compiler's.
+void print_error(std::string_view what) {
+  while (!what.empty()) {
+    const size_t nl = what.find('\n');
+    std::cerr << "gantry: error: " << what.substr(0, nl) << "\n";
+    if (nl == std::string_view::npos) break;
+    what.remove_prefix(nl + 1);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"gantry: a workbench for adversarial training (GAN) research"};
   app.require_subcommand(1);
@@ -25,10 +39,10 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? ExitCode::ok : ExitCode::usage;
   } catch (const ConfigError& e) {
-    std::cerr << "gantry: error: " << e.what() << "\n";
+    print_error(e.what());
     return ExitCode::usage;
   } catch (const std::exception& e) {
-    std::cerr << "gantry: error: " << e.what() << "\n";
+    print_error(e.what());
     return ExitCode::run_failed;
   }
   return result;
