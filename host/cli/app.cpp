@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   int result = ExitCode::ok;
   add_plugins_command(app, global, result);
   add_run_command(app, global, result);
+  add_status_command(app, global, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,6 +20,8 @@ enum ExitCode : int { ok = 0, run_failed = 1, usage = 2, interrupted = 130 };
 void add_plugins_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry run`.
 void add_run_command(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry status`.
+void add_status_command(CLI::App& app, GlobalOptions& global, int& result);
 
 /// Builds the full command line and runs it; returns the exit code. Errors are printed as
 /// "gantry: error: ..." here, in one place.

@@ -9,34 +9,76 @@
 #include <csignal>
 #include <fmt/format.h>
 #include <iostream>
+#include <map>
 
 namespace gantry::cli {
 
 namespace {
 
-std::atomic<bool> stop_requested{false};
+std::atomic<int> interrupts{0};
 
-extern "C" void on_sigint(int) {
-  // First Ctrl-C: finish the current step and record the run as interrupted. Second: stop now.
-  if (stop_requested.exchange(true)) std::_Exit(ExitCode::interrupted);
-}
+// Counts Ctrl-C: the scheduler stops gracefully at one and kills the workers at two.
+extern "C" void on_interrupt(int) { interrupts.fetch_add(1); }
 
 struct RunArgs {
   std::filesystem::path file;
   bool force = false;
+  bool rerun_failed = true;
   bool dry_run = false;
+  int jobs = 1;
   int threads = 0;
+  double trial_timeout = -1;
+  std::string progress = "auto";
 };
 
-void print_summary(const Experiment& exp, const RunSummary& summary, const std::string& db) {
-  std::cout << fmt::format("\nexperiment '{}': {} run(s)\n", exp.name, summary.runs.size());
-  for (const RunRecord& r : summary.runs) {
-    std::cout << fmt::format("  run {} seed {}: {}{}\n", r.run_id, r.seed, to_string(r.status),
-                             r.skipped ? " (earlier)" : "");
-    if (!r.error.empty()) std::cout << fmt::format("    error: {}\n", r.error);
-    for (const auto& [key, value] : r.final_metrics)
-      if (!key.starts_with("loss.")) std::cout << fmt::format("    {:<28} {:.4g}\n", key, value);
+void print_trials(const Experiment& exp) {
+  std::cout << fmt::format("experiment '{}': {} trial(s){}{}\n", exp.name, exp.trials.size(),
+                           exp.sweep_columns.empty() ? "" : fmt::format(" ({} sweep)", exp.sweep_mode),
+                           exp.duplicates ? fmt::format(", {} duplicate point(s) dropped", exp.duplicates) : "");
+  std::vector<std::string> header{"trial"};
+  header.insert(header.end(), exp.sweep_columns.begin(), exp.sweep_columns.end());
+  header.insert(header.end(), {"seed", "identity"});
+  std::vector<std::vector<std::string>> rows;
+  for (const Trial& t : exp.trials) {
+    std::vector<std::string> row{std::to_string(t.index)};
+    row.insert(row.end(), t.swept.begin(), t.swept.end());
+    row.push_back(std::to_string(t.config.seed));
+    row.push_back(t.identity.substr(0, 12));
+    rows.push_back(std::move(row));
   }
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t c = 0; c < r.size(); ++c) out += fmt::format("{:<{}}  ", r[c], width[c]);
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    std::cout << out << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+void print_summary(const Experiment& exp, const RunSummary& summary, const std::string& db) {
+  std::map<std::string, int> counts;
+  for (const RunRecord& r : summary.runs) ++counts[to_string(r.status)];
+  std::vector<std::string> parts;
+  for (const auto& [status, n] : counts) parts.push_back(fmt::format("{} {}", n, status));
+  std::cout << fmt::format("\nexperiment '{}': {} run(s): {}\n", exp.name, summary.runs.size(), fmt::join(parts, ", "));
+  if (summary.runs.size() <= 12) {
+    for (const RunRecord& r : summary.runs) {
+      std::cout << fmt::format("  run {} seed {}: {}{}\n", r.run_id, r.seed, to_string(r.status),
+                               r.skipped ? " (earlier)" : "");
+      if (!r.error.empty()) std::cout << fmt::format("    error: {}\n", r.error.substr(0, r.error.find('\n')));
+      for (const auto& [key, value] : r.final_metrics)
+        if (!key.starts_with("loss.")) std::cout << fmt::format("    {:<28} {:.4g}\n", key, value);
+    }
+  } else {
+    std::cout << fmt::format("  see: gantry status {} --db {}\n", exp.name, db);
+  }
+  if (summary.interrupted) std::cout << "interrupted: run the same command again to resume\n";
   std::cout << fmt::format("results: {} (try: sqlite3 {} 'SELECT * FROM run_overview')\n", db, db);
 }
 
@@ -47,10 +89,18 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
   auto args = std::make_shared<RunArgs>();
   cmd->add_option("file", args->file, "experiment TOML file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--db", global.db, "results database")->capture_default_str();
-  cmd->add_flag("--force", args->force, "rerun trials that already completed");
-  cmd->add_flag("--dry-run", args->dry_run, "print the trials and exit without training");
-  cmd->add_option("--threads", args->threads, "oneDNN threads per trial (default: all cores)")
+  cmd->add_option("-j,--jobs", args->jobs, "trials to run at once, each in its own process")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--threads", args->threads, "oneDNN threads per trial (default: cores / jobs)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--trial-timeout", args->trial_timeout, "seconds a trial may take (overrides experiment.timeout; 0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--force", args->force, "rerun trials that already completed");
+  cmd->add_flag("--rerun-failed,!--no-rerun-failed", args->rerun_failed,
+                "rerun trials that failed or diverged before (default: yes)");
+  cmd->add_flag("--dry-run", args->dry_run, "print the trial table and exit without training");
+  cmd->add_option("--progress", args->progress, "progress display")
+      ->check(CLI::IsMember({"auto", "live", "plain", "quiet"}))->capture_default_str();
   cmd->callback([&global, &result, args] {
     Registry registry;
     registry.discover(Registry::search_path(global.plugin_paths));
@@ -58,18 +108,25 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
     // Validation comes first and throws ConfigError: a bad file never touches the database.
     const Experiment exp = load_experiment(args->file, registry);
     if (args->dry_run) {
-      std::cout << fmt::format("experiment '{}': {} trial(s)\n{:>5}  {:>6}  {}\n", exp.name, exp.seeds.size(),
-                               "trial", "seed", "identity");
-      size_t i = 0;
-      for (const TrialConfig& t : exp.trials())
-        std::cout << fmt::format("{:>5}  {:>6}  {}\n", i++, t.seed, trial_identity(t).substr(0, 12));
+      print_trials(exp);
       result = ExitCode::ok;
       return;
     }
     ResultStore store(global.db);
-    std::signal(SIGINT, on_sigint);
-    std::signal(SIGTERM, on_sigint);
-    const RunSummary summary = run_experiment(exp, store, {args->force, args->threads}, std::cout, &stop_requested);
+    RunOptions options;
+    options.force = args->force;
+    options.rerun_failed = args->rerun_failed;
+    options.jobs = args->jobs;
+    options.threads = args->threads;
+    options.trial_timeout = args->trial_timeout;
+    options.progress = args->progress == "live"    ? ProgressStyle::live
+                       : args->progress == "plain" ? ProgressStyle::plain
+                       : args->progress == "quiet" ? ProgressStyle::quiet
+                                                   : ProgressStyle::automatic;
+    interrupts = 0;
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    const RunSummary summary = run_experiment(exp, store, options, std::cout, &interrupts);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     print_summary(exp, summary, global.db);

@@ -1,5 +1,6 @@
 #include "config/experiment.hpp"
 
+#include "sweep/expand.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
 
@@ -7,18 +8,19 @@
 
 #include <fmt/format.h>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
 namespace gantry {
 
-std::string SourcePos::str() const { return fmt::format("{}:{}:{}", file, line, column); }
-
 const std::vector<ParamSpec>& experiment_schema() {
   static const std::vector<ParamSpec> schema{
       string_param("name", "", "experiment name; runs are grouped under it (default: the file's stem)"),
       string_param("description", "", "free text shown in reports"),
-      integer_list_param("seeds", {0}, "one trial per seed", 0, 9.2e18),
+      integer_list_param("seeds", {0}, "every sweep point runs once per seed", 0, 9.2e18),
+      real_param("timeout", 0.0, "seconds a trial may run before it is stopped and marked failed (0 = no limit)", 0.0, {}),
   };
   return schema;
 }
@@ -52,6 +54,14 @@ namespace fs = std::filesystem;
 constexpr PluginKind model_kinds[] = {PluginKind::data, PluginKind::generator, PluginKind::discriminator,
                                       PluginKind::loss};
 
+// One key = value of a section, from the file or from a sweep override.
+struct Entry {
+  std::string key;
+  const toml::node* value;
+  SourcePos key_pos, value_pos;
+};
+using Section = std::vector<Entry>;
+
 class Parser {
  public:
   Parser(std::string file, const Registry& registry) : file_(std::move(file)), registry_(registry) {}
@@ -64,87 +74,147 @@ class Parser {
     try {
       root = toml::parse(text, file_);
     } catch (const toml::parse_error& e) {
-      const auto& b = e.source().begin;
-      fail({file_, b.line, b.column}, std::string(e.description()));
+      fail(SourcePos::of(file_, e.source()), std::string(e.description()));
       finish();
     }
 
-    const toml::table empty;
-    auto section = [&](std::string_view name) -> const toml::table* {
-      const toml::node* n = root.get(name);
-      if (n == nullptr) return nullptr;
-      if (!n->is_table()) {
-        fail(pos(*n), fmt::format("'{}' must be a table ([{}])", name, name));
-        return nullptr;
-      }
-      return n->as_table();
-    };
-
+    static const std::vector<std::string> known{"data", "discriminator", "experiment", "generator", "loss",
+                                                "metrics", "optimizer", "sweep", "train"};
     for (auto&& [key, node] : root) {
-      static const std::vector<std::string> known{"data", "discriminator", "experiment", "generator",
-                                                  "loss", "metrics", "optimizer", "train"};
-      if (std::find(known.begin(), known.end(), key.str()) == known.end())
+      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
         fail(pos(key), fmt::format("unknown section '{}' (available: {})", key.str(), fmt::join(known, ", ")));
+      } else if (!node.is_table()) {
+        fail(pos(key), fmt::format("'{}' must be a table ([{}])", key.str(), key.str()));
+      } else if (key.str() == "metrics") {
+        for (auto&& [name, sub] : *node.as_table()) {
+          const std::string section = fmt::format("metrics.{}", name.str());
+          if (!sub.is_table()) {
+            fail(pos(name), fmt::format("[{}] must be a table of the metric's parameters", section));
+            continue;
+          }
+          metric_order_.push_back(section);
+          sections_[section] = entries(*sub.as_table());
+          section_pos_[section] = pos(name);
+        }
+      } else if (key.str() != "sweep" && key.str() != "experiment") {
+        sections_[std::string(key.str())] = entries(*node.as_table());
+        section_pos_[std::string(key.str())] = pos(key);
+      }
     }
 
-    Params exp_params = builtin(section("experiment"), "experiment", experiment_schema());
+    const toml::table* exp_table = root["experiment"].as_table();
+    Params exp_params = builtin(exp_table ? entries(*exp_table) : Section{}, "experiment", experiment_schema());
     exp.name = exp_params.string("name").empty() ? fs::path(file_).stem().string() : exp_params.string("name");
+    exp.description = exp_params.string("description");
+    exp.timeout = exp_params.real("timeout");
     for (int64_t s : exp_params.integers("seeds")) exp.seeds.push_back(static_cast<uint64_t>(s));
     if (exp.seeds.empty()) fail({file_, 1, 1}, "experiment.seeds is empty: give at least one seed");
 
-    PluginChoice* targets[] = {&exp.base.data, &exp.base.generator, &exp.base.discriminator, &exp.base.loss};
-    for (size_t i = 0; i < 4; ++i) {
-      const PluginKind kind = model_kinds[i];
-      const std::string name = to_string(kind);
-      const toml::table* t = section(name);
-      if (t == nullptr) {
-        if (root.get(name) == nullptr)
-          fail({file_, 1, 1}, fmt::format("missing section [{}] with plugin = one of: {}", name,
-                                          fmt::join(registry_.names(kind), ", ")));
-        continue;
+    Sweep sweep = expand_sweep(root["sweep"].as_table(), file_, problems_);
+    exp.sweep_mode = sweep.mode;
+    exp.sweep_columns = sweep.columns;
+    std::vector<std::pair<TrialConfig, std::vector<std::string>>> points;
+    for (const SweepPoint& point : sweep.points) {
+      TrialConfig config = resolve(point.overrides);
+      std::vector<std::string> swept(sweep.columns.size());
+      for (const Override& o : point.overrides) {
+        const auto col = std::find(sweep.columns.begin(), sweep.columns.end(), o.path) - sweep.columns.begin();
+        swept[static_cast<size_t>(col)] = node_text(*o.value);
       }
-      plugin_section(*t, name, kind, targets[i]);
+      points.emplace_back(std::move(config), std::move(swept));
     }
-
-    if (const toml::table* metrics = section("metrics")) {
-      for (auto&& [key, node] : *metrics) {
-        const std::string section_name = fmt::format("metrics.{}", key.str());
-        const PluginLibrary* lib = registry_.find(PluginKind::metric, key.str());
-        if (lib == nullptr) {
-          fail(pos(key), unknown_plugin_message(registry_, PluginKind::metric, key.str()));
-          continue;
-        }
-        if (!node.is_table()) {
-          fail(pos(node), fmt::format("[{}] must be a table of the metric's parameters", section_name));
-          continue;
-        }
-        PluginChoice choice{section_name, lib, Params::defaults(lib->descriptor->params)};
-        fill_params(*node.as_table(), section_name, *lib, choice.params, /*skip_plugin_key=*/false);
-        exp.base.metrics.push_back(std::move(choice));
-      }
-    }
-
-    exp.base.optimizer = builtin(section("optimizer"), "optimizer", optimizer_schema());
-    exp.base.train = builtin(section("train"), "train", train_schema());
     finish();
+
+    std::set<std::string> seen;
+    for (auto& [config, swept] : points)
+      for (uint64_t seed : exp.seeds) {
+        Trial t{exp.trials.size(), config, swept, ""};
+        t.config.seed = seed;
+        t.identity = trial_identity(t.config);
+        if (!seen.insert(t.identity).second) {
+          ++exp.duplicates;
+          continue;
+        }
+        exp.trials.push_back(std::move(t));
+      }
     return exp;
   }
 
  private:
-  SourcePos pos(const toml::node& n) const { return from(n.source()); }
-  SourcePos pos(const toml::key& k) const { return from(k.source()); }
-  SourcePos from(const toml::source_region& r) const {
-    return {file_, r.begin.line ? static_cast<int64_t>(r.begin.line) : 1,
-            r.begin.column ? static_cast<int64_t>(r.begin.column) : 1};
+  SourcePos pos(const toml::node& n) const { return SourcePos::of(file_, n.source()); }
+  SourcePos pos(const toml::key& k) const { return SourcePos::of(file_, k.source()); }
+  void fail(const SourcePos& p, const std::string& message) {
+    std::string line = p.str() + ": " + message;
+    if (reported_.insert(line).second) problems_.push_back(std::move(line));  // once, however many trials hit it
   }
-  void fail(SourcePos p, std::string message) { problems_.push_back(p.str() + ": " + message); }
   void finish() {
     if (!problems_.empty()) throw ConfigError(fmt::format("{}", fmt::join(problems_, "\n")));
   }
 
+  Section entries(const toml::table& t) const {
+    Section out;
+    for (auto&& [key, node] : t) out.push_back({std::string(key.str()), &node, pos(key), pos(node)});
+    return out;
+  }
+
+  // The sections with this point's overrides applied; problems for paths that name nothing.
+  TrialConfig resolve(const std::vector<Override>& overrides) {
+    std::map<std::string, Section> sections = sections_;
+    std::vector<std::string> metric_order = metric_order_;
+    std::map<std::string, SourcePos> section_pos = section_pos_;
+    for (const Override& o : overrides) {
+      std::string section, key;
+      const size_t dot = o.path.rfind('.');
+      section = o.path.substr(0, dot);
+      key = o.path.substr(dot + 1);
+      static const std::vector<std::string> sweepable{"data", "discriminator", "generator", "loss", "optimizer", "train"};
+      const bool metric = section.starts_with("metrics.") && section.find('.', 8) == std::string::npos;
+      if (!metric && std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end()) {
+        fail(o.key_pos, fmt::format("sweep path '{}' names nothing: expected SECTION.KEY with SECTION one of {} "
+                                "or metrics.NAME", o.path, fmt::join(sweepable, ", ")));
+        continue;
+      }
+      if (metric && std::find(metric_order.begin(), metric_order.end(), section) == metric_order.end()) {
+        metric_order.push_back(section);
+        section_pos[section] = o.key_pos;
+      }
+      Section& s = sections[section];
+      auto it = std::find_if(s.begin(), s.end(), [&](const Entry& e) { return e.key == key; });
+      if (it != s.end()) it->value = o.value, it->key_pos = o.key_pos, it->value_pos = o.pos;
+      else s.push_back({key, o.value, o.key_pos, o.pos});
+    }
+
+    TrialConfig config;
+    PluginChoice* targets[] = {&config.data, &config.generator, &config.discriminator, &config.loss};
+    for (size_t i = 0; i < 4; ++i) {
+      const std::string name = to_string(model_kinds[i]);
+      auto it = sections.find(name);
+      if (it == sections.end()) {
+        fail({file_, 1, 1}, fmt::format("missing section [{}] with plugin = one of: {}", name,
+                                        fmt::join(registry_.names(model_kinds[i]), ", ")));
+        continue;
+      }
+      plugin_section(it->second, section_pos[name], name, model_kinds[i], targets[i]);
+    }
+    for (const std::string& section : metric_order) {
+      const std::string name = section.substr(8);
+      const PluginLibrary* lib = registry_.find(PluginKind::metric, name);
+      if (lib == nullptr) {
+        fail(section_pos[section], unknown_plugin_message(registry_, PluginKind::metric, name));
+        continue;
+      }
+      PluginChoice choice{section, lib, Params::defaults(lib->descriptor->params)};
+      fill_params(sections[section], section, *lib, choice.params);
+      config.metrics.push_back(std::move(choice));
+    }
+    config.optimizer = builtin(sections["optimizer"], "optimizer", optimizer_schema());
+    config.train = builtin(sections["train"], "train", train_schema());
+    return config;
+  }
+
   // A TOML value as a parameter value; nullopt (with a problem recorded) for tables and mixed arrays.
-  std::optional<ParamValue> value_of(const toml::node& n, const std::string& what) {
-    if (auto v = n.value<bool>(); n.is_boolean()) return ParamValue(*v);
+  std::optional<ParamValue> value_of(const toml::node& n, const SourcePos& at, const std::string& what) {
+    if (n.is_boolean()) return ParamValue(*n.value<bool>());
     if (n.is_integer()) return ParamValue(*n.value<int64_t>());
     if (n.is_floating_point()) return ParamValue(*n.value<double>());
     if (n.is_string()) return ParamValue(*n.value<std::string>());
@@ -164,88 +234,85 @@ class Parser {
         for (const auto& e : *a) out.push_back(*e.value<double>());
         return ParamValue(std::move(out));
       }
-      fail(pos(n), fmt::format("{}: only lists of numbers are supported", what));
+      fail(at, fmt::format("{}: only lists of numbers are supported", what));
       return std::nullopt;
     }
-    fail(pos(n), fmt::format("{}: expected a value, found a table", what));
+    fail(at, fmt::format("{}: expected a value, found a table", what));
     return std::nullopt;
   }
 
-  void fill_params(const toml::table& t, const std::string& section, const PluginLibrary& lib, Params& params,
-                   bool skip_plugin_key) {
-    const auto& schema = lib.descriptor->params;
-    for (auto&& [key, node] : t) {
-      if (skip_plugin_key && key.str() == "plugin") continue;
-      const auto spec = std::find_if(schema.begin(), schema.end(), [&](const ParamSpec& s) { return s.name == key.str(); });
-      const std::string owner = fmt::format("{} '{}'", to_string(lib.kind()), lib.name());
-      if (spec == schema.end()) {
-        std::vector<std::string> names;
-        for (const auto& s : schema) names.push_back(s.name);
-        std::string msg = fmt::format("{} has no parameter '{}' (accepts: {})", owner, key.str(),
-                                      names.empty() ? std::string("no parameters") : fmt::format("{}", fmt::join(names, ", ")));
-        const auto close = closest_names(key.str(), names);
-        if (!close.empty()) msg += fmt::format("; did you mean '{}'?", close.front());
-        fail(pos(key), msg);
-        continue;
-      }
-      set_checked(*spec, node, fmt::format("{}.{}", section, key.str()), owner, params);
-    }
+  void unknown_key(const Entry& e, const std::string& owner, const std::vector<ParamSpec>& schema, bool plugin) {
+    std::vector<std::string> names;
+    for (const auto& spec : schema) names.push_back(spec.name);
+    std::string msg = plugin ? fmt::format("{} has no parameter '{}' (accepts: {})", owner, e.key,
+                                           names.empty() ? std::string("no parameters") : fmt::format("{}", fmt::join(names, ", ")))
+                             : fmt::format("{} has no key '{}' (accepts: {})", owner, e.key, fmt::join(names, ", "));
+    const auto close = closest_names(e.key, names);
+    if (!close.empty()) msg += fmt::format("; did you mean '{}'?", close.front());
+    fail(e.key_pos, msg);
   }
 
-  void set_checked(const ParamSpec& spec, const toml::node& node, const std::string& path, const std::string& owner,
+  void set_checked(const ParamSpec& spec, const Entry& e, const std::string& path, const std::string& owner,
                    Params& params) {
-    auto value = value_of(node, path);
+    auto value = value_of(*e.value, e.value_pos, path);
     if (!value) return;
     auto checked = check_value(spec, *value);
     if (auto* err = std::get_if<std::string>(&checked)) {
       std::string doc = spec.doc.empty() ? "" : fmt::format(" — {}", spec.doc);
-      fail(pos(node), fmt::format("{} of {}: {}{}", path, owner, *err, doc));
+      fail(e.value_pos, fmt::format("{} of {}: {}{}", path, owner, *err, doc));
       return;
     }
     params.set(spec.name, std::get<ParamValue>(std::move(checked)));
   }
 
-  void plugin_section(const toml::table& t, const std::string& section, PluginKind kind, PluginChoice* out) {
-    const toml::node* plugin = t.get("plugin");
-    if (plugin == nullptr || !plugin->is_string()) {
-      fail(plugin ? pos(*plugin) : pos(t), fmt::format("[{}] needs plugin = \"NAME\" (available: {})", section,
-                                                       fmt::join(registry_.names(kind), ", ")));
+  void fill_params(const Section& s, const std::string& section, const PluginLibrary& lib, Params& params) {
+    const auto& schema = lib.descriptor->params;
+    const std::string owner = fmt::format("{} '{}'", to_string(lib.kind()), lib.name());
+    for (const Entry& e : s) {
+      if (e.key == "plugin" && !section.starts_with("metrics.")) continue;
+      const auto spec = std::find_if(schema.begin(), schema.end(), [&](const ParamSpec& p) { return p.name == e.key; });
+      if (spec == schema.end()) unknown_key(e, owner, schema, true);
+      else set_checked(*spec, e, fmt::format("{}.{}", section, e.key), owner, params);
+    }
+  }
+
+  void plugin_section(const Section& s, const SourcePos& at, const std::string& section, PluginKind kind,
+                      PluginChoice* out) {
+    const auto plugin = std::find_if(s.begin(), s.end(), [](const Entry& e) { return e.key == "plugin"; });
+    if (plugin == s.end() || !plugin->value->is_string()) {
+      fail(plugin == s.end() ? at : plugin->value_pos,
+           fmt::format("[{}] needs plugin = \"NAME\" (available: {})", section, fmt::join(registry_.names(kind), ", ")));
       return;
     }
-    const std::string name = *plugin->value<std::string>();
+    const std::string name = *plugin->value->value<std::string>();
     const PluginLibrary* lib = registry_.find(kind, name);
     if (lib == nullptr) {
-      fail(pos(*plugin), unknown_plugin_message(registry_, kind, name));
+      fail(plugin->value_pos, unknown_plugin_message(registry_, kind, name));
       return;
     }
     out->section = section;
     out->library = lib;
     out->params = Params::defaults(lib->descriptor->params);
-    fill_params(t, section, *lib, out->params, /*skip_plugin_key=*/true);
+    fill_params(s, section, *lib, out->params);
   }
 
-  Params builtin(const toml::table* t, const std::string& section, const std::vector<ParamSpec>& schema) {
+  Params builtin(const Section& s, const std::string& section, const std::vector<ParamSpec>& schema) {
     Params params = Params::defaults(schema);
-    if (t == nullptr) return params;
-    for (auto&& [key, node] : *t) {
-      const auto spec = std::find_if(schema.begin(), schema.end(), [&](const ParamSpec& s) { return s.name == key.str(); });
-      if (spec == schema.end()) {
-        std::vector<std::string> names;
-        for (const auto& s : schema) names.push_back(s.name);
-        std::string msg = fmt::format("[{}] has no key '{}' (accepts: {})", section, key.str(), fmt::join(names, ", "));
-        const auto close = closest_names(key.str(), names);
-        if (!close.empty()) msg += fmt::format("; did you mean '{}'?", close.front());
-        fail(pos(key), msg);
-        continue;
-      }
-      set_checked(*spec, node, fmt::format("{}.{}", section, key.str()), fmt::format("[{}]", section), params);
+    for (const Entry& e : s) {
+      const auto spec = std::find_if(schema.begin(), schema.end(), [&](const ParamSpec& p) { return p.name == e.key; });
+      if (spec == schema.end()) unknown_key(e, fmt::format("[{}]", section), schema, false);
+      else set_checked(*spec, e, fmt::format("{}.{}", section, e.key), fmt::format("[{}]", section), params);
     }
     return params;
   }
 
   std::string file_;
   const Registry& registry_;
+  std::map<std::string, Section> sections_;
+  std::map<std::string, SourcePos> section_pos_;
+  std::vector<std::string> metric_order_;
   std::vector<std::string> problems_;
+  std::set<std::string> reported_;
 };
 
 void add_leaves(std::vector<std::pair<std::string, ParamValue>>& out, const std::string& prefix, const Params& p) {
@@ -272,16 +339,6 @@ std::string trial_identity(const TrialConfig& trial) {
   for (const auto& [k, v] : config_leaves(trial)) h.update(fmt::format("{}={}\n", k, to_string(v)));
   h.update(fmt::format("seed={}\n", trial.seed));
   return h.hex();
-}
-
-std::vector<TrialConfig> Experiment::trials() const {
-  std::vector<TrialConfig> out;
-  for (uint64_t seed : seeds) {
-    TrialConfig t = base;
-    t.seed = seed;
-    out.push_back(std::move(t));
-  }
-  return out;
 }
 
 Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "config/source_pos.hpp"
 #include "registry/registry.hpp"
 
 #include <gantry/params.hpp>
@@ -9,13 +10,6 @@
 
 namespace gantry {
 
-/// A place in an experiment file, for error messages ("file:line:column").
-struct SourcePos {
-  std::string file;
-  int64_t line = 1;
-  int64_t column = 1;
-  std::string str() const;
-};
 
 /// One plugin section of an experiment, resolved: the plugin and every one of its parameters.
 struct PluginChoice {
@@ -40,14 +34,26 @@ std::vector<std::pair<std::string, ParamValue>> config_leaves(const TrialConfig&
 /// The trial's identity: SHA-256 of its leaves and seed. Same config and seed ⇒ same run.
 std::string trial_identity(const TrialConfig& trial);
 
+/// One trial of an experiment: a sweep point with one seed.
+struct Trial {
+  size_t index = 0;
+  TrialConfig config;
+  std::vector<std::string> swept;  ///< the value of each Experiment::sweep_columns entry ("" when unset)
+  std::string identity;            ///< trial_identity(config)
+};
+
 struct Experiment {
   std::string name;
   std::string file;
   std::string source;  ///< the TOML text, stored with the experiment
+  std::string description;
   std::vector<uint64_t> seeds;
-  TrialConfig base;    ///< seed left at 0
-  /// One trial per seed.
-  std::vector<TrialConfig> trials() const;
+  std::string sweep_mode = "grid";
+  std::vector<std::string> sweep_columns;  ///< swept paths, in file order
+  double timeout = 0;                      ///< seconds per trial; 0 = none
+  /// Every sweep point times every seed (seed varying fastest), identical trials once.
+  std::vector<Trial> trials;
+  size_t duplicates = 0;  ///< points that resolved to a trial already listed
 };
 
 /// Schemas of the built-in sections.

@@ -7,33 +7,48 @@
 
 namespace gantry {
 
+enum class ProgressStyle { automatic, live, plain, quiet };
+
 struct RunOptions {
-  bool force = false;  ///< rerun trials that already completed
-  int threads = 0;     ///< oneDNN threads; 0 keeps the runtime's default (all cores)
+  bool force = false;        ///< rerun trials that already completed
+  bool rerun_failed = true;  ///< rerun trials that failed or diverged before
+  int jobs = 1;              ///< trials at once, each in its own worker process
+  int threads = 0;           ///< oneDNN threads per worker; 0 = cores / jobs
+  double trial_timeout = -1; ///< seconds; < 0 = the experiment's timeout; 0 = none
+  ProgressStyle progress = ProgressStyle::automatic;
 };
 
 struct RunRecord {
+  size_t trial = 0;  ///< index into Experiment::trials
   int64_t run_id = 0;
   uint64_t seed = 0;
   std::string identity;
   RunStatus status = RunStatus::queued;
   std::string error;
-  bool skipped = false;  ///< completed earlier with the same identity
+  bool skipped = false;  ///< finished earlier with the same identity and not rerun
   double wall_seconds = 0;
   std::vector<std::pair<std::string, double>> final_metrics;
 };
 
 struct RunSummary {
   int64_t experiment_id = 0;
-  std::vector<RunRecord> runs;
+  std::vector<RunRecord> runs;  ///< one per trial, in trial order (those started or skipped)
   bool interrupted = false;
+  int recovered = 0;            ///< runs left 'running' by a dead process, now 'interrupted'
+  double wall_seconds = 0;
+  double parent_cpu_seconds = 0;  ///< the scheduler's own CPU time, training excluded
   bool any_failed() const;
 };
 
-/// Runs every trial of the experiment in this process, recording each in the store. A trial whose
-/// plugin throws is recorded as failed and the next trial starts; `stop` ends the current trial
-/// as interrupted and starts no more.
+/// Runs the experiment's trials, `jobs` at a time, each in a forked worker process that sends
+/// its events back over a pipe; this process alone writes the store. A worker that throws,
+/// aborts, crashes or times out fails its own run only. Completed runs with the same identity
+/// are skipped (unless force). `stop` counts interrupt requests: at 1 workers finish their
+/// current step and their runs are recorded as interrupted; at 2 they are killed at once.
 RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOptions& options, std::ostream& log,
-                          const std::atomic<bool>* stop = nullptr);
+                          const std::atomic<int>* stop = nullptr);
+
+/// Marks runs left 'running' by a process that no longer exists (on this host) as interrupted.
+int recover_stale_runs(ResultStore& store);
 
 }  // namespace gantry

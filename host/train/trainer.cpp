@@ -44,7 +44,7 @@ std::vector<int64_t> batch_shape(int64_t n, const std::vector<int64_t>& sample_s
 
 }  // namespace
 
-Trainer::Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<bool>* stop)
+Trainer::Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<int>* stop)
     : trial_(trial), sink_(sink), stop_(stop) {}
 
 TrialResult Trainer::run() {
@@ -113,7 +113,7 @@ TrialResult Trainer::run() {
     return result;
   };
   for (int64_t step = 1; step <= steps; ++step) {
-    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed))
+    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed) > 0)
       return finish(TrialOutcome::interrupted, step - 1, "interrupted");
 
     for (int64_t c = 0; c < n_critic; ++c) {

@@ -25,7 +25,8 @@ struct TrialResult {
 /// and at the end. Plugin errors propagate as exceptions (the caller records the trial as failed).
 class Trainer {
  public:
-  Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<bool>* stop = nullptr);
+  /// The trial stops, as interrupted, at the next step once `*stop` is non-zero.
+  Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<int>* stop = nullptr);
   TrialResult run();
   /// Called at every evaluation with G's samples on the fixed evaluation z (e.g. to draw them).
   void on_evaluation(std::function<void(int64_t step, const Tensor& generated)> observer) {
@@ -36,7 +37,7 @@ class Trainer {
   std::function<void(int64_t, const Tensor&)> observer_;
   const TrialConfig& trial_;
   EventSink& sink_;
-  const std::atomic<bool>* stop_;
+  const std::atomic<int>* stop_;
 };
 
 /// Makes a plugin object of interface T from a resolved section; PluginError if the plugin made

@@ -33,10 +33,10 @@ TEST(Experiment, DefaultsAreFilledIn) {
   const Experiment e = parse_experiment(minimal, "dir/first.toml", test::builtin_registry());
   EXPECT_EQ(e.name, "first");
   EXPECT_EQ(e.seeds, std::vector<uint64_t>{0});
-  EXPECT_EQ(e.base.data.plugin(), "ring8");
-  EXPECT_DOUBLE_EQ(e.base.data.params.real("std"), 0.01);
-  EXPECT_EQ(e.base.train.integer("steps"), 2000);
-  EXPECT_DOUBLE_EQ(e.base.optimizer.real("lr"), 2e-4);
+  EXPECT_EQ(e.trials[0].config.data.plugin(), "ring8");
+  EXPECT_DOUBLE_EQ(e.trials[0].config.data.params.real("std"), 0.01);
+  EXPECT_EQ(e.trials[0].config.train.integer("steps"), 2000);
+  EXPECT_DOUBLE_EQ(e.trials[0].config.optimizer.real("lr"), 2e-4);
 }
 
 TEST(Experiment, ValuesAreTypedAndIntegersWidenToReals) {
@@ -50,26 +50,26 @@ lr = 1
 threshold = 2.5
 )", "x.toml", test::builtin_registry());
   EXPECT_EQ(e.name, "named");
-  EXPECT_EQ(e.trials().size(), 2u);
-  EXPECT_EQ(e.trials()[1].seed, 4u);
-  EXPECT_DOUBLE_EQ(e.base.optimizer.real("lr"), 1.0);
-  ASSERT_EQ(e.base.metrics.size(), 1u);
-  EXPECT_EQ(e.base.metrics[0].section, "metrics.modes");
-  EXPECT_DOUBLE_EQ(e.base.metrics[0].params.real("threshold"), 2.5);
+  EXPECT_EQ(e.trials.size(), 2u);
+  EXPECT_EQ(e.trials[1].config.seed, 4u);
+  EXPECT_DOUBLE_EQ(e.trials[0].config.optimizer.real("lr"), 1.0);
+  ASSERT_EQ(e.trials[0].config.metrics.size(), 1u);
+  EXPECT_EQ(e.trials[0].config.metrics[0].section, "metrics.modes");
+  EXPECT_DOUBLE_EQ(e.trials[0].config.metrics[0].params.real("threshold"), 2.5);
 }
 
 TEST(Experiment, LeavesAndIdentity) {
   const Experiment e = parse_experiment(minimal, "x.toml", test::builtin_registry());
-  const auto leaves = config_leaves(e.trials()[0]);
+  const auto leaves = config_leaves(e.trials[0].config);
   EXPECT_EQ(leaves[0].first, "data.plugin");
   EXPECT_EQ(std::get<std::string>(leaves[0].second), "ring8");
-  const std::string id = trial_identity(e.trials()[0]);
+  const std::string id = trial_identity(e.trials[0].config);
   EXPECT_EQ(id.size(), 64u);
-  EXPECT_EQ(id, trial_identity(parse_experiment(minimal, "other.toml", test::builtin_registry()).trials()[0]));
-  TrialConfig other = e.trials()[0];
+  EXPECT_EQ(id, trial_identity(parse_experiment(minimal, "other.toml", test::builtin_registry()).trials[0].config));
+  TrialConfig other = e.trials[0].config;
   other.seed = 1;
   EXPECT_NE(trial_identity(other), id);
-  other = e.trials()[0];
+  other = e.trials[0].config;
   other.optimizer.set("lr", 1e-3);
   EXPECT_NE(trial_identity(other), id);
 }

@@ -53,7 +53,7 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM experiments WHERE name = 'tiny'"), 1);
   EXPECT_EQ(text(db, "SELECT status || ' ' || step || ' ' || steps || ' ' || seed FROM runs"), "completed 40 40 0");
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM runs WHERE identity = '" + summary.runs[0].identity + "'"), 1);
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM params"), static_cast<int64_t>(config_leaves(exp.trials()[0]).size()));
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM params"), static_cast<int64_t>(config_leaves(exp.trials[0].config).size()));
   EXPECT_EQ(text(db, "SELECT value FROM params WHERE key = 'loss.plugin'"), "nonsaturating");
   EXPECT_EQ(text(db, "SELECT typeof(value) FROM params WHERE key = 'optimizer.lr'"), "real");
   EXPECT_EQ(text(db, "SELECT typeof(value) FROM params WHERE key = 'train.steps'"), "integer");

@@ -60,7 +60,7 @@ batch_size = 128
 eval_every = 1500
 eval_samples = 500
 )", "learn.toml", test::builtin_registry());
-  const TrialConfig trial = exp.trials()[0];
+  const TrialConfig trial = exp.trials[0].config;
   Recorder rec;
   Trainer trainer(trial, rec);
   auto data = test::make<DataSource>(PluginKind::data, "ring8");
@@ -78,13 +78,13 @@ eval_samples = 500
 TEST(Trainer, SameSeedSameMetrics) {
   const Experiment exp = tiny("plugin = \"nonsaturating\"", 60);
   Recorder a, b;
-  ASSERT_EQ(Trainer(exp.trials()[0], a).run().outcome, TrialOutcome::completed);
-  ASSERT_EQ(Trainer(exp.trials()[0], b).run().outcome, TrialOutcome::completed);
+  ASSERT_EQ(Trainer(exp.trials[0].config, a).run().outcome, TrialOutcome::completed);
+  ASSERT_EQ(Trainer(exp.trials[0].config, b).run().outcome, TrialOutcome::completed);
   EXPECT_EQ(a.points, b.points);
   EXPECT_TRUE(a.points.count({"loss.d", 60}));
   EXPECT_TRUE(a.points.count({"modes.modes", 0}));
   EXPECT_TRUE(a.points.count({"disc_accuracy.accuracy", 60}));
-  TrialConfig other = exp.trials()[0];
+  TrialConfig other = exp.trials[0].config;
   other.seed = 1;
   Recorder c;
   Trainer(other, c).run();
@@ -94,7 +94,7 @@ TEST(Trainer, SameSeedSameMetrics) {
 TEST(Trainer, LogsAndEvaluatesOnSchedule) {
   const Experiment exp = tiny("plugin = \"minimax\"", 45);
   Recorder r;
-  Trainer(exp.trials()[0], r).run();
+  Trainer(exp.trials[0].config, r).run();
   std::vector<int64_t> loss_steps, eval_steps;
   for (const auto& [k, v] : r.points) {
     if (k.first == "loss.d") loss_steps.push_back(k.second);
@@ -107,7 +107,7 @@ TEST(Trainer, LogsAndEvaluatesOnSchedule) {
 TEST(Trainer, WassersteinHonoursNCriticAndClipping) {
   const Experiment exp = tiny("plugin = \"wasserstein\"\nclip = 0.02", 5, "n_critic = 5\n");
   Recorder r;
-  const TrialResult result = Trainer(exp.trials()[0], r).run();
+  const TrialResult result = Trainer(exp.trials[0].config, r).run();
   EXPECT_EQ(result.outcome, TrialOutcome::completed);
   EXPECT_EQ(result.d_updates, 25);
   EXPECT_EQ(result.g_updates, 5);
@@ -119,7 +119,7 @@ TEST(Trainer, NonFiniteLossEndsTheTrialAsDiverged) {
   const Experiment exp = parse_experiment(test::tiny_experiment("plugin = \"faulty\"\nmode = \"nan\"\nat_step = 7", 30),
                                           "nan.toml", registry);
   Recorder r;
-  const TrialResult result = Trainer(exp.trials()[0], r).run();
+  const TrialResult result = Trainer(exp.trials[0].config, r).run();
   EXPECT_EQ(result.outcome, TrialOutcome::diverged);
   EXPECT_EQ(result.step, 7);
   EXPECT_EQ(result.message, "non-finite generator loss at step 7");
@@ -127,11 +127,34 @@ TEST(Trainer, NonFiniteLossEndsTheTrialAsDiverged) {
 
 TEST(Trainer, StopFlagInterrupts) {
   const Experiment exp = tiny("plugin = \"nonsaturating\"", 30);
-  std::atomic<bool> stop{true};
+  std::atomic<int> stop{1};
   Recorder r;
-  const TrialResult result = Trainer(exp.trials()[0], r, &stop).run();
+  const TrialResult result = Trainer(exp.trials[0].config, r, &stop).run();
   EXPECT_EQ(result.outcome, TrialOutcome::interrupted);
   EXPECT_EQ(result.step, 0);
+}
+
+// Stops its trainer from the inside once a given step is logged, as a Ctrl-C would.
+struct StopAt final : EventSink {
+  std::atomic<int>& stop;
+  int64_t at;
+  StopAt(std::atomic<int>& s, int64_t a) : stop(s), at(a) {}
+  void metric(int64_t, std::string_view, double) override {}
+  void progress(int64_t step, int64_t, double, double) override {
+    if (step >= at) stop = 1;
+  }
+};
+
+TEST(Trainer, StopsMidwayAtTheNextStep) {
+  const Experiment exp = tiny("plugin = \"nonsaturating\"", 100);
+  for (int64_t at : {10, 20, 30}) {  // progress is reported every 10 steps; 20 is also an evaluation
+    std::atomic<int> stop{0};
+    StopAt sink(stop, at);
+    const TrialResult result = Trainer(exp.trials[0].config, sink, &stop).run();
+    EXPECT_EQ(result.outcome, TrialOutcome::interrupted);
+    EXPECT_EQ(result.step, at);
+    EXPECT_EQ(result.g_updates, at);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,53 @@
+// gantry status [EXPERIMENT]: counts by status, and why the runs that did not complete stopped.
+#include "cli/commands.hpp"
+#include "store/sqlite.hpp"
+
+#include <gantry/error.hpp>
+
+#include <fmt/format.h>
+#include <iostream>
+
+namespace gantry::cli {
+
+void add_status_command(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("status", "show how the runs of each experiment stand");
+  auto name = std::make_shared<std::string>();
+  cmd->add_option("experiment", *name, "only this experiment");
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, name] {
+    if (!std::filesystem::exists(global.db))
+      throw ConfigError(fmt::format("no database at {} (run an experiment first, or pass --db)", global.db));
+    Database db(global.db, Database::Access::read_only);
+    auto experiments = db.prepare("SELECT id, name FROM experiments WHERE ?1 = '' OR name = ?1 ORDER BY id");
+    experiments.bind(1, *name);
+    bool any = false;
+    while (experiments.step()) {
+      any = true;
+      const int64_t id = experiments.column_int(0);
+      auto counts = db.prepare("SELECT status, COUNT(*) FROM runs WHERE experiment_id = ?1 GROUP BY status ORDER BY status");
+      counts.bind(1, id);
+      std::vector<std::string> parts;
+      int64_t total = 0;
+      while (counts.step()) {
+        parts.push_back(fmt::format("{} {}", counts.column_int(1), counts.column_text(0)));
+        total += counts.column_int(1);
+      }
+      std::cout << fmt::format("{}: {} run(s){}{}\n", experiments.column_text(1), total, parts.empty() ? "" : ": ",
+                               fmt::join(parts, ", "));
+      auto bad = db.prepare(
+          "SELECT id, seed, status, step, steps, COALESCE(error, '') FROM runs "
+          "WHERE experiment_id = ?1 AND status NOT IN ('completed') ORDER BY id");
+      bad.bind(1, id);
+      while (bad.step()) {
+        const std::string error = bad.column_text(5);
+        std::cout << fmt::format("  run {} seed {}: {} at step {}/{}{}\n", bad.column_int(0), bad.column_int(1),
+                                 bad.column_text(2), bad.column_int(3), bad.column_int(4),
+                                 error.empty() ? "" : ": " + error.substr(0, error.find('\n')));
+      }
+    }
+    if (!any && !name->empty()) throw ConfigError(fmt::format("no experiment named '{}' in {}", *name, global.db));
+    result = ExitCode::ok;
+  });
+}
+
+}  // namespace gantry::cli

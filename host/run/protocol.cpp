@@ -1,0 +1,129 @@
+#include "run/protocol.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <vector>
+
+namespace gantry {
+
+namespace {
+
+// Messages may hold any text: tabs, newlines and backslashes are escaped.
+std::string escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else out += c;
+  }
+  return out;
+}
+
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      const char n = s[++i];
+      out += n == 'n' ? '\n' : n == 't' ? '\t' : n;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view line, size_t max_fields) {
+  std::vector<std::string_view> out;
+  while (out.size() + 1 < max_fields) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) break;
+    out.push_back(line.substr(0, tab));
+    line.remove_prefix(tab + 1);
+  }
+  out.push_back(line);
+  return out;
+}
+
+bool to_int(std::string_view s, int64_t& out) {
+  const std::string str(s);
+  char* end = nullptr;
+  out = std::strtoll(str.c_str(), &end, 10);
+  return !str.empty() && *end == '\0';
+}
+
+bool to_double(std::string_view s, double& out) {
+  const std::string str(s);
+  char* end = nullptr;
+  out = std::strtod(str.c_str(), &end);  // reads "nan" and "inf" too
+  return !str.empty() && *end == '\0';
+}
+
+}  // namespace
+
+void PipeSink::send(const std::string& line) {
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) std::_Exit(4);  // the parent is gone: nobody will record what we compute
+    p += n, left -= static_cast<size_t>(n);
+  }
+}
+
+void PipeSink::metric(int64_t step, std::string_view key, double value) {
+  send(fmt::format("M\t{}\t{}\t{}\n", step, escape(key), value));
+}
+void PipeSink::flush() { send("F\n"); }
+void PipeSink::progress(int64_t step, int64_t steps, double d_loss, double g_loss) {
+  send(fmt::format("P\t{}\t{}\t{}\t{}\n", step, steps, d_loss, g_loss));
+}
+void PipeSink::result(const TrialResult& r) {
+  send(fmt::format("R\t{}\t{}\t{}\t{}\t{}\n", static_cast<int>(r.outcome), r.step, r.d_updates, r.g_updates,
+                   escape(r.message)));
+}
+void PipeSink::error(std::string_view message) { send(fmt::format("E\t{}\n", escape(message))); }
+
+std::optional<Event> parse_event(std::string_view line) {
+  if (line.empty()) return std::nullopt;
+  Event e;
+  const char tag = line[0];
+  if (tag == 'F' && line.size() == 1) {
+    e.type = Event::Type::flush;
+    return e;
+  }
+  if (line.size() < 2 || line[1] != '\t') return std::nullopt;
+  line.remove_prefix(2);
+  if (tag == 'M') {
+    const auto f = split(line, 3);
+    e.type = Event::Type::metric;
+    e.key = unescape(f.size() == 3 ? f[1] : "");
+    if (f.size() == 3 && to_int(f[0], e.step) && to_double(f[2], e.value)) return e;
+  } else if (tag == 'P') {
+    const auto f = split(line, 4);
+    e.type = Event::Type::progress;
+    if (f.size() == 4 && to_int(f[0], e.step) && to_int(f[1], e.steps) && to_double(f[2], e.d_loss) &&
+        to_double(f[3], e.g_loss))
+      return e;
+  } else if (tag == 'R') {
+    const auto f = split(line, 5);
+    e.type = Event::Type::result;
+    int64_t outcome = 0;
+    if (f.size() == 5 && to_int(f[0], outcome) && outcome >= 0 && outcome <= 2 && to_int(f[1], e.result.step) &&
+        to_int(f[2], e.result.d_updates) && to_int(f[3], e.result.g_updates)) {
+      e.result.outcome = static_cast<TrialOutcome>(outcome);
+      e.result.message = unescape(f[4]);
+      return e;
+    }
+  } else if (tag == 'E') {
+    e.type = Event::Type::error;
+    e.message = unescape(line);
+    return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace gantry

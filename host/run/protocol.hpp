@@ -1,0 +1,40 @@
+#pragma once
+// What a worker process tells its parent, one tab-separated line per event over a pipe:
+//   M step key value | F | P step steps d_loss g_loss | R outcome step d_updates g_updates message | E message
+#include "train/events.hpp"
+#include "train/trainer.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gantry {
+
+/// A worker's EventSink: writes each event to `fd` as a line.
+class PipeSink final : public EventSink {
+ public:
+  explicit PipeSink(int fd) : fd_(fd) {}
+  void metric(int64_t step, std::string_view key, double value) override;
+  void flush() override;
+  void progress(int64_t step, int64_t steps, double d_loss, double g_loss) override;
+  void result(const TrialResult& r);
+  void error(std::string_view message);
+
+ private:
+  void send(const std::string& line);
+  int fd_;
+};
+
+struct Event {
+  enum class Type { metric, flush, progress, result, error } type = Type::flush;
+  int64_t step = 0, steps = 0;
+  std::string key;
+  double value = 0, d_loss = 0, g_loss = 0;
+  TrialResult result;
+  std::string message;
+};
+
+/// Parses one line (without its newline); nullopt for a malformed line.
+std::optional<Event> parse_event(std::string_view line);
+
+}  // namespace gantry

@@ -1,0 +1,140 @@
+// Interrupting a sweep (Ctrl-C, or kill -9 of gantry itself) and running it again loses nothing,
+// duplicates nothing and does not redo finished runs.
+#include "store/sqlite.hpp"
+
+#include "support/experiments.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <map>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+extern char** environ;
+
+namespace gantry {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Resume : public ::testing::Test {
+ protected:
+  test::TempDir dir;
+  std::string toml = (dir.path / "resume.toml").string();
+  std::string db = (dir.path / "resume.db").string();
+
+  void SetUp() override {
+    // Six trials of about half a second each on one thread.
+    std::string text = test::tiny_experiment("plugin = \"nonsaturating\"", 600, "", R"(
+[sweep]
+"optimizer.lr" = [1e-3, 5e-4, 2e-4]
+)");
+    text.replace(text.find("name = \"tiny\""), 13, "name = \"resume\"\nseeds = [0, 1]");
+    std::ofstream(toml) << text;
+  }
+
+  pid_t start() {
+    const std::string out = (dir.path / "out.log").string();
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    std::vector<std::string> args{GANTRY_TEST_BINARY, "run", toml, "--db", db, "--jobs", "2", "--threads", "1",
+                                  "--progress", "plain"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+  }
+
+  static int wait_exit(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  int64_t count(const std::string& where) {
+    if (!std::filesystem::exists(db)) return 0;
+    Database d(db, Database::Access::read_only);
+    auto st = d.prepare("SELECT COUNT(*) FROM runs WHERE " + where);
+    return st.step() ? st.column_int(0) : 0;
+  }
+
+  void wait_for(const std::string& where, int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (count(where) < n) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "waiting for " << n << " runs with " << where;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  std::map<int64_t, std::string> finished() {
+    Database d(db, Database::Access::read_only);
+    auto st = d.prepare("SELECT id, finished_at FROM runs WHERE status = 'completed'");
+    std::map<int64_t, std::string> out;
+    while (st.step()) out[st.column_int(0)] = st.column_text(1);
+    return out;
+  }
+
+  void check_consistent() {
+    Database d(db, Database::Access::read_only);
+    auto ok = d.prepare("PRAGMA integrity_check");
+    ok.step();
+    EXPECT_EQ(ok.column_text(0), "ok");
+    EXPECT_EQ(count("1"), 6);  // one row per identity, never duplicated
+    EXPECT_EQ(count("status = 'completed' AND step = 600"), 6);
+    auto metrics = d.prepare("SELECT COUNT(*) FROM metrics WHERE key = 'modes.modes'");
+    metrics.step();
+    EXPECT_EQ(metrics.column_int(0), 6 * 31);  // steps 0, 20, ..., 600 for every run, once each
+  }
+};
+
+TEST_F(Resume, CtrlCThenRunAgain) {
+  const pid_t pid = start();
+  wait_for("status = 'completed'", 2);
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid), 130);
+  EXPECT_EQ(count("status = 'running'"), 0);
+  EXPECT_EQ(count("status = 'failed'"), 0);
+  EXPECT_GE(count("status = 'interrupted'"), 1);
+  const auto done = finished();
+  ASSERT_GE(done.size(), 2u);
+  ASSERT_LT(done.size(), 6u);
+
+  EXPECT_EQ(wait_exit(start()), 0);
+  for (const auto& [id, when] : finished())
+    if (done.count(id)) {
+      EXPECT_EQ(when, done.at(id)) << "run " << id << " was redone";
+    }
+  check_consistent();
+}
+
+TEST_F(Resume, KillMinusNineThenRunAgain) {
+  const pid_t pid = start();
+  wait_for("status = 'completed'", 1);
+  wait_for("status = 'running'", 1);
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+  std::this_thread::sleep_for(300ms);  // the workers die with their parent
+  EXPECT_GE(count("status = 'running'"), 1);
+  const auto done = finished();
+
+  EXPECT_EQ(wait_exit(start()), 0);
+  std::ifstream log(dir.path / "out.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_NE(text.find("left running by a stopped gantry marked interrupted"), std::string::npos) << text;
+  for (const auto& [id, when] : finished())
+    if (done.count(id)) {
+      EXPECT_EQ(when, done.at(id)) << "run " << id << " was redone";
+    }
+  check_consistent();
+}
+
+}  // namespace
+}  // namespace gantry

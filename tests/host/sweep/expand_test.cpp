@@ -1,0 +1,177 @@
+// Sweep expansion: grid, random (seeded), cases, seeds; dotted paths; list-valued params untouched.
+#include "config/experiment.hpp"
+
+#include "support/plugins.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gantry {
+namespace {
+
+const std::string base = R"(
+[experiment]
+seeds = [0, 1]
+[data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+[discriminator]
+plugin = "mlp"
+[loss]
+plugin = "nonsaturating"
+)";
+
+Experiment parse(const std::string& sweep) {
+  return parse_experiment(base + sweep, "sweep.toml", test::builtin_registry());
+}
+
+std::string error_of(const std::string& sweep) {
+  try {
+    parse(sweep);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Sweep, NoSweepIsOneTrialPerSeed) {
+  const Experiment e = parse("");
+  ASSERT_EQ(e.trials.size(), 2u);
+  EXPECT_TRUE(e.sweep_columns.empty());
+  EXPECT_EQ(e.trials[1].config.seed, 1u);
+  EXPECT_NE(e.trials[0].identity, e.trials[1].identity);
+}
+
+TEST(Sweep, GridIsTheCartesianProductTimesSeeds) {
+  const Experiment e = parse(R"(
+[sweep]
+"loss.plugin" = ["minimax", "nonsaturating", "wasserstein"]
+"optimizer.lr" = [1e-4, 2e-4]
+)");
+  EXPECT_EQ(e.sweep_columns, (std::vector<std::string>{"loss.plugin", "optimizer.lr"}));
+  ASSERT_EQ(e.trials.size(), 12u);
+  EXPECT_EQ(e.trials[0].swept, (std::vector<std::string>{"minimax", "0.0001"}));
+  EXPECT_EQ(e.trials[1].config.seed, 1u);  // seeds vary fastest
+  EXPECT_EQ(e.trials[2].swept, (std::vector<std::string>{"minimax", "0.0002"}));
+  EXPECT_EQ(e.trials[11].config.loss.plugin(), "wasserstein");
+  EXPECT_DOUBLE_EQ(e.trials[11].config.optimizer.real("lr"), 2e-4);
+  EXPECT_DOUBLE_EQ(e.trials[11].config.loss.params.real("clip"), 0.01);  // the plugin's own defaults
+  std::set<std::string> ids;
+  for (const Trial& t : e.trials) ids.insert(t.identity);
+  EXPECT_EQ(ids.size(), 12u);
+}
+
+TEST(Sweep, ListValuedParametersAreValuesNotAxes) {
+  // A list given in a section is one value; an axis of lists sweeps whole lists.
+  const Experiment e = parse(R"(
+[sweep]
+"metrics.modes.threshold" = [2, 3.5]
+"generator.width" = [8, 16]
+)");
+  ASSERT_EQ(e.trials.size(), 8u);
+  EXPECT_DOUBLE_EQ(e.trials[0].config.metrics.at(0).params.real("threshold"), 2.0);
+  EXPECT_EQ(e.trials[2].config.generator.params.integer("width"), 16);
+  const Experiment seeds_only = parse_experiment(
+      std::string(base).replace(base.find("seeds = [0, 1]"), 14, "seeds = [0, 1, 2]"), "s.toml", test::builtin_registry());
+  EXPECT_EQ(seeds_only.trials.size(), 3u);  // the [experiment] seeds list is not a sweep axis
+}
+
+TEST(Sweep, CasesLinkSettingsAndCombineWithTheGrid) {
+  const Experiment e = parse(R"(
+[sweep]
+"optimizer.lr" = [1e-4, 2e-4]
+cases = [
+  { "loss.plugin" = "nonsaturating" },
+  { "loss.plugin" = "wasserstein", "train.n_critic" = 5, "loss.clip" = 0.05 },
+]
+)");
+  ASSERT_EQ(e.trials.size(), 8u);
+  EXPECT_EQ(e.sweep_columns, (std::vector<std::string>{"optimizer.lr", "loss.plugin", "train.n_critic", "loss.clip"}));
+  EXPECT_EQ(e.trials[0].config.train.integer("n_critic"), 1);
+  EXPECT_EQ(e.trials[0].swept[2], "");
+  EXPECT_EQ(e.trials[4].config.loss.plugin(), "wasserstein");
+  EXPECT_EQ(e.trials[4].config.train.integer("n_critic"), 5);
+  EXPECT_DOUBLE_EQ(e.trials[4].config.loss.params.real("clip"), 0.05);
+}
+
+TEST(Sweep, RandomSearchIsSeededAndInRange) {
+  const std::string sweep = R"(
+[sweep]
+mode = "random"
+trials = 20
+seed = 7
+"optimizer.lr" = { log_uniform = [1e-5, 1e-2] }
+"optimizer.beta1" = { uniform = [0.0, 0.9] }
+"generator.width" = { int = [16, 64] }
+"loss.plugin" = ["minimax", "nonsaturating"]
+)";
+  const Experiment a = parse(sweep), b = parse(sweep);
+  ASSERT_EQ(a.trials.size(), 40u);
+  std::set<std::string> plugins;
+  for (size_t i = 0; i < a.trials.size(); ++i) {
+    EXPECT_EQ(a.trials[i].identity, b.trials[i].identity);
+    const auto& c = a.trials[i].config;
+    EXPECT_GE(c.optimizer.real("lr"), 1e-5);
+    EXPECT_LE(c.optimizer.real("lr"), 1e-2);
+    EXPECT_LE(c.optimizer.real("beta1"), 0.9);
+    EXPECT_GE(c.generator.params.integer("width"), 16);
+    EXPECT_LE(c.generator.params.integer("width"), 64);
+    plugins.insert(c.loss.plugin());
+  }
+  EXPECT_EQ(plugins.size(), 2u);
+  const Experiment other = parse(std::string(sweep).replace(sweep.find("seed = 7"), 8, "seed = 8"));
+  EXPECT_NE(other.trials[0].identity, a.trials[0].identity);
+}
+
+TEST(Sweep, DuplicatePointsRunOnce) {
+  const Experiment e = parse(R"(
+[sweep]
+"optimizer.lr" = [1e-4, 1e-4, 2e-4]
+)");
+  EXPECT_EQ(e.trials.size(), 4u);
+  EXPECT_EQ(e.duplicates, 2u);
+}
+
+// Validation before launch: every problem, with its place, at once.
+TEST(SweepErrors, AxisPathThatNamesNothing) {
+  EXPECT_EQ(error_of("[sweep]\n\"optimiser.lr\" = [1e-4]\n"),
+            "sweep.toml:13:1: sweep path 'optimiser.lr' names nothing: expected SECTION.KEY with SECTION one of "
+            "data, discriminator, generator, loss, optimizer, train or metrics.NAME");
+  EXPECT_EQ(error_of("[sweep]\n\"optimizer.lrr\" = [1e-4]\n"),
+            "sweep.toml:13:1: [optimizer] has no key 'lrr' (accepts: lr, beta1, beta2, eps); did you mean 'lr'?");
+  EXPECT_EQ(error_of("[sweep]\nlr = [1e-4]\n").substr(0, 50), "sweep.toml:13:1: sweep axis 'lr' must be a dotted ");
+}
+
+TEST(SweepErrors, BadValuesPointAtTheValue) {
+  const std::string msg = error_of("[sweep]\n\"loss.plugin\" = [\"minimax\", \"wgan\"]\n\"train.steps\" = [10, -5]\n");
+  EXPECT_NE(msg.find("sweep.toml:13:29: unknown loss 'wgan' (available: minimax, nonsaturating, wasserstein)"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find("sweep.toml:14:22: train.steps of [train]: -5 is out of range"), std::string::npos) << msg;
+}
+
+TEST(SweepErrors, ParameterThatOnlySomePluginsHave) {
+  // clip exists for wasserstein only: a grid pairing it with minimax is a mistake (use cases).
+  const std::string msg = error_of("[sweep]\n\"loss.plugin\" = [\"minimax\", \"wasserstein\"]\n\"loss.clip\" = [0.01]\n");
+  EXPECT_EQ(msg, "sweep.toml:14:1: loss 'minimax' has no parameter 'clip' (accepts: no parameters)");
+}
+
+TEST(SweepErrors, DistributionsAndReservedKeys) {
+  EXPECT_NE(error_of("[sweep]\n\"optimizer.lr\" = { log_uniform = [0.0, 1.0] }\n").find("distribution 'log_uniform' needs mode = \"random\""),
+            std::string::npos);
+  EXPECT_NE(error_of("[sweep]\nmode = \"random\"\ntrials = 3\n\"optimizer.lr\" = { log_uniform = [0.0, 1.0] }\n")
+                .find("bad range for log_uniform [0, 1] (needs 0 < lo <= hi)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[sweep]\nmode = \"random\"\n\"optimizer.lr\" = [1e-4]\n").find("mode = \"random\" needs trials = N"),
+            std::string::npos);
+  EXPECT_NE(error_of("[sweep]\nmode = \"random\"\ntrials = 2\n\"optimizer.lr\" = { normal = [0, 1] }\n")
+                .find("unknown distribution 'normal' (available: choice, int, log_uniform, uniform)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[sweep]\nmode = \"best\"\n").find("sweep.toml:13:8: sweep.mode must be \"grid\" or \"random\""),
+            std::string::npos);
+  EXPECT_NE(error_of("[sweep]\n\"optimizer.lr\" = [1e-4]\ncases = [{ \"optimizer.lr\" = 2e-4 }]\n")
+                .find("case sets 'optimizer.lr', which is also a sweep axis"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace gantry
