@@ -79,6 +79,9 @@ void print_summary(const Experiment& exp, const RunSummary& summary, const std::
     std::cout << fmt::format("  see: gantry status {} --db {}\n", exp.name, db);
   }
   if (summary.interrupted) std::cout << "interrupted: run the same command again to resume\n";
+  std::cout << fmt::format("wall {:.1f} s; scheduler CPU {:.2f} s ({:.2f}% of wall)\n", summary.wall_seconds,
+                           summary.parent_cpu_seconds,
+                           100.0 * summary.parent_cpu_seconds / std::max(1e-9, summary.wall_seconds));
   std::cout << fmt::format("results: {} (try: sqlite3 {} 'SELECT * FROM run_overview')\n", db, db);
 }
 

@@ -1,5 +1,6 @@
 // gantry status [EXPERIMENT]: counts by status, and why the runs that did not complete stopped.
 #include "cli/commands.hpp"
+#include "run/runner.hpp"
 #include "store/sqlite.hpp"
 
 #include <gantry/error.hpp>
@@ -35,11 +36,13 @@ void add_status_command(CLI::App& app, GlobalOptions& global, int& result) {
       std::cout << fmt::format("{}: {} run(s){}{}\n", experiments.column_text(1), total, parts.empty() ? "" : ": ",
                                fmt::join(parts, ", "));
       auto bad = db.prepare(
-          "SELECT id, seed, status, step, steps, COALESCE(error, '') FROM runs "
+          "SELECT id, seed, status, step, steps, COALESCE(error, ''), pid, COALESCE(host, '') FROM runs "
           "WHERE experiment_id = ?1 AND status NOT IN ('completed') ORDER BY id");
       bad.bind(1, id);
       while (bad.step()) {
-        const std::string error = bad.column_text(5);
+        std::string error = bad.column_text(5);
+        if (bad.column_text(2) == "running" && !run_owner_alive(bad.column_int(6), bad.column_text(7)))
+          error = "stale: the gantry running it is gone; the next 'gantry run' marks it interrupted and reruns it";
         std::cout << fmt::format("  run {} seed {}: {} at step {}/{}{}\n", bad.column_int(0), bad.column_int(1),
                                  bad.column_text(2), bad.column_int(3), bad.column_int(4),
                                  error.empty() ? "" : ": " + error.substr(0, error.find('\n')));

@@ -68,9 +68,12 @@ void ProgressView::tick(bool force) {
   }
   erase();
   for (const auto& [id, s] : slots_) {
-    const double rate = s.step / std::max(1e-9, seconds_since(s.start));
-    out_ << fmt::format("  {} step {}/{}  {:.0f} steps/s  loss.d {:.4f}  loss.g {:.4f}\x1b[K\n", s.label, s.step,
-                        s.steps, rate, s.d_loss, s.g_loss);
+    const double rate = static_cast<double>(s.step) / std::max(1e-9, seconds_since(s.start));
+    if (s.steps == 0)
+      out_ << fmt::format("  {} starting\x1b[K\n", s.label);
+    else
+      out_ << fmt::format("  {} step {}/{}  {:.0f} steps/s  loss.d {:.4f}  loss.g {:.4f}\x1b[K\n", s.label, s.step,
+                          s.steps, rate, s.d_loss, s.g_loss);
     ++drawn_;
   }
   const int width = 30;

@@ -117,15 +117,17 @@ bool RunSummary::any_failed() const {
   return false;
 }
 
+bool run_owner_alive(int64_t pid, const std::string& host) {
+  // A run started on another machine cannot be checked from here: assume it is alive.
+  if (host != this_host()) return true;
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
 int recover_stale_runs(ResultStore& store) {
   auto st = store.db().prepare("SELECT id, pid, host FROM runs WHERE status IN ('running', 'queued')");
   std::vector<int64_t> dead;
-  const std::string host = this_host();
-  while (st.step()) {
-    const auto pid = static_cast<pid_t>(st.column_int(1));
-    const bool alive = st.column_text(2) == host && pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-    if (!alive) dead.push_back(st.column_int(0));
-  }
+  while (st.step())
+    if (!run_owner_alive(st.column_int(1), st.column_text(2))) dead.push_back(st.column_int(0));
   for (int64_t id : dead)
     store.finish_run(id, RunStatus::interrupted, "interrupted: the process running it stopped", 0, 0);
   return static_cast<int>(dead.size());

@@ -50,5 +50,7 @@ RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOp
 
 /// Marks runs left 'running' by a process that no longer exists (on this host) as interrupted.
 int recover_stale_runs(ResultStore& store);
+/// Whether the gantry process recorded as running a run (pid on host) still exists.
+bool run_owner_alive(int64_t pid, const std::string& host);
 
 }  // namespace gantry
