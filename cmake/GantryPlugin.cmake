@@ -1,9 +1,10 @@
 # gantry_add_plugin(<target> <source>...)
 #
 # Builds one gantry plugin: a MODULE library linked privately against the SDK, with hidden
-# visibility (only the Boost.DLL entry is exported) and written into the plugin folder that
-# gantry searches first. Used by the built-in plugins and, through find_package(gantry), by
-# out-of-tree plugin authors.
+# visibility (only the Boost.DLL entry is exported), built for the ABI version of the SDK headers
+# it compiles against. In gantry's tree it lands in the folder gantry searches first; out of tree
+# (after find_package(gantry CONFIG)) it lands in the author's build folder, which gantry reads
+# with --plugin-path or GANTRY_PLUGIN_PATH.
 function(gantry_add_plugin target)
   if(NOT ARGN)
     message(FATAL_ERROR "gantry_add_plugin(${target}): no sources given")
@@ -18,6 +19,10 @@ function(gantry_add_plugin target)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   if(DEFINED GANTRY_PLUGIN_OUTPUT_DIR)
-    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${GANTRY_PLUGIN_OUTPUT_DIR})
+    # In gantry's own tree: beside the program's other plugins, finding the SDK two folders up
+    # once installed (<prefix>/lib/gantry/plugins -> <prefix>/lib).
+    set_target_properties(${target} PROPERTIES
+      LIBRARY_OUTPUT_DIRECTORY ${GANTRY_PLUGIN_OUTPUT_DIR}
+      INSTALL_RPATH "$ORIGIN/../..")
   endif()
 endfunction()

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   add_plugins_command(app, global, result);
   add_run_command(app, global, result);
   add_status_command(app, global, result);
+  add_check_command(app, global, result);
+  add_new_command(app, global, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,6 +20,10 @@ enum ExitCode : int { ok = 0, run_failed = 1, usage = 2, interrupted = 130 };
 void add_plugins_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry run`.
 void add_run_command(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry check`.
+void add_check_command(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry new`.
+void add_new_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry status`.
 void add_status_command(CLI::App& app, GlobalOptions& global, int& result);
 

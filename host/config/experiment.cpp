@@ -39,7 +39,8 @@ const std::vector<ParamSpec>& train_schema() {
   static const std::vector<ParamSpec> schema{
       integer_param("steps", 2000, "generator updates", 1, 1e12),
       integer_param("batch_size", 256, "samples per batch, real and fake each", 1, 1e8),
-      integer_param("n_critic", 1, "discriminator updates per generator update", 1, 1000),
+      integer_param("n_critic", 0, "discriminator updates per generator update (0 = the loss's own default: 5 for wasserstein, 1 for the others)", 0, 1000),
+      real_param("r1_gamma", 0.0, "weight of the R1 penalty γ/2·‖∇x D(real)‖² added to any loss (Mescheder et al. 2018; 0 = off)", 0.0, {}),
       integer_param("log_every", 50, "record the losses every this many steps", 1, 1e12),
       integer_param("eval_every", 500, "evaluate the metrics every this many steps (and at 0 and the end)", 1, 1e12),
       integer_param("eval_samples", 2500, "size of the fixed evaluation sample G draws for metrics", 1, 1e8),

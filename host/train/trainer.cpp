@@ -6,6 +6,7 @@
 #include <gantry/metric.hpp>
 #include <gantry/model.hpp>
 #include <gantry/optimizer.hpp>
+#include <gantry/penalty.hpp>
 
 #include <cmath>
 #include <fmt/format.h>
@@ -49,7 +50,8 @@ Trainer::Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<in
 
 TrialResult Trainer::run() {
   const Params& tp = trial_.train;
-  const int64_t steps = tp.integer("steps"), batch = tp.integer("batch_size"), n_critic = tp.integer("n_critic");
+  const int64_t steps = tp.integer("steps"), batch = tp.integer("batch_size");
+  const double r1_gamma = tp.real("r1_gamma");
   const int64_t log_every = tp.integer("log_every"), eval_every = tp.integer("eval_every");
   const int64_t eval_n = tp.integer("eval_samples");
   const uint64_t seed = trial_.seed;
@@ -60,6 +62,7 @@ TrialResult Trainer::run() {
   auto gen = instantiate<Generator>(trial_.generator, ctx);
   auto disc = instantiate<Discriminator>(trial_.discriminator, ctx);
   auto loss = instantiate<Loss>(trial_.loss, ctx);
+  const int64_t n_critic = tp.integer("n_critic") > 0 ? tp.integer("n_critic") : loss->default_n_critic();
   std::vector<std::unique_ptr<Metric>> metrics;
   std::vector<std::vector<MetricKey>> metric_keys;
   for (const PluginChoice& m : trial_.metrics) {
@@ -83,6 +86,10 @@ TrialResult Trainer::run() {
   Tensor z({batch, latent}), both(batch_shape(2 * batch, ctx.sample_shape));
   Tensor real(batch_shape(batch, ctx.sample_shape));
   Tensor d_grad({2 * batch, 1}), g_grad({batch, 1});
+  Rng penalty_rng(derive_seed(seed, "penalty"));
+  Critic critic(d);
+  Tensor fake_batch(batch_shape(batch, ctx.sample_shape));
+  PenaltyContext penalty_ctx{critic, real, fake_batch, penalty_rng};
   Tensor eval_z({eval_n, latent}), generated;
   Rng(derive_seed(seed, "eval.z")).fill_normal(eval_z.values());
 
@@ -104,7 +111,7 @@ TrialResult Trainer::run() {
   };
 
   evaluate(0);
-  double d_loss = 0, g_loss = 0;
+  double d_loss = 0, g_loss = 0, penalty = 0;
   TrialResult result;
   auto finish = [&result](TrialOutcome outcome, int64_t step, std::string message) {
     result.outcome = outcome;
@@ -120,7 +127,8 @@ TrialResult Trainer::run() {
       data->sample(data_rng, real);
       both.copy_rows_from(real, 0);
       latent_rng.fill_normal(z.values());
-      both.copy_rows_from(g.forward(z, Mode::train), batch);
+      const Tensor& fake_out = g.forward(z, Mode::train);
+      both.copy_rows_from(fake_out, batch);
       const Tensor& logits = d.forward(both, Mode::train);
       const auto l = logits.values();
       auto dg = d_grad.values();
@@ -132,6 +140,17 @@ TrialResult Trainer::run() {
       }
       d_opt.zero_grad();
       d.backward(d_grad, {.input_grad = false, .weight_grad = true});
+      // Penalties run their own passes through D and add their gradients to the loss's.
+      penalty = 0;
+      if (r1_gamma > 0) penalty += r1_penalty(critic, real, r1_gamma);
+      fake_batch.copy_rows_from(fake_out, 0);
+      penalty += loss->discriminator_penalty(penalty_ctx);
+      d_loss += penalty;
+      if (!std::isfinite(d_loss)) {
+        sink_.metric(step, "loss.d", d_loss);
+        sink_.flush();
+        return finish(TrialOutcome::diverged, step, fmt::format("non-finite discriminator penalty at step {}", step));
+      }
       d_opt.step();
       ++result.d_updates;
       loss->after_discriminator_step(d_params);
@@ -156,6 +175,7 @@ TrialResult Trainer::run() {
     if (step % log_every == 0 || step == steps) {
       sink_.metric(step, "loss.d", d_loss);
       sink_.metric(step, "loss.g", g_loss);
+      if (penalty != 0) sink_.metric(step, "loss.penalty", penalty);
       sink_.progress(step, steps, d_loss, g_loss);
     }
     if (step % eval_every == 0 || step == steps) evaluate(step);

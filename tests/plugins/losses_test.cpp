@@ -64,7 +64,8 @@ TEST_P(BuiltinLoss, FiniteForLargeLogitsAndSignConvention) {
   EXPECT_GT(loss->generator_loss(better_fake, a), loss->generator_loss(fake, b));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, BuiltinLoss, ::testing::Values("minimax", "nonsaturating", "wasserstein"));
+INSTANTIATE_TEST_SUITE_P(All, BuiltinLoss,
+                         ::testing::Values("minimax", "nonsaturating", "wasserstein", "hinge", "least_squares"));
 
 TEST(Wasserstein, ClipsEveryCriticParameter) {
   auto loss = test::make<Loss>(PluginKind::loss, "wasserstein", {{"clip", 0.05}});

@@ -1,12 +1,22 @@
 #pragma once
 #include <gantry/dual.hpp>
 #include <gantry/layer.hpp>
+#include <gantry/penalty.hpp>
 #include <gantry/plugin.hpp>
 
 #include <span>
 #include <vector>
 
 namespace gantry {
+
+/// What a loss's penalty sees at each D step: the critic, the batch D was trained on, and a
+/// seeded generator (e.g. for interpolation weights).
+struct PenaltyContext {
+  Critic& critic;
+  const Tensor& real;
+  const Tensor& fake;
+  Rng& rng;
+};
 
 /// An adversarial loss on D's raw logits. Losses are batch means; gradients include the 1/N.
 class GANTRY_API Loss : public Plugin {
@@ -18,6 +28,11 @@ class GANTRY_API Loss : public Plugin {
   virtual double generator_loss(std::span<const float> fake, std::span<float> grad_fake) = 0;
   /// Called after every optimizer step of D (e.g. weight clipping).
   virtual void after_discriminator_step(const std::vector<Parameter*>& /*params*/) {}
+  /// A penalty on D, called after D's loss gradient is accumulated and before D's optimizer step:
+  /// it adds its own gradient to D's parameters (see penalty.hpp) and returns its value.
+  virtual double discriminator_penalty(PenaltyContext& /*ctx*/) { return 0; }
+  /// D updates per G update when the experiment does not set train.n_critic.
+  virtual int64_t default_n_critic() const { return 1; }
 };
 
 /// A loss written as three per-sample formulas; the SDK takes batch means and derives the exact

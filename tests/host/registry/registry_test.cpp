@@ -44,7 +44,8 @@ TEST(Registry, DiscoversEveryBuiltinPlugin) {
   r.discover({GANTRY_TEST_PLUGIN_DIR});
   EXPECT_TRUE(r.warnings().empty());
   EXPECT_EQ(r.names(PluginKind::data), (std::vector<std::string>{"grid25", "ring8", "swissroll"}));
-  EXPECT_EQ(r.names(PluginKind::loss), (std::vector<std::string>{"minimax", "nonsaturating", "wasserstein"}));
+  EXPECT_EQ(r.names(PluginKind::loss),
+            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "wasserstein"}));
   EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "modes"}));
   EXPECT_NE(r.find(PluginKind::generator, "mlp"), nullptr);
   EXPECT_NE(r.find(PluginKind::discriminator, "mlp"), nullptr);
@@ -73,7 +74,8 @@ TEST(Registry, UnknownPluginListsWhatExistsAndTheClosest) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_STREQ(e.what(),
-                 "unknown loss 'wasserstien' (available: minimax, nonsaturating, wasserstein; did you mean: wasserstein?)");
+                 "unknown loss 'wasserstien' (available: hinge, least_squares, minimax, nonsaturating, wasserstein; did you mean: "
+                 "wasserstein?)");
   }
 }
 

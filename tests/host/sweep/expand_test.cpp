@@ -87,7 +87,7 @@ cases = [
 )");
   ASSERT_EQ(e.trials.size(), 8u);
   EXPECT_EQ(e.sweep_columns, (std::vector<std::string>{"optimizer.lr", "loss.plugin", "train.n_critic", "loss.clip"}));
-  EXPECT_EQ(e.trials[0].config.train.integer("n_critic"), 1);
+  EXPECT_EQ(e.trials[0].config.train.integer("n_critic"), 0);  // 0: the loss's own default
   EXPECT_EQ(e.trials[0].swept[2], "");
   EXPECT_EQ(e.trials[4].config.loss.plugin(), "wasserstein");
   EXPECT_EQ(e.trials[4].config.train.integer("n_critic"), 5);
@@ -144,7 +144,7 @@ TEST(SweepErrors, AxisPathThatNamesNothing) {
 
 TEST(SweepErrors, BadValuesPointAtTheValue) {
   const std::string msg = error_of("[sweep]\n\"loss.plugin\" = [\"minimax\", \"wgan\"]\n\"train.steps\" = [10, -5]\n");
-  EXPECT_NE(msg.find("sweep.toml:13:29: unknown loss 'wgan' (available: minimax, nonsaturating, wasserstein)"),
+  EXPECT_NE(msg.find("sweep.toml:13:29: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, wasserstein)"),
             std::string::npos) << msg;
   EXPECT_NE(msg.find("sweep.toml:14:22: train.steps of [train]: -5 is out of range"), std::string::npos) << msg;
 }

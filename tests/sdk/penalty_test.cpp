@@ -1,0 +1,114 @@
+// Gradient penalties: against PyTorch's exact double backprop (penalties.json) and against finite
+// differences of the penalty's value, on small MLP critics.
+#include "support/grad_check.hpp"
+#include "support/json.hpp"
+
+#include <gantry/layers.hpp>
+#include <gantry/penalty.hpp>
+
+#include <gtest/gtest.h>
+
+namespace gantry {
+namespace {
+
+Tensor tensor_of(const test::Json& j) {
+  const auto v = j.numbers();
+  return Tensor(j.shape(), std::vector<float>(v.begin(), v.end()));
+}
+
+// The reference critic: Linear(2,8)-LeakyReLU(0.2)-Linear(8,8)-LeakyReLU(0.2)-Linear(8,1).
+std::unique_ptr<Sequential> reference_critic(const test::Json& ref) {
+  Rng rng(0);
+  MlpSpec spec;
+  spec.in = 2, spec.width = 8, spec.depth = 2, spec.out = 1;
+  spec.activation = Activation::leaky_relu;
+  spec.slope = 0.2f;
+  auto net = make_mlp(spec, rng);
+  const auto params = net->parameters();
+  for (size_t k = 0; k < params.size(); ++k) params[k]->value = tensor_of(ref["params"][k]);
+  return net;
+}
+
+void expect_grads(Sequential& net, const test::Json& expected, double tol) {
+  const auto params = net.parameters();
+  for (size_t k = 0; k < params.size(); ++k)
+    EXPECT_LT(test::max_rel_error(test::as_doubles(params[k]->gradient()), expected[k].numbers()), tol)
+        << "parameter " << k;
+}
+
+TEST(GradientPenalty, MatchesExactDoubleBackprop) {
+  const auto ref = test::reference("penalties.json");
+  auto net = reference_critic(ref);
+  Critic critic(*net);
+  const Tensor real = tensor_of(ref["real"]), fake = tensor_of(ref["fake"]), alpha = tensor_of(ref["alpha"]);
+  net->zero_grad();
+  const double value = gradient_penalty(critic, real, fake, alpha.values(), ref["gp"]["lambda"].number);
+  EXPECT_NEAR(value, ref["gp"]["value"].number, 1e-5 * ref["gp"]["value"].number);
+  // float32 central differences of D's gradients: within about 1.5e-4 of the exact values.
+  expect_grads(*net, ref["gp"]["grads"], 3e-4);
+}
+
+TEST(R1Penalty, MatchesExactDoubleBackprop) {
+  const auto ref = test::reference("penalties.json");
+  auto net = reference_critic(ref);
+  Critic critic(*net);
+  net->zero_grad();
+  const double value = r1_penalty(critic, tensor_of(ref["real"]), ref["r1"]["gamma"].number);
+  EXPECT_NEAR(value, ref["r1"]["value"].number, 1e-5 * ref["r1"]["value"].number);
+  expect_grads(*net, ref["r1"]["grads"], 3e-4);
+}
+
+TEST(Critic, InputGradientMatchesFiniteDifferences) {
+  Rng rng(3);
+  MlpSpec spec;
+  spec.in = 3, spec.width = 6, spec.depth = 2, spec.out = 1;
+  spec.activation = Activation::tanh;
+  auto net = make_mlp(spec, rng);
+  Critic critic(*net);
+  Tensor x({4, 3});
+  rng.fill_normal(x.values());
+  const Tensor g = critic.input_gradient(x);
+  auto sum_d = [&] {
+    double s = 0;
+    for (float v : net->forward(x).values()) s += v;
+    return s;
+  };
+  EXPECT_LT(test::max_rel_error(test::as_doubles(g), test::numeric_gradient(x.values(), sum_d, 1e-3f)), 2e-3);
+}
+
+// The penalty's parameter gradient against central differences of its value, for a smooth critic
+// (tanh) and a piecewise-linear one (leaky ReLU), for both penalties.
+class PenaltyGradient : public ::testing::TestWithParam<std::tuple<Activation, bool>> {};
+
+TEST_P(PenaltyGradient, MatchesFiniteDifferencesOfTheValue) {
+  const auto [activation, gp] = GetParam();
+  Rng rng(5);
+  MlpSpec spec;
+  spec.in = 2, spec.width = 5, spec.depth = 2, spec.out = 1;
+  spec.activation = activation;
+  auto net = make_mlp(spec, rng);
+  Critic critic(*net);
+  Tensor real({6, 2}), fake({6, 2});
+  rng.fill_normal(real.values());
+  rng.fill_normal(fake.values());
+  std::vector<float> alpha(6);
+  rng.fill_uniform(alpha, 0.0f, 1.0f);
+  auto value = [&] {
+    return gp ? gradient_penalty(critic, real, fake, alpha, 10.0) : r1_penalty(critic, real, 10.0);
+  };
+  net->zero_grad();
+  value();
+  std::vector<std::vector<double>> analytic;
+  for (Parameter* p : net->parameters()) analytic.push_back(test::as_doubles(p->gradient()));
+  size_t k = 0;
+  for (Parameter* p : net->parameters())
+    EXPECT_LT(test::max_rel_error(analytic[k++], test::numeric_gradient(p->value.values(), value, 1e-3f)), 5e-3)
+        << p->name << " of layer parameter " << k - 1;
+}
+
+INSTANTIATE_TEST_SUITE_P(Critics, PenaltyGradient,
+                         ::testing::Combine(::testing::Values(Activation::tanh, Activation::leaky_relu),
+                                            ::testing::Bool()));
+
+}  // namespace
+}  // namespace gantry
