@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 steps=${1:-1500}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sed -e "s/^steps = .*/steps = $steps/" -e 's/^eval_every = .*/eval_every = 500/' \
-    -e 's/^seeds = .*/seeds = [0, 1]/' experiments/ring8_losses.toml > "$work/sweep.toml"
+sed -e "s/^steps = .*/steps = $steps/" experiments/ring8_lr.toml > "$work/sweep.toml"
 
 run() {  # jobs
   local out="$work/jobs$1.log"
@@ -16,7 +15,7 @@ run() {  # jobs
   grep -E '^wall ' "$out" | sed -E 's/wall ([0-9.]+) s; scheduler CPU ([0-9.]+) s \(([0-9.]+)% of wall\)/\1 \2 \3/'
 }
 
-echo "12 trials (3 losses x 2 learning rates x 2 seeds), $steps steps each, $(nproc) cores"
+echo "12 trials (2 losses x 2 learning rates x 3 seeds, experiments/ring8_lr.toml), $steps steps each, $(nproc) cores"
 read -r wall1 cpu1 share1 < <(run 1)
 read -r wall2 cpu2 share2 < <(run 2)
 printf '%-8s %10s %14s %18s\n' jobs "wall (s)" "trials/hour" "scheduler CPU %"

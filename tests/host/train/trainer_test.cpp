@@ -113,6 +113,32 @@ TEST(Trainer, WassersteinHonoursNCriticAndClipping) {
   EXPECT_EQ(result.g_updates, 5);
 }
 
+TEST(Trainer, GradientPenaltyIsAppliedAndLogged) {
+  const Experiment exp = tiny("plugin = \"wasserstein\"\nmode = \"gp\"", 20);
+  Recorder r;
+  const TrialResult result = Trainer(exp.trials[0].config, r).run();
+  EXPECT_EQ(result.outcome, TrialOutcome::completed);
+  EXPECT_EQ(result.d_updates, 100);  // wasserstein's own n_critic: 5
+  ASSERT_TRUE(r.points.count({"loss.penalty", 20}));
+  const double penalty = r.points[{"loss.penalty", 20}];
+  EXPECT_GT(penalty, 0.0);
+  EXPECT_TRUE(std::isfinite(penalty));
+}
+
+TEST(Trainer, R1PenaltyWorksWithAnyLoss) {
+  const Experiment plain = tiny("plugin = \"hinge\"", 20);
+  const Experiment r1 = tiny("plugin = \"hinge\"", 20, "r1_gamma = 10.0\n");
+  Recorder a, b;
+  Trainer(plain.trials[0].config, a).run();
+  Trainer(r1.trials[0].config, b).run();
+  EXPECT_FALSE(a.points.count({"loss.penalty", 20}));
+  ASSERT_TRUE(b.points.count({"loss.penalty", 20}));
+  const double penalty = b.points[{"loss.penalty", 20}];
+  const double d_plain = a.points[{"loss.d", 20}], d_r1 = b.points[{"loss.d", 20}];
+  EXPECT_GT(penalty, 0.0);
+  EXPECT_NE(d_plain, d_r1);
+}
+
 TEST(Trainer, NonFiniteLossEndsTheTrialAsDiverged) {
   Registry registry;
   registry.discover({GANTRY_TEST_PLUGIN_DIR, std::string(GANTRY_TEST_FIXTURE_DIR) + "/extra"});
