@@ -3,27 +3,23 @@
 
 namespace {
 
-class Grid final : public gantry::DataSource {
- public:
-  Grid(const gantry::Params& p, const gantry::BuildContext&) {
-    const int64_t side = p.integer("side");
-    const double spacing = p.real("spacing");
-    const double offset = spacing * static_cast<double>(side - 1) / 2.0;
-    modes_.centers = gantry::Tensor({side * side, 2});
-    modes_.stddev = p.real("std");
-    for (int64_t i = 0; i < side; ++i)
-      for (int64_t j = 0; j < side; ++j) {
-        const int64_t m = i * side + j;
-        modes_.centers[2 * m] = static_cast<float>(static_cast<double>(i) * spacing - offset);
-        modes_.centers[2 * m + 1] = static_cast<float>(static_cast<double>(j) * spacing - offset);
-      }
-  }
-  std::vector<int64_t> sample_shape() const override { return {2}; }
-  void sample(gantry::Rng& rng, gantry::Tensor& out) override { gantry::sample_mixture(modes_, rng, out); }
-  const gantry::ModeSet* modes() const override { return &modes_; }
+gantry::ModeSet grid(const gantry::Params& p) {
+  const int64_t side = p.integer("side");
+  const double spacing = p.real("spacing");
+  const double offset = spacing * static_cast<double>(side - 1) / 2.0;
+  gantry::ModeSet set{gantry::Tensor({side * side, 2}), p.real("std")};
+  for (int64_t i = 0; i < side; ++i)
+    for (int64_t j = 0; j < side; ++j) {
+      const int64_t m = i * side + j;
+      set.centers[2 * m] = static_cast<float>(static_cast<double>(i) * spacing - offset);
+      set.centers[2 * m + 1] = static_cast<float>(static_cast<double>(j) * spacing - offset);
+    }
+  return set;
+}
 
- private:
-  gantry::ModeSet modes_;
+class Grid final : public gantry::MixtureSource {
+ public:
+  Grid(const gantry::Params& p, const gantry::BuildContext&) : MixtureSource(grid(p)) {}
 };
 
 gantry::PluginDescriptor describe() {

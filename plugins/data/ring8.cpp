@@ -6,26 +6,22 @@
 
 namespace {
 
-class Ring final : public gantry::DataSource {
- public:
-  Ring(const gantry::Params& p, const gantry::BuildContext&) {
-    const int64_t k = p.integer("modes");
-    const double radius = p.real("radius");
-    modes_.centers = gantry::Tensor({k, 2});
-    modes_.stddev = p.real("std");
-    for (int64_t i = 0; i < k; ++i) {
-      // Angles 2πi/K for i < K: spacing with linspace(0, 2π, K) would put the last mode on the first.
-      const double angle = 2.0 * std::numbers::pi * static_cast<double>(i) / static_cast<double>(k);
-      modes_.centers[2 * i] = static_cast<float>(radius * std::cos(angle));
-      modes_.centers[2 * i + 1] = static_cast<float>(radius * std::sin(angle));
-    }
+gantry::ModeSet ring(const gantry::Params& p) {
+  const int64_t k = p.integer("modes");
+  const double radius = p.real("radius");
+  gantry::ModeSet set{gantry::Tensor({k, 2}), p.real("std")};
+  for (int64_t i = 0; i < k; ++i) {
+    // Angles 2πi/K for i < K: spacing with linspace(0, 2π, K) would put the last mode on the first.
+    const double angle = 2.0 * std::numbers::pi * static_cast<double>(i) / static_cast<double>(k);
+    set.centers[2 * i] = static_cast<float>(radius * std::cos(angle));
+    set.centers[2 * i + 1] = static_cast<float>(radius * std::sin(angle));
   }
-  std::vector<int64_t> sample_shape() const override { return {2}; }
-  void sample(gantry::Rng& rng, gantry::Tensor& out) override { gantry::sample_mixture(modes_, rng, out); }
-  const gantry::ModeSet* modes() const override { return &modes_; }
+  return set;
+}
 
- private:
-  gantry::ModeSet modes_;
+class Ring final : public gantry::MixtureSource {
+ public:
+  Ring(const gantry::Params& p, const gantry::BuildContext&) : MixtureSource(ring(p)) {}
 };
 
 gantry::PluginDescriptor describe() {

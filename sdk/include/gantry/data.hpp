@@ -27,6 +27,21 @@ class GANTRY_API DataSource : public Plugin {
 }  // namespace gantry
 
 namespace gantry {
+
 /// Fills `out` [N, D] with draws from the equal-weight mixture of isotropic Gaussians `modes`.
 GANTRY_API void sample_mixture(const ModeSet& modes, Rng& rng, Tensor& out);
+
+/// A DataSource for an equal-weight mixture of isotropic Gaussians (ring8, grid25): a plugin only
+/// says where the modes are.
+class GANTRY_API MixtureSource : public DataSource {
+ public:
+  explicit MixtureSource(ModeSet modes) : modes_(std::move(modes)) {}
+  std::vector<int64_t> sample_shape() const override { return {modes_.centers.dim(1)}; }
+  void sample(Rng& rng, Tensor& out) override { sample_mixture(modes_, rng, out); }
+  const ModeSet* modes() const override { return &modes_; }
+
+ private:
+  ModeSet modes_;
+};
+
 }  // namespace gantry
