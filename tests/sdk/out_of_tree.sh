@@ -49,4 +49,12 @@ GANTRY_PLUGIN_PATH="$work/src/focal_ns/build" "$gantry" run "$work/sweep.toml" -
 grep -q "2 run(s): 2 completed" "$work/run.log"
 sqlite3 "$work/results.db" "SELECT name, version FROM plugins WHERE kind = 'loss' ORDER BY name" | tee "$work/plugins.txt"
 grep -q "^focal_ns|0.1.0$" "$work/plugins.txt"
+# docs/writing-a-loss.md, step 5: the comparison query.
+sqlite3 -header -column "$work/results.db" "
+  SELECT p.value AS loss, COUNT(*) AS runs, AVG(f.value) AS modes, MIN(f.value) AS worst
+  FROM final_metrics f
+  JOIN params p ON p.run_id = f.run_id AND p.key = 'loss.plugin'
+  JOIN run_overview r ON r.run_id = f.run_id AND r.experiment = 'out-of-tree'
+  WHERE f.key = 'modes.modes' GROUP BY p.value ORDER BY modes DESC" | tee "$work/compare.txt"
+grep -q "focal_ns" "$work/compare.txt"
 echo "out-of-tree loss: ok"

@@ -115,6 +115,20 @@ TEST_F(Resume, CtrlCThenRunAgain) {
   check_consistent();
 }
 
+TEST_F(Resume, SecondCtrlCStopsAtOnce) {
+  const pid_t pid = start();
+  wait_for("status = 'running'", 2);
+  ::kill(pid, SIGINT);
+  ::kill(pid, SIGINT);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait_exit(pid), 130);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_EQ(count("status = 'running'"), 0);
+  EXPECT_GE(count("status = 'interrupted'"), 1);
+  EXPECT_EQ(wait_exit(start()), 0);
+  check_consistent();
+}
+
 TEST_F(Resume, KillMinusNineThenRunAgain) {
   const pid_t pid = start();
   wait_for("status = 'completed'", 1);
