@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   add_status_command(app, global, result);
   add_check_command(app, global, result);
   add_new_command(app, global, result);
+  add_results_commands(app, global, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

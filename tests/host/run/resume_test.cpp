@@ -28,8 +28,9 @@ class Resume : public ::testing::Test {
   std::string db = (dir.path / "resume.db").string();
 
   void SetUp() override {
-    // Six trials of about half a second each on one thread.
-    std::string text = test::tiny_experiment("plugin = \"nonsaturating\"", 600, "", R"(
+    // Six trials of about a second each on one thread: long enough to interrupt partway even on a
+    // busy machine.
+    std::string text = test::tiny_experiment("plugin = \"nonsaturating\"", 5000, "", R"(
 [sweep]
 "optimizer.lr" = [1e-3, 5e-4, 2e-4]
 )");
@@ -88,10 +89,10 @@ class Resume : public ::testing::Test {
     ok.step();
     EXPECT_EQ(ok.column_text(0), "ok");
     EXPECT_EQ(count("1"), 6);  // one row per identity, never duplicated
-    EXPECT_EQ(count("status = 'completed' AND step = 600"), 6);
+    EXPECT_EQ(count("status = 'completed' AND step = 5000"), 6);
     auto metrics = d.prepare("SELECT COUNT(*) FROM metrics WHERE key = 'modes.modes'");
     metrics.step();
-    EXPECT_EQ(metrics.column_int(0), 6 * 31);  // steps 0, 20, ..., 600 for every run, once each
+    EXPECT_EQ(metrics.column_int(0), 6 * 251);  // steps 0, 20, ..., 5000 for every run, once each
   }
 };
 
