@@ -3,7 +3,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 1;
+inline constexpr int version = 2;
 
 inline constexpr const char* v1 = R"SQL(
 CREATE TABLE experiments (
@@ -88,6 +88,27 @@ CREATE VIEW run_overview AS
   SELECT r.id AS run_id, e.name AS experiment, r.seed, r.status, r.error, r.step, r.steps,
          r.wall_seconds, r.started_at, r.finished_at, r.identity
   FROM runs r JOIN experiments e ON e.id = r.experiment_id;
+)SQL";
+
+// Version 2: views for the common questions, so sqlite3 and pandas users need no joins.
+inline constexpr const char* v2_from_v1 = R"SQL(
+-- Each run's parameters as one JSON object: {"loss.plugin": "hinge", "optimizer.lr": 0.001, ...}.
+CREATE VIEW run_params AS
+  SELECT run_id, json_group_object(key, value) AS params FROM params GROUP BY run_id;
+
+-- Each run's final and best value of every metric (best by the metric's declared direction),
+-- with the run's experiment, seed, status and parameters.
+CREATE VIEW run_results AS
+  SELECT r.id AS run_id, e.name AS experiment, r.seed, r.status, m.key,
+         (SELECT value FROM metrics WHERE run_id = r.id AND key = m.key ORDER BY step DESC LIMIT 1) AS final,
+         CASE WHEN k.direction = 'lower' THEN MIN(m.value) ELSE MAX(m.value) END AS best,
+         MAX(m.step) AS last_step, p.params
+  FROM runs r
+  JOIN experiments e ON e.id = r.experiment_id
+  JOIN metrics m ON m.run_id = r.id
+  LEFT JOIN metric_keys k ON k.key = m.key
+  LEFT JOIN run_params p ON p.run_id = r.id
+  GROUP BY r.id, m.key;
 )SQL";
 
 }  // namespace gantry::schema

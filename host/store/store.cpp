@@ -56,7 +56,8 @@ void ResultStore::migrate() {
                             schema::version));
   Transaction tx(db_);
   if (current == 0) db_.exec(schema::v1);
-  // Later versions add their steps here: if (current < 2) db_.exec(schema::v2_from_v1); ...
+  if (current < 2) db_.exec(schema::v2_from_v1);
+  // Later versions add their steps here: if (current < 3) db_.exec(schema::v3_from_v2); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   tx.commit();
 }

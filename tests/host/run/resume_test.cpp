@@ -2,6 +2,8 @@
 // duplicates nothing and does not redo finished runs.
 #include "store/sqlite.hpp"
 
+#include <gantry/error.hpp>
+
 #include "support/experiments.hpp"
 
 #include <chrono>
@@ -62,9 +64,13 @@ class Resume : public ::testing::Test {
 
   int64_t count(const std::string& where) {
     if (!std::filesystem::exists(db)) return 0;
-    Database d(db, Database::Access::read_only);
-    auto st = d.prepare("SELECT COUNT(*) FROM runs WHERE " + where);
-    return st.step() ? st.column_int(0) : 0;
+    try {
+      Database d(db, Database::Access::read_only);
+      auto st = d.prepare("SELECT COUNT(*) FROM runs WHERE " + where);
+      return st.step() ? st.column_int(0) : 0;
+    } catch (const Error&) {
+      return 0;  // gantry is still creating the database
+    }
   }
 
   void wait_for(const std::string& where, int64_t n) {

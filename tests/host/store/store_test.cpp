@@ -37,10 +37,20 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, SchemaVersionAndWal) {
   ResultStore store(db_path);
-  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 1);
+  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 2);
   EXPECT_EQ(text(store.db(), "PRAGMA journal_mode"), "wal");
   ResultStore again(db_path);  // reopening an up-to-date database changes nothing
-  EXPECT_EQ(count(again.db(), "PRAGMA user_version"), 1);
+  EXPECT_EQ(count(again.db(), "PRAGMA user_version"), 2);
+}
+
+TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
+  {
+    ResultStore store(db_path);
+    store.db().exec("DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1");
+  }
+  ResultStore store(db_path);
+  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 4);
 }
 
 TEST_F(StoreTest, ACompletedRunHasItsRows) {
@@ -67,6 +77,12 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   EXPECT_EQ(text(db, "SELECT abi_version || ' ' || gantry_version FROM runs"), "1 0.1.0");
   EXPECT_NE(text(db, "SELECT compiler FROM runs"), "");
   EXPECT_EQ(text(db, "PRAGMA integrity_check"), "ok");
+  // The views for sqlite3 and pandas users agree with the tables.
+  EXPECT_EQ(text(db, "SELECT final = (SELECT value FROM final_metrics WHERE key = 'modes.modes') FROM run_results "
+                     "WHERE key = 'modes.modes'"), "1");
+  EXPECT_EQ(text(db, "SELECT best = (SELECT MIN(value) FROM metrics WHERE key = 'modes.reverse_kl') FROM run_results "
+                     "WHERE key = 'modes.reverse_kl'"), "1");
+  EXPECT_EQ(text(db, "SELECT json_extract(params, '$.\"loss.plugin\"') FROM run_params"), "nonsaturating");
 }
 
 TEST_F(StoreTest, RunningAgainSkipsCompletedRunsAndForceReruns) {
