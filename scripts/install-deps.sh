@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libboost-dev libsqlite3-dev sqlite3 libfmt-dev
-  libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev zlib1g-dev
+  libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev zlib1g-dev libcairo2-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,5 +1,7 @@
 #include "run/protocol.hpp"
 
+#include "util/base64.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -85,6 +87,10 @@ void PipeSink::result(const TrialResult& r) {
   send(fmt::format("R\t{}\t{}\t{}\t{}\t{}\n", static_cast<int>(r.outcome), r.step, r.d_updates, r.g_updates,
                    escape(r.message)));
 }
+void PipeSink::artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) {
+  send(fmt::format("A\t{}\t{}\t{}\t{}\n", step, escape(kind), escape(mime), base64_encode(bytes)));
+}
+
 void PipeSink::error(std::string_view message) { send(fmt::format("E\t{}\n", escape(message))); }
 
 std::optional<Event> parse_event(std::string_view line) {
@@ -117,6 +123,17 @@ std::optional<Event> parse_event(std::string_view line) {
       e.result.outcome = static_cast<TrialOutcome>(outcome);
       e.result.message = unescape(f[4]);
       return e;
+    }
+  } else if (tag == 'A') {
+    const auto f = split(line, 4);
+    e.type = Event::Type::artifact;
+    if (f.size() == 4 && to_int(f[0], e.step)) {
+      e.key = unescape(f[1]);
+      e.mime = unescape(f[2]);
+      if (auto bytes = base64_decode(f[3])) {
+        e.bytes = std::move(*bytes);
+        return e;
+      }
     }
   } else if (tag == 'E') {
     e.type = Event::Type::error;

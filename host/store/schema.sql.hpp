@@ -3,7 +3,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 2;
+inline constexpr int version = 3;
 
 inline constexpr const char* v1 = R"SQL(
 CREATE TABLE experiments (
@@ -109,6 +109,18 @@ CREATE VIEW run_results AS
   LEFT JOIN metric_keys k ON k.key = m.key
   LEFT JOIN run_params p ON p.run_id = r.id
   GROUP BY r.id, m.key;
+)SQL";
+
+// Version 3: pictures and other files made at evaluations (sample scatters and grids).
+inline constexpr const char* v3_from_v2 = R"SQL(
+CREATE TABLE artifacts (
+  run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  kind    TEXT NOT NULL,     -- "samples"
+  step    INTEGER NOT NULL,
+  mime    TEXT NOT NULL,     -- "image/png"
+  data    BLOB NOT NULL,
+  PRIMARY KEY (run_id, kind, step)
+) WITHOUT ROWID;
 )SQL";
 
 }  // namespace gantry::schema

@@ -22,6 +22,7 @@ class Statement {
   Statement& bind(int index, double v);
   Statement& bind(int index, std::string_view v);
   Statement& bind_null(int index);
+  Statement& bind_blob(int index, std::string_view bytes);
   /// Binds a parameter value with its natural SQLite type (lists and booleans as text).
   Statement& bind_value(int index, const ParamValue& v);
   /// Steps once; true while a row is available.
@@ -32,6 +33,7 @@ class Statement {
   int64_t column_int(int i) const;
   double column_double(int i) const;
   std::string column_text(int i) const;
+  std::string column_blob(int i) const;
   bool column_is_null(int i) const;
 
  private:

@@ -57,7 +57,8 @@ void ResultStore::migrate() {
   Transaction tx(db_);
   if (current == 0) db_.exec(schema::v1);
   if (current < 2) db_.exec(schema::v2_from_v1);
-  // Later versions add their steps here: if (current < 3) db_.exec(schema::v3_from_v2); ...
+  if (current < 3) db_.exec(schema::v3_from_v2);
+  // Later versions add their steps here: if (current < 4) db_.exec(schema::v4_from_v3); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   tx.commit();
 }
@@ -86,7 +87,7 @@ int64_t ResultStore::start_run(int64_t experiment_id, const TrialConfig& trial, 
   if (auto existing = find_run(experiment_id, identity)) {
     // A rerun replaces the earlier attempt's rows: one run per identity, never duplicated.
     run_id = existing->id;
-    for (const char* table : {"metrics", "params", "plugins"})
+    for (const char* table : {"metrics", "params", "plugins", "artifacts"})
       db_.prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).bind(1, run_id).run();
   } else {
     auto ins = db_.prepare(fmt::format(
@@ -163,10 +164,20 @@ void RunWriter::metric(int64_t step, std::string_view key, double value) {
   pending_.push_back({step, std::string(key), value});
 }
 
+void RunWriter::artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) {
+  artifacts_.push_back({step, std::string(kind), std::string(mime), std::string(bytes)});
+}
+
 void RunWriter::flush() {
-  if (pending_.empty()) return;
+  if (pending_.empty() && artifacts_.empty()) return;
   Database& db = store_.db();
   Transaction tx(db);
+  auto art = db.prepare("INSERT OR REPLACE INTO artifacts(run_id, kind, step, mime, data) VALUES (?1, ?2, ?3, ?4, ?5)");
+  for (const Artifact& a : artifacts_) {
+    art.bind(1, run_id_).bind(2, a.kind).bind(3, a.step).bind(4, a.mime).bind_blob(5, a.bytes);
+    art.run();
+  }
+  artifacts_.clear();
   auto st = db.prepare("INSERT OR REPLACE INTO metrics(run_id, key, step, value) VALUES (?1, ?2, ?3, ?4)");
   for (const Point& p : pending_) {
     st.bind(1, run_id_).bind(2, p.key).bind(3, p.step);
@@ -175,8 +186,10 @@ void RunWriter::flush() {
     else st.bind(4, p.value);
     st.run();
   }
-  auto progress = db.prepare("UPDATE runs SET step = MAX(step, ?2) WHERE id = ?1");
-  progress.bind(1, run_id_).bind(2, pending_.back().step).run();
+  if (!pending_.empty()) {
+    auto progress = db.prepare("UPDATE runs SET step = MAX(step, ?2) WHERE id = ?1");
+    progress.bind(1, run_id_).bind(2, pending_.back().step).run();
+  }
   tx.commit();
   pending_.clear();
 }

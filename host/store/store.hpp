@@ -49,6 +49,7 @@ class RunWriter final : public EventSink {
  public:
   RunWriter(ResultStore& store, int64_t run_id);
   void metric(int64_t step, std::string_view key, double value) override;
+  void artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) override;
   void flush() override;
 
  private:
@@ -60,6 +61,11 @@ class RunWriter final : public EventSink {
     double value;
   };
   std::vector<Point> pending_;
+  struct Artifact {
+    int64_t step;
+    std::string kind, mime, bytes;
+  };
+  std::vector<Artifact> artifacts_;
 };
 
 }  // namespace gantry

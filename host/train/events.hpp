@@ -12,6 +12,9 @@ class EventSink {
   virtual void metric(int64_t step, std::string_view key, double value) = 0;
   /// Called after each evaluation and at the end: a good moment to persist.
   virtual void flush() {}
+  /// A picture or other file made at an evaluation (e.g. kind "samples", mime "image/png").
+  virtual void artifact(int64_t /*step*/, std::string_view /*kind*/, std::string_view /*mime*/,
+                        std::string_view /*bytes*/) {}
   /// Progress, for display only.
   virtual void progress(int64_t /*step*/, int64_t /*steps*/, double /*d_loss*/, double /*g_loss*/) {}
 };

@@ -1,5 +1,7 @@
 #include "train/trainer.hpp"
 
+#include "plot/plot.hpp"
+
 #include <gantry/data.hpp>
 #include <gantry/error.hpp>
 #include <gantry/loss.hpp>
@@ -97,6 +99,9 @@ TrialResult Trainer::run() {
     generated = g.forward(eval_z, Mode::eval);  // copied: metrics may run G again
     Rng eval_rng(derive_seed(seed ^ static_cast<uint64_t>(step), "eval"));
     if (observer_) observer_(step, generated);
+    // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
+    if (ctx.sample_shape == std::vector<int64_t>{2})
+      sink_.artifact(step, "samples", "image/png", scatter_png(generated, data->modes()));
     EvalContext ectx{*data, *gen, *disc, generated, eval_rng, step};
     for (size_t i = 0; i < metrics.size(); ++i) {
       const std::vector<double> values = metrics[i]->evaluate(ectx);

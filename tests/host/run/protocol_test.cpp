@@ -39,8 +39,12 @@ TEST(Protocol, EventsRoundTrip) {
     s.flush();
     s.result({TrialOutcome::diverged, 12, "non-finite\tloss\nat step 12 \\ here", 60, 12});
     s.error("bad\nthing");
+    s.artifact(20, "samples", "image/png", std::string("\x89PNG\r\n\x1a\n\0\xff", 10));
   });
-  ASSERT_EQ(events.size(), 6u);
+  ASSERT_EQ(events.size(), 7u);
+  EXPECT_EQ(events[6].type, Event::Type::artifact);
+  EXPECT_EQ(events[6].key, "samples");
+  EXPECT_EQ(events[6].bytes, std::string("\x89PNG\r\n\x1a\n\0\xff", 10));
   EXPECT_EQ(events[0].key, "modes.high_quality");
   EXPECT_EQ(events[0].value, 0.1 + 0.2);  // every bit survives
   EXPECT_TRUE(std::isnan(events[1].value));

@@ -37,20 +37,21 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, SchemaVersionAndWal) {
   ResultStore store(db_path);
-  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 3);
   EXPECT_EQ(text(store.db(), "PRAGMA journal_mode"), "wal");
   ResultStore again(db_path);  // reopening an up-to-date database changes nothing
-  EXPECT_EQ(count(again.db(), "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(again.db(), "PRAGMA user_version"), 3);
 }
 
 TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
   {
     ResultStore store(db_path);
-    store.db().exec("DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1");
+    store.db().exec("DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1");
   }
   ResultStore store(db_path);
-  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 3);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 4);
+  EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'artifacts'"), 1);
 }
 
 TEST_F(StoreTest, ACompletedRunHasItsRows) {
@@ -83,6 +84,9 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   EXPECT_EQ(text(db, "SELECT best = (SELECT MIN(value) FROM metrics WHERE key = 'modes.reverse_kl') FROM run_results "
                      "WHERE key = 'modes.reverse_kl'"), "1");
   EXPECT_EQ(text(db, "SELECT json_extract(params, '$.\"loss.plugin\"') FROM run_params"), "nonsaturating");
+  // A PNG scatter of the evaluation sample at every evaluation (steps 0, 20, 40).
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM artifacts WHERE kind = 'samples' AND mime = 'image/png' "
+                      "AND hex(substr(data, 1, 4)) = '89504E47'"), 3);
 }
 
 TEST_F(StoreTest, RunningAgainSkipsCompletedRunsAndForceReruns) {

@@ -1,0 +1,169 @@
+#include "plot/plot.hpp"
+
+#include <gantry/error.hpp>
+
+#include <algorithm>
+#include <cairo.h>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+#include <memory>
+
+namespace gantry {
+
+namespace {
+
+using Surface = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
+using Context = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
+
+std::string to_png(cairo_surface_t* surface) {
+  std::string out;
+  auto write = [](void* closure, const unsigned char* data, unsigned int length) -> cairo_status_t {
+    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+    return CAIRO_STATUS_SUCCESS;
+  };
+  if (cairo_surface_write_to_png_stream(surface, write, &out) != CAIRO_STATUS_SUCCESS)
+    throw Error("cannot encode a PNG");
+  return out;
+}
+
+// A palette that stays distinguishable for the first eight groups (Okabe & Ito).
+void colour(cairo_t* cr, size_t i, double alpha = 1.0) {
+  static const double rgb[][3] = {{0.0, 0.45, 0.70}, {0.90, 0.62, 0.0}, {0.0, 0.62, 0.45}, {0.80, 0.40, 0.0},
+                                  {0.34, 0.71, 0.91}, {0.80, 0.47, 0.65}, {0.94, 0.89, 0.26}, {0.2, 0.2, 0.2}};
+  const auto& c = rgb[i % 8];
+  cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
+}
+
+std::string tick_text(double v) {
+  if (v == 0) return "0";
+  const double a = std::abs(v);
+  if (a >= 1e4 || a < 1e-2) return fmt::format("{:.1e}", v);
+  return fmt::format("{:.3g}", v);
+}
+
+}  // namespace
+
+std::string scatter_png(const Tensor& samples, const ModeSet* modes, int size) {
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, size, size), cairo_surface_destroy);
+  Context cr(cairo_create(surface.get()), cairo_destroy);
+  cairo_set_source_rgb(cr.get(), 1, 1, 1);
+  cairo_paint(cr.get());
+
+  // The view: the modes' extent (or the samples'), padded, square.
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  auto extend = [&](double v) { lo = std::min(lo, v), hi = std::max(hi, v); };
+  if (modes != nullptr) {
+    for (float v : modes->centers.values()) extend(v);
+  } else {
+    for (float v : samples.values())
+      if (std::isfinite(v)) extend(v);
+  }
+  if (!std::isfinite(lo)) lo = -1, hi = 1;
+  const double pad = 0.25 * std::max(hi - lo, 1e-3);
+  lo -= pad, hi += pad;
+  const double scale = size / (hi - lo);
+  auto px = [&](double x) { return (x - lo) * scale; };
+  auto py = [&](double y) { return size - (y - lo) * scale; };
+
+  cairo_set_source_rgba(cr.get(), 0.0, 0.45, 0.70, 0.35);
+  const int64_t n = samples.dim(0);
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = samples[2 * i], y = samples[2 * i + 1];
+    if (!std::isfinite(x) || !std::isfinite(y)) continue;
+    cairo_arc(cr.get(), px(x), py(y), 1.6, 0, 2 * M_PI);
+    cairo_fill(cr.get());
+  }
+  if (modes != nullptr) {
+    cairo_set_source_rgb(cr.get(), 0.85, 0.1, 0.1);
+    cairo_set_line_width(cr.get(), 1.5);
+    const double r = std::max(3 * modes->stddev * scale, 3.0);
+    for (int64_t m = 0; m < modes->centers.dim(0); ++m) {
+      cairo_new_sub_path(cr.get());
+      cairo_arc(cr.get(), px(modes->centers[2 * m]), py(modes->centers[2 * m + 1]), r, 0, 2 * M_PI);
+    }
+    cairo_stroke(cr.get());
+  }
+  return to_png(surface.get());
+}
+
+std::string curves_png(const std::vector<Curve>& curves, const std::string& title, const std::string& y_label,
+                       int width, int height) {
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height), cairo_surface_destroy);
+  Context cr(cairo_create(surface.get()), cairo_destroy);
+  cairo_t* c = cr.get();
+  cairo_set_source_rgb(c, 1, 1, 1);
+  cairo_paint(c);
+  cairo_select_font_face(c, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+
+  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+  for (const Curve& k : curves)
+    for (size_t i = 0; i < k.steps.size(); ++i) {
+      const double s = k.stddev.empty() ? 0 : k.stddev[i];
+      if (!std::isfinite(k.mean[i])) continue;
+      x0 = std::min(x0, k.steps[i]), x1 = std::max(x1, k.steps[i]);
+      y0 = std::min(y0, k.mean[i] - s), y1 = std::max(y1, k.mean[i] + s);
+    }
+  if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (x1 == x0) x1 = x0 + 1;
+  if (y1 == y0) y0 -= 0.5, y1 += 0.5;
+  const double left = 70, right = 200, top = 40, bottom = 50;
+  const double pw = width - left - right, ph = height - top - bottom;
+  auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
+  auto py = [&](double y) { return top + ph - (y - y0) / (y1 - y0) * ph; };
+
+  // Axes, ticks and labels.
+  cairo_set_source_rgb(c, 0.2, 0.2, 0.2);
+  cairo_set_line_width(c, 1);
+  cairo_rectangle(c, left, top, pw, ph);
+  cairo_stroke(c);
+  cairo_set_font_size(c, 12);
+  for (int i = 0; i <= 4; ++i) {
+    const double fx = x0 + (x1 - x0) * i / 4, fy = y0 + (y1 - y0) * i / 4;
+    cairo_move_to(c, px(fx) - 12, top + ph + 18);
+    cairo_show_text(c, tick_text(fx).c_str());
+    cairo_move_to(c, 8, py(fy) + 4);
+    cairo_show_text(c, tick_text(fy).c_str());
+    cairo_set_source_rgb(c, 0.9, 0.9, 0.9);
+    cairo_move_to(c, left, py(fy));
+    cairo_line_to(c, left + pw, py(fy));
+    cairo_stroke(c);
+    cairo_set_source_rgb(c, 0.2, 0.2, 0.2);
+  }
+  cairo_move_to(c, left + pw / 2 - 15, height - 12);
+  cairo_show_text(c, "step");
+  cairo_move_to(c, 8, top - 10);
+  cairo_show_text(c, y_label.c_str());
+  cairo_set_font_size(c, 14);
+  cairo_move_to(c, left, 22);
+  cairo_show_text(c, title.c_str());
+
+  for (size_t k = 0; k < curves.size(); ++k) {
+    const Curve& cv = curves[k];
+    if (cv.steps.empty()) continue;
+    if (!cv.stddev.empty()) {  // the ± std band
+      colour(c, k, 0.18);
+      cairo_move_to(c, px(cv.steps[0]), py(cv.mean[0] + cv.stddev[0]));
+      for (size_t i = 1; i < cv.steps.size(); ++i) cairo_line_to(c, px(cv.steps[i]), py(cv.mean[i] + cv.stddev[i]));
+      for (size_t i = cv.steps.size(); i-- > 0;) cairo_line_to(c, px(cv.steps[i]), py(cv.mean[i] - cv.stddev[i]));
+      cairo_close_path(c);
+      cairo_fill(c);
+    }
+    colour(c, k);
+    cairo_set_line_width(c, 2);
+    cairo_move_to(c, px(cv.steps[0]), py(cv.mean[0]));
+    for (size_t i = 1; i < cv.steps.size(); ++i) cairo_line_to(c, px(cv.steps[i]), py(cv.mean[i]));
+    cairo_stroke(c);
+    // Legend.
+    const double ly = top + 14 + 20.0 * static_cast<double>(k);
+    cairo_rectangle(c, left + pw + 12, ly - 9, 14, 10);
+    cairo_fill(c);
+    cairo_set_source_rgb(c, 0.1, 0.1, 0.1);
+    cairo_set_font_size(c, 12);
+    cairo_move_to(c, left + pw + 32, ly);
+    cairo_show_text(c, cv.label.c_str());
+  }
+  return to_png(surface.get());
+}
+
+}  // namespace gantry

@@ -1,0 +1,22 @@
+#pragma once
+// Pictures drawn with cairo and written as PNG bytes.
+#include <gantry/data.hpp>
+#include <gantry/tensor.hpp>
+
+#include <string>
+#include <vector>
+
+namespace gantry {
+
+/// A scatter of 2D samples (blue) over the real distribution's modes (red rings, radius 3 std).
+std::string scatter_png(const Tensor& samples, const ModeSet* modes, int size = 480);
+
+struct Curve {
+  std::string label;
+  std::vector<double> steps, mean, stddev;  ///< stddev may be empty (no band)
+};
+/// Curves over steps, one colour per curve, with a ±std band where given, a legend and axes.
+std::string curves_png(const std::vector<Curve>& curves, const std::string& title, const std::string& y_label,
+                       int width = 800, int height = 480);
+
+}  // namespace gantry
