@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages gantry needs to build, run and test.
+# Installs the Debian 12 packages gantry needs to build and run; with --test, also what its tests
+# need (Chromium, to render a report headless).
 # Safe to run again: apt-get skips what is already installed.
 # ocl-icd-opencl-dev: Debian builds oneDNN with an OpenCL GPU runtime, so its CMake package
 # asks for OpenCL even though gantry uses only the CPU engine.
@@ -9,6 +10,10 @@ pkgs=(
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libboost-dev libsqlite3-dev sqlite3 libfmt-dev
   libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev zlib1g-dev libcairo2-dev
 )
+# The test suite also renders the HTML report in a real browser.
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(chromium)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,7 +2,7 @@
 # Install what gantry needs, build it with its tests, and run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 scripts/build.sh -DGANTRY_BUILD_TESTS=ON
 cd build
 ctest -j"$(nproc)" --output-on-failure --timeout 600

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   add_check_command(app, global, result);
   add_new_command(app, global, result);
   add_results_commands(app, global, result);
+  add_report_commands(app, global, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

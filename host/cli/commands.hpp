@@ -26,6 +26,8 @@ void add_check_command(CLI::App& app, GlobalOptions& global, int& result);
 void add_new_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry compare`, `query`, `export`, `runs` and `show`.
 void add_results_commands(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry plot` and `gantry report`.
+void add_report_commands(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry status`.
 void add_status_command(CLI::App& app, GlobalOptions& global, int& result);
 

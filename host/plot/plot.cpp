@@ -38,7 +38,8 @@ void colour(cairo_t* cr, size_t i, double alpha = 1.0) {
 std::string tick_text(double v) {
   if (v == 0) return "0";
   const double a = std::abs(v);
-  if (a >= 1e4 || a < 1e-2) return fmt::format("{:.1e}", v);
+  if (a >= 1e5 || a < 1e-2) return fmt::format("{:.1e}", v);
+  if (v == std::round(v)) return fmt::format("{:.0f}", v);
   return fmt::format("{:.3g}", v);
 }
 
@@ -107,7 +108,7 @@ std::string curves_png(const std::vector<Curve>& curves, const std::string& titl
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (x1 == x0) x1 = x0 + 1;
   if (y1 == y0) y0 -= 0.5, y1 += 0.5;
-  const double left = 70, right = 200, top = 40, bottom = 50;
+  const double left = 70, right = 230, top = 56, bottom = 50;
   const double pw = width - left - right, ph = height - top - bottom;
   auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
   auto py = [&](double y) { return top + ph - (y - y0) / (y1 - y0) * ph; };
@@ -132,10 +133,10 @@ std::string curves_png(const std::vector<Curve>& curves, const std::string& titl
   }
   cairo_move_to(c, left + pw / 2 - 15, height - 12);
   cairo_show_text(c, "step");
-  cairo_move_to(c, 8, top - 10);
+  cairo_move_to(c, 8, top - 12);
   cairo_show_text(c, y_label.c_str());
   cairo_set_font_size(c, 14);
-  cairo_move_to(c, left, 22);
+  cairo_move_to(c, left, 20);
   cairo_show_text(c, title.c_str());
 
   for (size_t k = 0; k < curves.size(); ++k) {

@@ -35,6 +35,64 @@ std::vector<std::string> varying_parameters(Database& db, int64_t experiment_id)
   return out;
 }
 
+std::vector<std::string> resolve_group_by(Database& db, int64_t exp, const std::string& experiment,
+                                          const std::vector<std::string>& by) {
+  if (by.empty()) return varying_parameters(db, exp);
+  std::vector<std::string> known;
+  auto keys = db.prepare(
+      "SELECT DISTINCT p.key FROM params p JOIN runs r ON r.id = p.run_id WHERE r.experiment_id = ?1 ORDER BY 1");
+  keys.bind(1, exp);
+  while (keys.step()) known.push_back(keys.column_text(0));
+  for (const auto& k : by)
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      const auto close = closest_names(k, known);
+      throw ConfigError(fmt::format("experiment '{}' has no parameter '{}'{}", experiment, k,
+                                    close.empty() ? "" : fmt::format(" (did you mean: {}?)", fmt::join(close, ", "))));
+    }
+  return by;
+}
+
+std::map<int64_t, std::vector<std::string>> run_groups(Database& db, int64_t exp, const std::vector<std::string>& by) {
+  std::map<int64_t, std::vector<std::string>> out;
+  auto runs = db.prepare("SELECT id FROM runs WHERE experiment_id = ?1");
+  runs.bind(1, exp);
+  while (runs.step()) out[runs.column_int(0)].resize(by.size());
+  auto params = db.prepare(
+      "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r ON r.id = p.run_id WHERE r.experiment_id = ?1");
+  params.bind(1, exp);
+  while (params.step()) {
+    const auto it = std::find(by.begin(), by.end(), params.column_text(1));
+    if (it != by.end()) out[params.column_int(0)][static_cast<size_t>(it - by.begin())] = params.column_text(2);
+  }
+  return out;
+}
+
+std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
+                                     std::vector<std::string>& by) {
+  const int64_t exp = experiment_id(db, experiment);
+  by = resolve_group_by(db, exp, experiment, by);
+  const auto groups = run_groups(db, exp, by);
+  // group → step → values over runs
+  std::map<std::vector<std::string>, std::map<int64_t, std::vector<double>>> points;
+  auto m = db.prepare(
+      "SELECT m.run_id, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
+      "WHERE r.experiment_id = ?1 AND r.status = 'completed' AND m.key = ?2 AND m.value IS NOT NULL");
+  m.bind(1, exp).bind(2, metric);
+  while (m.step()) points[groups.at(m.column_int(0))][m.column_int(1)].push_back(m.column_double(2));
+  std::vector<GroupCurve> out;
+  for (const auto& [key, steps] : points) {
+    GroupCurve c{key, {}, {}, {}};
+    for (const auto& [step, values] : steps) {
+      const Summary s = summarize(values);
+      c.steps.push_back(static_cast<double>(step));
+      c.mean.push_back(s.mean);
+      c.stddev.push_back(s.stddev);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Comparison compare_runs(Database& db, const CompareOptions& o) {
   Comparison c;
   c.experiment = o.experiment;
@@ -66,33 +124,8 @@ Comparison compare_runs(Database& db, const CompareOptions& o) {
     }
   }
 
-  c.by = o.by.empty() ? varying_parameters(db, exp) : o.by;
-  if (!o.by.empty()) {
-    std::vector<std::string> known;
-    auto keys = db.prepare(
-        "SELECT DISTINCT p.key FROM params p JOIN runs r ON r.id = p.run_id WHERE r.experiment_id = ?1 ORDER BY 1");
-    keys.bind(1, exp);
-    while (keys.step()) known.push_back(keys.column_text(0));
-    for (const auto& k : o.by)
-      if (std::find(known.begin(), known.end(), k) == known.end()) {
-        const auto close = closest_names(k, known);
-        throw ConfigError(fmt::format("experiment '{}' has no parameter '{}'{}", o.experiment, k,
-                                      close.empty() ? "" : fmt::format(" (did you mean: {}?)", fmt::join(close, ", "))));
-      }
-  }
-
-  // Each run's group key.
-  std::map<int64_t, std::vector<std::string>> run_key;
-  auto params = db.prepare(
-      "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r ON r.id = p.run_id WHERE r.experiment_id = ?1");
-  params.bind(1, exp);
-  while (params.step()) {
-    const auto it = std::find(c.by.begin(), c.by.end(), params.column_text(1));
-    if (it == c.by.end()) continue;
-    auto& key = run_key[params.column_int(0)];
-    key.resize(c.by.size());
-    key[static_cast<size_t>(it - c.by.begin())] = params.column_text(2);
-  }
+  c.by = resolve_group_by(db, exp, o.experiment, o.by);
+  std::map<int64_t, std::vector<std::string>> run_key = run_groups(db, exp, c.by);
 
   const std::string value_sql =
       at_step ? "SELECT value FROM metrics WHERE run_id = ?1 AND key = ?2 AND step = ?3"
@@ -106,8 +139,7 @@ Comparison compare_runs(Database& db, const CompareOptions& o) {
   runs.bind(1, exp);
   while (runs.step()) {
     const int64_t id = runs.column_int(0);
-    auto key = run_key[id];
-    key.resize(c.by.size());
+    const auto& key = run_key[id];
     CompareGroup& g = groups[key];
     g.key = key;
     const std::string status = runs.column_text(1);

@@ -2,6 +2,7 @@
 #include "results/table.hpp"
 #include "store/sqlite.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,22 @@ Table comparison_table(const Comparison& c);
 /// The lines printed above and below the table: what was compared, and the seed-noise verdict.
 std::string comparison_heading(const Comparison& c);
 std::string comparison_verdict(const Comparison& c);
+
+/// The group-by keys: `by` checked against the experiment's parameters (ConfigError naming the
+/// closest), or, when empty, the parameters that vary.
+std::vector<std::string> resolve_group_by(Database& db, int64_t experiment_id, const std::string& experiment,
+                                          const std::vector<std::string>& by);
+/// Every run of the experiment with its group key (values of `by`, "" where a run lacks one).
+std::map<int64_t, std::vector<std::string>> run_groups(Database& db, int64_t experiment_id,
+                                                       const std::vector<std::string>& by);
+
+/// Mean and standard deviation over completed runs of each group, per step.
+struct GroupCurve {
+  std::vector<std::string> key;
+  std::vector<double> steps, mean, stddev;
+};
+std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
+                                     std::vector<std::string>& by);
 
 /// Keys of the parameters whose values differ between the experiment's runs (its swept axes).
 std::vector<std::string> varying_parameters(Database& db, int64_t experiment_id);

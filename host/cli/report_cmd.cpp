@@ -1,0 +1,65 @@
+// Pictures of results: gantry plot (curves as PNG) and gantry report (one HTML page).
+#include "cli/commands.hpp"
+#include "results/report.hpp"
+
+#include <gantry/error.hpp>
+
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+
+namespace gantry::cli {
+
+namespace {
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  if (!out) throw Error(fmt::format("cannot write {}", path));
+  std::cout << fmt::format("wrote {} ({} bytes)\n", path, bytes.size());
+}
+
+Database open_db(const std::string& path) {
+  if (!std::filesystem::exists(path))
+    throw ConfigError(fmt::format("no database at {} (run an experiment first, or pass --db)", path));
+  return Database(path, Database::Access::read_only);
+}
+}  // namespace
+
+void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
+  {
+    auto* cmd = app.add_subcommand("plot", "curves of a metric over steps, one line per group, ± std over seeds");
+    struct Args {
+      std::string experiment, metric, output;
+      std::vector<std::string> by;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("experiment", a->experiment, "experiment name")->required();
+    cmd->add_option("--metric", a->metric, "metric key")->required();
+    cmd->add_option("--by", a->by, "parameter to group by (repeatable; default: the parameters that vary)");
+    cmd->add_option("-o,--output", a->output, "PNG file to write")->required();
+    cmd->add_option("--db", global.db, "results database")->capture_default_str();
+    cmd->callback([&global, &result, a] {
+      Database db = open_db(global.db);
+      write_file(a->output, plot_metric(db, a->experiment, a->metric, a->by));
+      result = ExitCode::ok;
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("report", "one self-contained HTML page: comparisons, curves and samples");
+    struct Args {
+      std::string experiment, metric, output;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("experiment", a->experiment, "experiment name")->required();
+    cmd->add_option("--metric", a->metric, "metric that picks each group's best run for the samples");
+    cmd->add_option("-o,--output", a->output, "HTML file to write")->required();
+    cmd->add_option("--db", global.db, "results database")->capture_default_str();
+    cmd->callback([&global, &result, a] {
+      Database db = open_db(global.db);
+      write_file(a->output, html_report(db, a->experiment, a->metric));
+      result = ExitCode::ok;
+    });
+  }
+}
+
+}  // namespace gantry::cli
