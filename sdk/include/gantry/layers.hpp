@@ -34,6 +34,30 @@ class GANTRY_API Linear final : public Layer {
   Plan* last_ = nullptr;
 };
 
+// src [N, IC, H, W] * weights [OC, IC, K, K] + bias [OC] → dst [N, OC, OH, OW],
+// OH = (H + 2·padding − K) / stride + 1
+/// 2D convolution on oneDNN's convolution primitives; weights in PyTorch's [out, in, kh, kw] layout.
+class GANTRY_API Conv2d final : public Layer {
+ public:
+  /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(IC·K·K).
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, Rng& init_rng);
+  ~Conv2d() override;
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
+  std::string describe() const override;
+  Parameter& weight() { return weight_; }
+  Parameter& bias() { return bias_; }
+
+ private:
+  struct Plan;
+  Plan& plan_for(const std::vector<int64_t>& shape);
+  int64_t in_, out_, kernel_, stride_, padding_;
+  Parameter weight_, bias_;
+  std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans_;
+  Plan* last_ = nullptr;
+};
+
 enum class Activation { relu, leaky_relu, tanh, sigmoid };
 
 // src [N, ...] → dst [N, ...] elementwise
