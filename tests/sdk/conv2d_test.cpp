@@ -84,3 +84,41 @@ TEST(Conv2d, RefusesAWrongInputShape) {
 
 }  // namespace
 }  // namespace gantry
+
+namespace gantry {
+namespace {
+
+TEST(ConvTranspose2d, MatchesPyTorchReference) {
+  const auto ref = test::reference("conv_transpose2d.json");  // stride 2, padding 1; W [in, out, kh, kw]
+  Rng rng(1);
+  ConvTranspose2d deconv(4, 3, 4, 2, 1, rng);
+  deconv.weight().value = tensor_of(ref["W"]);
+  deconv.bias().value = tensor_of(ref["b"]);
+  const Tensor x = tensor_of(ref["x"]);
+  const Tensor& y = deconv.forward(x);
+  EXPECT_EQ(y.shape(), ref["y"].shape());
+  EXPECT_LT(max_rel_error(as_doubles(y), ref["y"].numbers()), 1e-5);
+  deconv.zero_grad();
+  const Tensor dx = deconv.backward(tensor_of(ref["dy"]));
+  EXPECT_LT(max_rel_error(as_doubles(dx), ref["dx"].numbers()), 1e-5);
+  EXPECT_LT(max_rel_error(as_doubles(deconv.weight().gradient()), ref["dW"].numbers()), 1e-5);
+  EXPECT_LT(max_rel_error(as_doubles(deconv.bias().gradient()), ref["db"].numbers()), 1e-5);
+}
+
+class ConvTranspose2dGradient : public ::testing::TestWithParam<ConvShape> {};
+
+TEST_P(ConvTranspose2dGradient, MatchesFiniteDifferences) {
+  const ConvShape s = GetParam();
+  Rng rng(6);
+  ConvTranspose2d deconv(s.c, s.oc, s.k, s.stride, s.pad, rng);
+  Tensor x({s.n, s.c, s.h, s.w});
+  rng.fill_normal(x.values());
+  test::check_layer_gradients(deconv, x, 7);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ConvTranspose2dGradient,
+                         ::testing::Values(ConvShape{1, 1, 2, 2, 1, 3, 1, 0}, ConvShape{2, 4, 4, 4, 3, 4, 2, 1},
+                                           ConvShape{1, 2, 3, 5, 3, 3, 1, 1}, ConvShape{2, 3, 3, 3, 2, 4, 2, 1}));
+
+}  // namespace
+}  // namespace gantry

@@ -58,6 +58,30 @@ class GANTRY_API Conv2d final : public Layer {
   Plan* last_ = nullptr;
 };
 
+// src [N, IC, H, W] → dst [N, OC, OH, OW], OH = (H − 1)·stride − 2·padding + K
+/// Transposed convolution on oneDNN's deconvolution; weights in PyTorch's [in, out, kh, kw] layout.
+class GANTRY_API ConvTranspose2d final : public Layer {
+ public:
+  /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(OC·K·K).
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,
+                  Rng& init_rng);
+  ~ConvTranspose2d() override;
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
+  std::string describe() const override;
+  Parameter& weight() { return weight_; }
+  Parameter& bias() { return bias_; }
+
+ private:
+  struct Plan;
+  Plan& plan_for(const std::vector<int64_t>& shape);
+  int64_t in_, out_, kernel_, stride_, padding_;
+  Parameter weight_, bias_;
+  std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans_;
+  Plan* last_ = nullptr;
+};
+
 enum class Activation { relu, leaky_relu, tanh, sigmoid };
 
 // src [N, ...] → dst [N, ...] elementwise
