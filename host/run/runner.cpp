@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <iostream>
 #include <poll.h>
+#include <set>
 #include <sstream>
 #include <new>
 #include <sys/mman.h>
@@ -148,11 +149,13 @@ RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOp
   if (summary.recovered > 0)
     log << fmt::format("{} run(s) left running by a stopped gantry marked interrupted\n", summary.recovered);
   summary.experiment_id = store.upsert_experiment(exp);
+  std::set<std::string> described;  // each metric plugin once, however many trials use it
   for (const Trial& t : exp.trials)
-    for (const auto& m : t.config.metrics) {
-      BuildContext ctx{{}, 0};
-      store.record_metric_keys(m.plugin(), instantiate<Metric>(m, ctx)->keys());
-    }
+    for (const auto& m : t.config.metrics)
+      if (described.insert(m.plugin()).second) {
+        BuildContext ctx{{}, 0};
+        store.record_metric_keys(m.plugin(), instantiate<Metric>(m, ctx)->keys());
+      }
   store.record_metric_keys("loss", {{"d", Direction::lower_is_better, "discriminator loss"},
                                     {"g", Direction::lower_is_better, "generator loss"}});
 
