@@ -11,37 +11,28 @@ namespace gantry {
 using namespace detail;
 using dnnl::memory;
 
-// One plan per input shape, as for Linear. Plain layouts (NCHW, OIHW) at every boundary for now:
-// correct and reorder-free; letting oneDNN choose blocked layouts (format any, with reorders at
-// the boundaries once per shape) is the performance work of the images and performance issues.
-struct Conv2d::Plan : WeightedPlan {};
-
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,
                Rng& init_rng)
-    : in_(in_channels), out_(out_channels), kernel_(kernel), stride_(stride), padding_(padding) {
+    : WeightedLayer({out_channels, in_channels, kernel, kernel}, out_channels,
+                    1.0f / std::sqrt(static_cast<float>(in_channels * kernel * kernel)), init_rng),
+      in_(in_channels), out_(out_channels), kernel_(kernel), stride_(stride), padding_(padding) {
   GANTRY_ASSERT(in_ > 0 && out_ > 0 && kernel_ > 0 && stride_ > 0 && padding_ >= 0);
-  weight_ = {"weight", Tensor({out_, in_, kernel_, kernel_}), Tensor({out_, in_, kernel_, kernel_})};
-  bias_ = {"bias", Tensor({out_}), Tensor({out_})};
-  const float bound = 1.0f / std::sqrt(static_cast<float>(in_ * kernel_ * kernel_));
-  init_rng.fill_uniform(weight_.value.values(), -bound, bound);
-  init_rng.fill_uniform(bias_.value.values(), -bound, bound);
 }
-
-Conv2d::~Conv2d() = default;
 
 std::string Conv2d::describe() const {
   return fmt::format("Conv2d({}, {}, k{}, s{}, p{})", in_, out_, kernel_, stride_, padding_);
 }
 
-Conv2d::Plan& Conv2d::plan_for(const std::vector<int64_t>& shape) {
-  auto it = plans_.find(shape);
-  if (it != plans_.end()) return *it->second;
+// Plain layouts (NCHW, OIHW) at every boundary for now:
+// correct and reorder-free; letting oneDNN choose blocked layouts (format any, with reorders at
+// the boundaries once per shape) is the performance work of the images and performance issues.
+std::unique_ptr<WeightedPlan> Conv2d::build_plan(const std::vector<int64_t>& shape) {
   if (shape.size() != 4 || shape[1] != in_)
     throw Error(fmt::format("{} needs input [N, {}, H, W], got {}", describe(), in_, shape_string(shape)));
   const int64_t n = shape[0], h = shape[2], w = shape[3];
   const int64_t oh = (h + 2 * padding_ - kernel_) / stride_ + 1, ow = (w + 2 * padding_ - kernel_) / stride_ + 1;
   if (oh <= 0 || ow <= 0) throw Error(fmt::format("{}: input {} is too small", describe(), shape_string(shape)));
-  auto p = std::make_unique<Plan>();
+  auto p = std::make_unique<WeightedPlan>();
   const auto src_md = plain_md(shape);
   const auto w_md = plain_md(weight_.value.shape());
   const auto b_md = plain_md({out_});
@@ -59,18 +50,7 @@ Conv2d::Plan& Conv2d::plan_for(const std::vector<int64_t>& shape) {
   p->bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
   p->bwd_weights = dnnl::convolution_backward_weights(bwd_w_pd);
   p->bind(src_md, w_md, b_md, dst_md, weight_, bias_);
-  return *plans_.emplace(shape, std::move(p)).first->second;
-}
-
-const Tensor& Conv2d::forward(const Tensor& x, Mode /*mode*/) {
-  Plan& p = plan_for(x.shape());
-  last_ = &p;
-  return p.forward(x);
-}
-
-const Tensor& Conv2d::backward(const Tensor& dy, BackwardOptions options) {
-  GANTRY_ASSERT(last_ != nullptr);
-  return last_->backward(dy, options, weight_, bias_);
+  return p;
 }
 
 }  // namespace gantry

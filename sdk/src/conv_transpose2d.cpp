@@ -11,36 +11,27 @@ namespace gantry {
 using namespace detail;
 using dnnl::memory;
 
-struct ConvTranspose2d::Plan : WeightedPlan {};
-
+// PyTorch takes the fan-in of a transposed convolution from the weight's second axis (OC·K·K).
 ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
                                  int64_t padding, Rng& init_rng)
-    : in_(in_channels), out_(out_channels), kernel_(kernel), stride_(stride), padding_(padding) {
+    : WeightedLayer({in_channels, out_channels, kernel, kernel}, out_channels,
+                    1.0f / std::sqrt(static_cast<float>(out_channels * kernel * kernel)), init_rng),
+      in_(in_channels), out_(out_channels), kernel_(kernel), stride_(stride), padding_(padding) {
   GANTRY_ASSERT(in_ > 0 && out_ > 0 && kernel_ > 0 && stride_ > 0 && padding_ >= 0);
-  weight_ = {"weight", Tensor({in_, out_, kernel_, kernel_}), Tensor({in_, out_, kernel_, kernel_})};
-  bias_ = {"bias", Tensor({out_}), Tensor({out_})};
-  // PyTorch takes the fan-in of a transposed convolution from the weight's second axis.
-  const float bound = 1.0f / std::sqrt(static_cast<float>(out_ * kernel_ * kernel_));
-  init_rng.fill_uniform(weight_.value.values(), -bound, bound);
-  init_rng.fill_uniform(bias_.value.values(), -bound, bound);
 }
-
-ConvTranspose2d::~ConvTranspose2d() = default;
 
 std::string ConvTranspose2d::describe() const {
   return fmt::format("ConvTranspose2d({}, {}, k{}, s{}, p{})", in_, out_, kernel_, stride_, padding_);
 }
 
-ConvTranspose2d::Plan& ConvTranspose2d::plan_for(const std::vector<int64_t>& shape) {
-  auto it = plans_.find(shape);
-  if (it != plans_.end()) return *it->second;
+std::unique_ptr<WeightedPlan> ConvTranspose2d::build_plan(const std::vector<int64_t>& shape) {
   if (shape.size() != 4 || shape[1] != in_)
     throw Error(fmt::format("{} needs input [N, {}, H, W], got {}", describe(), in_, shape_string(shape)));
   const int64_t n = shape[0];
   const int64_t oh = (shape[2] - 1) * stride_ - 2 * padding_ + kernel_;
   const int64_t ow = (shape[3] - 1) * stride_ - 2 * padding_ + kernel_;
   if (oh <= 0 || ow <= 0) throw Error(fmt::format("{}: input {} is too small", describe(), shape_string(shape)));
-  auto p = std::make_unique<Plan>();
+  auto p = std::make_unique<WeightedPlan>();
   const auto src_md = plain_md(shape);
   // oneDNN indexes deconvolution weights (out, in, kh, kw); tag iohw lays them out in memory as
   // PyTorch's [in, out, kh, kw], so the weights need no transposition.
@@ -60,18 +51,7 @@ ConvTranspose2d::Plan& ConvTranspose2d::plan_for(const std::vector<int64_t>& sha
   p->bwd_data = dnnl::deconvolution_backward_data(bwd_data_pd);
   p->bwd_weights = dnnl::deconvolution_backward_weights(bwd_w_pd);
   p->bind(src_md, w_md, b_md, dst_md, weight_, bias_);
-  return *plans_.emplace(shape, std::move(p)).first->second;
-}
-
-const Tensor& ConvTranspose2d::forward(const Tensor& x, Mode /*mode*/) {
-  Plan& p = plan_for(x.shape());
-  last_ = &p;
-  return p.forward(x);
-}
-
-const Tensor& ConvTranspose2d::backward(const Tensor& dy, BackwardOptions options) {
-  GANTRY_ASSERT(last_ != nullptr);
-  return last_->backward(dy, options, weight_, bias_);
+  return p;
 }
 
 }  // namespace gantry

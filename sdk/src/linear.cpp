@@ -9,30 +9,21 @@
 namespace gantry {
 
 using namespace detail;
-using dnnl::memory;
-
-// Everything for one batch size, built on the first call with that batch size, then only executed.
-struct Linear::Plan : WeightedPlan {};
 
 Linear::Linear(int64_t in_features, int64_t out_features, Rng& init_rng)
-    : in_(in_features), out_(out_features) {
+    : WeightedLayer({out_features, in_features}, out_features,
+                    1.0f / std::sqrt(static_cast<float>(in_features)), init_rng),
+      in_(in_features),
+      out_(out_features) {
   GANTRY_ASSERT(in_ > 0 && out_ > 0);
-  weight_ = {"weight", Tensor({out_, in_}), Tensor({out_, in_})};
-  bias_ = {"bias", Tensor({out_}), Tensor({out_})};
-  const float bound = 1.0f / std::sqrt(static_cast<float>(in_));
-  init_rng.fill_uniform(weight_.value.values(), -bound, bound);
-  init_rng.fill_uniform(bias_.value.values(), -bound, bound);
 }
-
-Linear::~Linear() = default;
 
 std::string Linear::describe() const { return fmt::format("Linear({}, {})", in_, out_); }
 
-Linear::Plan& Linear::plan_for(int64_t batch) {
-  auto it = plans_.find(batch);
-  if (it != plans_.end()) return *it->second;
-
-  auto p = std::make_unique<Plan>();
+std::unique_ptr<WeightedPlan> Linear::build_plan(const std::vector<int64_t>& shape) {
+  GANTRY_ASSERT(shape.size() >= 2 && element_count(shape) / shape[0] == in_);
+  const int64_t batch = shape[0];
+  auto p = std::make_unique<WeightedPlan>();
   const auto src_md = plain_md({batch, in_});
   const auto w_md = plain_md({out_, in_});
   const auto b_md = plain_md({out_});
@@ -41,30 +32,16 @@ Linear::Plan& Linear::plan_for(int64_t batch) {
   // no reorder ever runs, and the weights stay in PyTorch's [out, in] order.
   auto fwd_pd = dnnl::inner_product_forward::primitive_desc(
       {dnnl::prop_kind::forward_training, src_md, w_md, b_md, dst_md}, engine());
-  auto bwd_data_pd = dnnl::inner_product_backward_data::primitive_desc(
-      {src_md, w_md, dst_md}, engine(), fwd_pd);
-  auto bwd_w_pd = dnnl::inner_product_backward_weights::primitive_desc(
-      {src_md, w_md, b_md, dst_md}, engine(), fwd_pd);
+  auto bwd_data_pd = dnnl::inner_product_backward_data::primitive_desc({src_md, w_md, dst_md}, engine(), fwd_pd);
+  auto bwd_w_pd =
+      dnnl::inner_product_backward_weights::primitive_desc({src_md, w_md, b_md, dst_md}, engine(), fwd_pd);
   GANTRY_ASSERT(fwd_pd.weights_desc() == w_md && fwd_pd.dst_desc() == dst_md);
   GANTRY_ASSERT(bwd_w_pd.diff_weights_desc() == w_md);
-
   p->fwd = dnnl::inner_product_forward(fwd_pd);
   p->bwd_data = dnnl::inner_product_backward_data(bwd_data_pd);
   p->bwd_weights = dnnl::inner_product_backward_weights(bwd_w_pd);
   p->bind(src_md, w_md, b_md, dst_md, weight_, bias_);
-  return *plans_.emplace(batch, std::move(p)).first->second;
-}
-
-const Tensor& Linear::forward(const Tensor& x, Mode /*mode*/) {
-  GANTRY_ASSERT(x.rank() >= 2 && x.sample_size() == in_);
-  Plan& p = plan_for(x.dim(0));
-  last_ = &p;
-  return p.forward(x);
-}
-
-const Tensor& Linear::backward(const Tensor& dy, BackwardOptions options) {
-  GANTRY_ASSERT(last_ != nullptr);
-  return last_->backward(dy, options, weight_, bias_);
+  return p;
 }
 
 }  // namespace gantry

@@ -1,6 +1,7 @@
 #include "weighted.hpp"
 
 #include <gantry/error.hpp>
+#include <gantry/layers.hpp>
 
 namespace gantry::detail {
 
@@ -58,3 +59,27 @@ const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, 
 }
 
 }  // namespace gantry::detail
+
+namespace gantry {
+
+WeightedLayer::WeightedLayer(std::vector<int64_t> weight_shape, int64_t outputs, float init_bound, Rng& init_rng)
+    : weight_{"weight", Tensor(weight_shape), Tensor(weight_shape)}, bias_{"bias", Tensor({outputs}), Tensor({outputs})} {
+  init_rng.fill_uniform(weight_.value.values(), -init_bound, init_bound);
+  init_rng.fill_uniform(bias_.value.values(), -init_bound, init_bound);
+}
+
+WeightedLayer::~WeightedLayer() = default;
+
+const Tensor& WeightedLayer::forward(const Tensor& x, Mode /*mode*/) {
+  auto it = plans_.find(x.shape());
+  if (it == plans_.end()) it = plans_.emplace(x.shape(), build_plan(x.shape())).first;
+  last_ = it->second.get();
+  return last_->forward(x);
+}
+
+const Tensor& WeightedLayer::backward(const Tensor& dy, BackwardOptions options) {
+  GANTRY_ASSERT(last_ != nullptr);
+  return last_->backward(dy, options, weight_, bias_);
+}
+
+}  // namespace gantry

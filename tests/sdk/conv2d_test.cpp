@@ -17,21 +17,25 @@ Tensor tensor_of(const test::Json& j) {
   return Tensor(j.shape(), std::vector<float>(v.begin(), v.end()));
 }
 
-TEST(Conv2d, MatchesPyTorchReference) {
-  const auto ref = test::reference("conv2d.json");  // stride 2, padding 1; W [out, in, kh, kw]
-  Rng rng(1);
-  Conv2d conv(3, 4, 4, 2, 1, rng);
-  conv.weight().value = tensor_of(ref["W"]);
-  conv.bias().value = tensor_of(ref["b"]);
+// Loads W and b from a reference file into the layer and checks y, dx, dW and db against it.
+void expect_matches_reference(WeightedLayer& layer, const test::Json& ref) {
+  layer.weight().value = tensor_of(ref["W"]);
+  layer.bias().value = tensor_of(ref["b"]);
   const Tensor x = tensor_of(ref["x"]);
-  const Tensor& y = conv.forward(x);
+  const Tensor& y = layer.forward(x);
   EXPECT_EQ(y.shape(), ref["y"].shape());
   EXPECT_LT(max_rel_error(as_doubles(y), ref["y"].numbers()), 1e-5);
-  conv.zero_grad();
-  const Tensor dx = conv.backward(tensor_of(ref["dy"]));
+  layer.zero_grad();
+  const Tensor dx = layer.backward(tensor_of(ref["dy"]));
   EXPECT_LT(max_rel_error(as_doubles(dx), ref["dx"].numbers()), 1e-5);
-  EXPECT_LT(max_rel_error(as_doubles(conv.weight().gradient()), ref["dW"].numbers()), 1e-5);
-  EXPECT_LT(max_rel_error(as_doubles(conv.bias().gradient()), ref["db"].numbers()), 1e-5);
+  EXPECT_LT(max_rel_error(as_doubles(layer.weight().gradient()), ref["dW"].numbers()), 1e-5);
+  EXPECT_LT(max_rel_error(as_doubles(layer.bias().gradient()), ref["db"].numbers()), 1e-5);
+}
+
+TEST(Conv2d, MatchesPyTorchReference) {
+  Rng rng(1);
+  Conv2d conv(3, 4, 4, 2, 1, rng);
+  expect_matches_reference(conv, test::reference("conv2d.json"));  // stride 2, padding 1; W [out, in, kh, kw]
 }
 
 TEST(Conv2d, MatchesNaiveLoop) {
@@ -89,20 +93,9 @@ namespace gantry {
 namespace {
 
 TEST(ConvTranspose2d, MatchesPyTorchReference) {
-  const auto ref = test::reference("conv_transpose2d.json");  // stride 2, padding 1; W [in, out, kh, kw]
   Rng rng(1);
   ConvTranspose2d deconv(4, 3, 4, 2, 1, rng);
-  deconv.weight().value = tensor_of(ref["W"]);
-  deconv.bias().value = tensor_of(ref["b"]);
-  const Tensor x = tensor_of(ref["x"]);
-  const Tensor& y = deconv.forward(x);
-  EXPECT_EQ(y.shape(), ref["y"].shape());
-  EXPECT_LT(max_rel_error(as_doubles(y), ref["y"].numbers()), 1e-5);
-  deconv.zero_grad();
-  const Tensor dx = deconv.backward(tensor_of(ref["dy"]));
-  EXPECT_LT(max_rel_error(as_doubles(dx), ref["dx"].numbers()), 1e-5);
-  EXPECT_LT(max_rel_error(as_doubles(deconv.weight().gradient()), ref["dW"].numbers()), 1e-5);
-  EXPECT_LT(max_rel_error(as_doubles(deconv.bias().gradient()), ref["db"].numbers()), 1e-5);
+  expect_matches_reference(deconv, test::reference("conv_transpose2d.json"));  // W [in, out, kh, kw]
 }
 
 class ConvTranspose2dGradient : public ::testing::TestWithParam<ConvShape> {};

@@ -11,75 +11,72 @@
 
 namespace gantry {
 
-// src [N, IC] · weights [OC, IC] + bias [OC] → dst [N, OC]
-/// Fully connected layer on oneDNN's inner product; weights in PyTorch's [out, in] layout.
-class GANTRY_API Linear final : public Layer {
+namespace detail {
+struct WeightedPlan;
+}
+
+/// A layer with a weight and a bias (Linear, Conv2d, ConvTranspose2d). Its oneDNN primitives are
+/// built once per input shape, then only executed.
+class GANTRY_API WeightedLayer : public Layer {
  public:
-  /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(in).
-  Linear(int64_t in_features, int64_t out_features, Rng& init_rng);
-  ~Linear() override;
+  ~WeightedLayer() override;
   const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
   const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
   std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
-  std::string describe() const override;
   Parameter& weight() { return weight_; }
   Parameter& bias() { return bias_; }
 
- private:
-  struct Plan;
-  Plan& plan_for(int64_t batch);
-  int64_t in_, out_;
+ protected:
+  /// Initialised like PyTorch: weights, then bias, uniform in ±init_bound.
+  WeightedLayer(std::vector<int64_t> weight_shape, int64_t outputs, float init_bound, Rng& init_rng);
+  /// The primitives for one input shape; throws Error when the shape does not fit the layer.
+  virtual std::unique_ptr<detail::WeightedPlan> build_plan(const std::vector<int64_t>& shape) = 0;
   Parameter weight_, bias_;
-  std::map<int64_t, std::unique_ptr<Plan>> plans_;
-  Plan* last_ = nullptr;
+
+ private:
+  std::map<std::vector<int64_t>, std::unique_ptr<detail::WeightedPlan>> plans_;
+  detail::WeightedPlan* last_ = nullptr;
+};
+
+// src [N, IC] · weights [OC, IC] + bias [OC] → dst [N, OC]
+/// Fully connected layer on oneDNN's inner product; weights in PyTorch's [out, in] layout.
+class GANTRY_API Linear final : public WeightedLayer {
+ public:
+  /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(in).
+  Linear(int64_t in_features, int64_t out_features, Rng& init_rng);
+  std::string describe() const override;
+
+ private:
+  std::unique_ptr<detail::WeightedPlan> build_plan(const std::vector<int64_t>& shape) override;
+  int64_t in_, out_;
 };
 
 // src [N, IC, H, W] * weights [OC, IC, K, K] + bias [OC] → dst [N, OC, OH, OW],
 // OH = (H + 2·padding − K) / stride + 1
 /// 2D convolution on oneDNN's convolution primitives; weights in PyTorch's [out, in, kh, kw] layout.
-class GANTRY_API Conv2d final : public Layer {
+class GANTRY_API Conv2d final : public WeightedLayer {
  public:
   /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(IC·K·K).
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, Rng& init_rng);
-  ~Conv2d() override;
-  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
-  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
-  std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
   std::string describe() const override;
-  Parameter& weight() { return weight_; }
-  Parameter& bias() { return bias_; }
 
  private:
-  struct Plan;
-  Plan& plan_for(const std::vector<int64_t>& shape);
+  std::unique_ptr<detail::WeightedPlan> build_plan(const std::vector<int64_t>& shape) override;
   int64_t in_, out_, kernel_, stride_, padding_;
-  Parameter weight_, bias_;
-  std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans_;
-  Plan* last_ = nullptr;
 };
 
 // src [N, IC, H, W] → dst [N, OC, OH, OW], OH = (H − 1)·stride − 2·padding + K
 /// Transposed convolution on oneDNN's deconvolution; weights in PyTorch's [in, out, kh, kw] layout.
-class GANTRY_API ConvTranspose2d final : public Layer {
+class GANTRY_API ConvTranspose2d final : public WeightedLayer {
  public:
   /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(OC·K·K).
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,
                   Rng& init_rng);
-  ~ConvTranspose2d() override;
-  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
-  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
-  std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
   std::string describe() const override;
-  Parameter& weight() { return weight_; }
-  Parameter& bias() { return bias_; }
 
  private:
-  struct Plan;
-  Plan& plan_for(const std::vector<int64_t>& shape);
+  std::unique_ptr<detail::WeightedPlan> build_plan(const std::vector<int64_t>& shape) override;
   int64_t in_, out_, kernel_, stride_, padding_;
-  Parameter weight_, bias_;
-  std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans_;
-  Plan* last_ = nullptr;
 };
 
 enum class Activation { relu, leaky_relu, tanh, sigmoid };
