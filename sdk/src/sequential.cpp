@@ -33,6 +33,19 @@ std::vector<Parameter*> Sequential::parameters() {
   return all;
 }
 
+std::vector<Tensor*> Sequential::buffers() {
+  std::vector<Tensor*> all;
+  for (auto& layer : layers_)
+    for (Tensor* b : layer->buffers()) all.push_back(b);
+  return all;
+}
+
+bool Sequential::couples_batch() const {
+  for (const auto& layer : layers_)
+    if (layer->couples_batch()) return true;
+  return false;
+}
+
 std::string Sequential::describe() const {
   std::vector<std::string> parts;
   for (const auto& layer : layers_) parts.push_back(layer->describe());

@@ -104,6 +104,54 @@ class GANTRY_API Eltwise final : public Layer {
 GANTRY_API Activation parse_activation(std::string_view name);
 GANTRY_API std::unique_ptr<Layer> make_activation(Activation activation, float slope = 0.2f);
 
+// train: y = γ·(x − mean_B)/sqrt(var_B + eps) + β over N (and H, W) per channel, biased var_B;
+//        running ← (1 − momentum)·running + momentum·batch stat, with the unbiased variance
+// eval:  the same with the running statistics
+/// BatchNorm1d ([N, C]) and BatchNorm2d ([N, C, H, W]) on oneDNN's batch normalization, with
+/// PyTorch's conventions (running mean 0 and variance 1 at the start).
+class GANTRY_API BatchNorm final : public Layer {
+ public:
+  explicit BatchNorm(int64_t channels, float momentum = 0.1f, float eps = 1e-5f);
+  ~BatchNorm() override;
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  std::vector<Parameter*> parameters() override { return {&gamma_, &beta_}; }
+  std::vector<Tensor*> buffers() override { return {&running_mean_, &running_var_}; }
+  bool couples_batch() const override { return true; }
+  std::string describe() const override;
+  Parameter& gamma() { return gamma_; }
+  Parameter& beta() { return beta_; }
+  const Tensor& running_mean() const { return running_mean_; }
+  const Tensor& running_var() const { return running_var_; }
+
+ private:
+  struct Plan;
+  Plan& plan_for(const std::vector<int64_t>& shape, Mode mode);
+  int64_t channels_;
+  float momentum_, eps_;
+  Parameter gamma_, beta_;
+  Tensor running_mean_, running_var_;
+  std::map<std::pair<std::vector<int64_t>, Mode>, std::unique_ptr<Plan>> plans_;
+  Plan* last_ = nullptr;
+};
+
+// src [N, ...] → dst [N, shape...] with the same elements per sample (Flatten: shape = {size})
+/// Gives each sample a new shape, e.g. [N, 6272] → [N, 128, 7, 7] after a Linear layer.
+class GANTRY_API Reshape final : public Layer {
+ public:
+  explicit Reshape(std::vector<int64_t> sample_shape);
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  std::string describe() const override;
+
+ private:
+  std::vector<int64_t> sample_shape_;
+  std::vector<int64_t> in_shape_;
+  Tensor y_, dx_;
+};
+/// [N, C, H, W] → [N, C·H·W]
+GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
+
 /// Layers applied in order.
 class GANTRY_API Sequential final : public Layer {
  public:
@@ -120,6 +168,8 @@ class GANTRY_API Sequential final : public Layer {
   const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
   const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
   std::vector<Parameter*> parameters() override;
+  std::vector<Tensor*> buffers() override;
+  bool couples_batch() const override;
   std::string describe() const override;
   size_t size() const { return layers_.size(); }
   Layer& at(size_t i) { return *layers_.at(i); }

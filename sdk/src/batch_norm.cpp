@@ -1,0 +1,163 @@
+#include "dnnl_util.hpp"
+
+#include <gantry/error.hpp>
+#include <gantry/layers.hpp>
+
+#include <fmt/format.h>
+
+namespace gantry {
+
+using namespace detail;
+using dnnl::normalization_flags;
+
+struct BatchNorm::Plan {
+  dnnl::batch_normalization_forward fwd;
+  dnnl::batch_normalization_backward bwd;
+  dnnl::memory src, dst, diff_dst, diff_src, scale, shift, mean, variance, diff_scale, diff_shift;
+  Tensor y, dx, batch_mean, batch_var, dgamma, dbeta;
+  const Tensor* x = nullptr;
+  int64_t per_channel = 0;  // samples behind each channel's statistics: N·H·W
+  bool training = true;
+};
+
+BatchNorm::BatchNorm(int64_t channels, float momentum, float eps)
+    : channels_(channels), momentum_(momentum), eps_(eps),
+      gamma_{"gamma", Tensor({channels}), Tensor({channels})}, beta_{"beta", Tensor({channels}), Tensor({channels})},
+      running_mean_({channels}), running_var_({channels}) {
+  GANTRY_ASSERT(channels > 0);
+  gamma_.value.fill(1.0f);
+  running_var_.fill(1.0f);
+}
+
+BatchNorm::~BatchNorm() = default;
+
+std::string BatchNorm::describe() const { return fmt::format("BatchNorm({})", channels_); }
+
+BatchNorm::Plan& BatchNorm::plan_for(const std::vector<int64_t>& shape, Mode mode) {
+  auto key = std::make_pair(shape, mode);
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return *it->second;
+  if ((shape.size() != 2 && shape.size() != 4) || shape[1] != channels_)
+    throw Error(fmt::format("{} needs input [N, {}] or [N, {}, H, W], got {}", describe(), channels_, channels_,
+                            shape_string(shape)));
+  auto p = std::make_unique<Plan>();
+  p->training = mode == Mode::train;
+  p->per_channel = element_count(shape) / channels_;
+  if (p->training && p->per_channel < 2)
+    throw Error(fmt::format("{} in training mode needs more than one value per channel, got {}", describe(),
+                            shape_string(shape)));
+  const auto md = plain_md(shape);
+  const auto c_md = plain_md({channels_});
+  auto flags = normalization_flags::use_scale | normalization_flags::use_shift;
+  if (!p->training) flags = flags | normalization_flags::use_global_stats;
+  auto fwd_pd = dnnl::batch_normalization_forward::primitive_desc(
+      {p->training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference, md, eps_, flags}, engine());
+  p->fwd = dnnl::batch_normalization_forward(fwd_pd);
+  if (p->training) {
+    auto bwd_pd = dnnl::batch_normalization_backward::primitive_desc(
+        {dnnl::prop_kind::backward, md, md, eps_, flags}, engine(), fwd_pd);
+    p->bwd = dnnl::batch_normalization_backward(bwd_pd);
+  }
+  p->y = Tensor(shape);
+  p->dx = Tensor(shape);
+  p->batch_mean = Tensor({channels_});
+  p->batch_var = Tensor({channels_});
+  p->dgamma = Tensor({channels_});
+  p->dbeta = Tensor({channels_});
+  p->src = wrap(md, nullptr);
+  p->dst = wrap(md, p->y.data());
+  p->diff_dst = wrap(md, nullptr);
+  p->diff_src = wrap(md, p->dx.data());
+  p->scale = wrap(c_md, gamma_.value.data());
+  p->shift = wrap(c_md, beta_.value.data());
+  // Evaluation normalises with the running statistics, training with (and writes) the batch's.
+  p->mean = wrap(c_md, p->training ? p->batch_mean.data() : running_mean_.data());
+  p->variance = wrap(c_md, p->training ? p->batch_var.data() : running_var_.data());
+  p->diff_scale = wrap(c_md, p->dgamma.data());
+  p->diff_shift = wrap(c_md, p->dbeta.data());
+  return *plans_.emplace(std::move(key), std::move(p)).first->second;
+}
+
+const Tensor& BatchNorm::forward(const Tensor& x, Mode mode) {
+  Plan& p = plan_for(x.shape(), mode);
+  p.x = &x;
+  p.src.set_data_handle(const_cast<float*>(x.data()));
+  p.fwd.execute(stream(), {{DNNL_ARG_SRC, p.src},
+                           {DNNL_ARG_DST, p.dst},
+                           {DNNL_ARG_SCALE, p.scale},
+                           {DNNL_ARG_SHIFT, p.shift},
+                           {DNNL_ARG_MEAN, p.mean},
+                           {DNNL_ARG_VARIANCE, p.variance}});
+  stream().wait();
+  if (p.training) {
+    // PyTorch's running statistics: the variance kept for evaluation is the unbiased one.
+    const float unbias = static_cast<float>(p.per_channel) / static_cast<float>(p.per_channel - 1);
+    for (int64_t c = 0; c < channels_; ++c) {
+      running_mean_[c] = (1.0f - momentum_) * running_mean_[c] + momentum_ * p.batch_mean[c];
+      running_var_[c] = (1.0f - momentum_) * running_var_[c] + momentum_ * p.batch_var[c] * unbias;
+    }
+  }
+  last_ = &p;
+  return p.y;
+}
+
+const Tensor& BatchNorm::backward(const Tensor& dy, BackwardOptions options) {
+  GANTRY_ASSERT(last_ != nullptr);
+  Plan& p = *last_;
+  if (!p.training) throw Error(fmt::format("{}: backward after an evaluation-mode forward", describe()));
+  GANTRY_ASSERT(dy.size() == p.y.size());
+  // One primitive gives dx, dγ and dβ together; the part not asked for is simply not used.
+  p.src.set_data_handle(const_cast<float*>(p.x->data()));
+  p.diff_dst.set_data_handle(const_cast<float*>(dy.data()));
+  p.bwd.execute(stream(), {{DNNL_ARG_SRC, p.src},
+                           {DNNL_ARG_MEAN, p.mean},
+                           {DNNL_ARG_VARIANCE, p.variance},
+                           {DNNL_ARG_DIFF_DST, p.diff_dst},
+                           {DNNL_ARG_SCALE, p.scale},
+                           {DNNL_ARG_SHIFT, p.shift},  // oneDNN 2.6 insists on it, though dx does not need β
+                           {DNNL_ARG_DIFF_SRC, p.diff_src},
+                           {DNNL_ARG_DIFF_SCALE, p.diff_scale},
+                           {DNNL_ARG_DIFF_SHIFT, p.diff_shift}});
+  stream().wait();
+  if (options.weight_grad) {
+    gamma_.accumulate(p.dgamma);
+    beta_.accumulate(p.dbeta);
+  }
+  return options.input_grad ? p.dx : empty_tensor();
+}
+
+}  // namespace gantry
+
+namespace gantry {
+
+Reshape::Reshape(std::vector<int64_t> sample_shape) : sample_shape_(std::move(sample_shape)) {
+  GANTRY_ASSERT(!sample_shape_.empty() && element_count(sample_shape_) > 0);
+}
+
+std::string Reshape::describe() const { return fmt::format("Reshape({})", shape_string(sample_shape_)); }
+
+// A copy into a buffer of the new shape: the copy is small beside the layers around it, and it
+// keeps the rule that a layer's output is its own buffer.
+const Tensor& Reshape::forward(const Tensor& x, Mode /*mode*/) {
+  if (x.sample_size() != element_count(sample_shape_))
+    throw Error(fmt::format("{} needs {} values per sample, got input {}", describe(), element_count(sample_shape_),
+                            shape_string(x.shape())));
+  std::vector<int64_t> shape{x.dim(0)};
+  shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
+  in_shape_ = x.shape();
+  y_.reshape(std::move(shape));
+  std::copy(x.data(), x.data() + x.size(), y_.data());
+  return y_;
+}
+
+const Tensor& Reshape::backward(const Tensor& dy, BackwardOptions options) {
+  GANTRY_ASSERT(dy.size() == y_.size());
+  if (!options.input_grad) return empty_tensor();
+  dx_.reshape(in_shape_);
+  std::copy(dy.data(), dy.data() + dy.size(), dx_.data());
+  return dx_;
+}
+
+std::unique_ptr<Layer> make_flatten(int64_t sample_size) { return std::make_unique<Reshape>(std::vector<int64_t>{sample_size}); }
+
+}  // namespace gantry
