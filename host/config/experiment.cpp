@@ -1,7 +1,7 @@
 #include "config/experiment.hpp"
 
 #include "sweep/expand.hpp"
-#include "util/sha256.hpp"
+#include <gantry/sha256.hpp>
 #include "util/text.hpp"
 
 #include <gantry/error.hpp>
@@ -44,6 +44,7 @@ const std::vector<ParamSpec>& train_schema() {
       integer_param("log_every", 50, "record the losses every this many steps", 1, 1e12),
       integer_param("eval_every", 500, "evaluate the metrics every this many steps (and at 0 and the end)", 1, 1e12),
       integer_param("eval_samples", 2500, "size of the fixed evaluation sample G draws for metrics", 1, 1e8),
+      integer_param("sample_grid", 8, "image data: side of the grid of evaluation samples saved as a PNG at each evaluation (0 = none)", 0, 64),
   };
   return schema;
 }

@@ -168,3 +168,45 @@ std::string curves_png(const std::vector<Curve>& curves, const std::string& titl
 }
 
 }  // namespace gantry
+
+namespace gantry {
+
+std::string image_grid_png(const Tensor& samples, int side, int zoom) {
+  if (samples.rank() != 4 || (samples.dim(1) != 1 && samples.dim(1) != 3))
+    throw Error(fmt::format("a sample grid needs images [N, 1 or 3, H, W], got {}", shape_string(samples.shape())));
+  const int64_t n = std::min<int64_t>(samples.dim(0), int64_t{side} * side);
+  const int64_t c = samples.dim(1), h = samples.dim(2), w = samples.dim(3);
+  const int gutter = 2;
+  const int cols = side, rows = static_cast<int>((n + side - 1) / side);
+  const int width = cols * static_cast<int>(w) * zoom + (cols + 1) * gutter;
+  const int height = std::max(rows, 1) * static_cast<int>(h) * zoom + (std::max(rows, 1) + 1) * gutter;
+  Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height), cairo_surface_destroy);
+  cairo_surface_flush(surface.get());
+  unsigned char* pixels = cairo_image_surface_get_data(surface.get());
+  const int stride = cairo_image_surface_get_stride(surface.get());
+  std::fill(pixels, pixels + static_cast<size_t>(stride) * height, 0x80);
+  auto byte = [](float v) {  // [-1, 1] → 0..255; NaN shows as black
+    if (!std::isfinite(v)) return 0u;
+    return static_cast<unsigned>(std::lround(std::clamp((v + 1.0f) * 127.5f, 0.0f, 255.0f)));
+  };
+  for (int64_t k = 0; k < n; ++k) {
+    const int x0 = gutter + static_cast<int>(k % side) * (static_cast<int>(w) * zoom + gutter);
+    const int y0 = gutter + static_cast<int>(k / side) * (static_cast<int>(h) * zoom + gutter);
+    const float* img = samples.data() + k * c * h * w;
+    for (int64_t i = 0; i < h; ++i)
+      for (int64_t j = 0; j < w; ++j) {
+        unsigned rgb[3];
+        for (int64_t ch = 0; ch < 3; ++ch) rgb[ch] = byte(img[(c == 3 ? ch : 0) * h * w + i * w + j]);
+        const uint32_t px = rgb[0] << 16 | rgb[1] << 8 | rgb[2];
+        for (int a = 0; a < zoom; ++a)
+          for (int b = 0; b < zoom; ++b) {
+            auto* row = reinterpret_cast<uint32_t*>(pixels + static_cast<size_t>(y0 + i * zoom + a) * stride);
+            row[x0 + j * zoom + b] = px;
+          }
+      }
+  }
+  cairo_surface_mark_dirty(surface.get());
+  return to_png(surface.get());
+}
+
+}  // namespace gantry

@@ -11,6 +11,10 @@ namespace gantry {
 /// A scatter of 2D samples (blue) over the real distribution's modes (red rings, radius 3 std).
 std::string scatter_png(const Tensor& samples, const ModeSet* modes, int size = 480);
 
+/// The first side×side images of `samples` ([N, C, H, W], C 1 or 3, values in [-1, 1]) as a grid,
+/// each pixel drawn as a `zoom`×`zoom` block with a 2-pixel grey gutter between images.
+std::string image_grid_png(const Tensor& samples, int side = 8, int zoom = 3);
+
 struct Curve {
   std::string label;
   std::vector<double> steps, mean, stddev;  ///< stddev may be empty (no band)

@@ -1,6 +1,6 @@
 #include "registry/registry.hpp"
 
-#include "util/sha256.hpp"
+#include <gantry/sha256.hpp>
 #include "util/text.hpp"
 
 #include <gantry/error.hpp>

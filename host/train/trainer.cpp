@@ -10,6 +10,7 @@
 #include <gantry/optimizer.hpp>
 #include <gantry/penalty.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -55,7 +56,7 @@ TrialResult Trainer::run() {
   const int64_t steps = tp.integer("steps"), batch = tp.integer("batch_size");
   const double r1_gamma = tp.real("r1_gamma");
   const int64_t log_every = tp.integer("log_every"), eval_every = tp.integer("eval_every");
-  const int64_t eval_n = tp.integer("eval_samples");
+  const int64_t eval_n = tp.integer("eval_samples"), grid_side = tp.integer("sample_grid");
   const uint64_t seed = trial_.seed;
 
   BuildContext ctx{{}, seed};
@@ -84,7 +85,10 @@ TrialResult Trainer::run() {
   const int64_t latent = gen->latent_dim();
 
   // Every buffer of the loop, allocated once. D sees real and fake as one batch of 2B rows, which
-  // needs one forward and one backward per critic step and no gradient accumulation.
+  // needs one forward and one backward per critic step and no gradient accumulation — unless D
+  // normalises over its batch (BatchNorm): then real and fake go through as separate batches.
+  const bool separate_batches = d.couples_batch();
+  Tensor split_logits({2 * batch, 1}), d_grad_part({batch, 1});
   Tensor z({batch, latent}), both(batch_shape(2 * batch, ctx.sample_shape));
   Tensor real(batch_shape(batch, ctx.sample_shape));
   Tensor d_grad({2 * batch, 1}), g_grad({batch, 1});
@@ -102,6 +106,8 @@ TrialResult Trainer::run() {
     // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
     if (ctx.sample_shape == std::vector<int64_t>{2})
       sink_.artifact(step, "samples", "image/png", scatter_png(generated, data->modes()));
+    else if (grid_side > 0 && ctx.sample_shape.size() == 3)
+      sink_.artifact(step, "samples", "image/png", image_grid_png(generated, static_cast<int>(grid_side)));
     EvalContext ectx{*data, *gen, *disc, generated, eval_rng, step};
     for (size_t i = 0; i < metrics.size(); ++i) {
       const std::vector<double> values = metrics[i]->evaluate(ectx);
@@ -134,8 +140,15 @@ TrialResult Trainer::run() {
       latent_rng.fill_normal(z.values());
       const Tensor& fake_out = g.forward(z, Mode::train);
       both.copy_rows_from(fake_out, batch);
-      const Tensor& logits = d.forward(both, Mode::train);
-      const auto l = logits.values();
+      const Tensor* logits = &split_logits;
+      if (separate_batches) {
+        split_logits.copy_rows_from(d.forward(real, Mode::train), 0);
+        fake_batch.copy_rows_from(fake_out, 0);
+        split_logits.copy_rows_from(d.forward(fake_batch, Mode::train), batch);
+      } else {
+        logits = &d.forward(both, Mode::train);
+      }
+      const auto l = logits->values();
       auto dg = d_grad.values();
       d_loss = loss->discriminator_loss(l.first(batch), l.subspan(batch), dg.first(batch), dg.subspan(batch));
       if (!std::isfinite(d_loss)) {
@@ -144,7 +157,17 @@ TrialResult Trainer::run() {
         return finish(TrialOutcome::diverged, step, fmt::format("non-finite discriminator loss at step {}", step));
       }
       d_opt.zero_grad();
-      d.backward(d_grad, {.input_grad = false, .weight_grad = true});
+      if (separate_batches) {
+        // The fake batch went through last, so its backward comes first; the real batch goes
+        // through again (one more forward) for its own backward.
+        std::copy_n(d_grad.data() + batch, batch, d_grad_part.data());
+        d.backward(d_grad_part, {.input_grad = false, .weight_grad = true});
+        d.forward(real, Mode::train);
+        std::copy_n(d_grad.data(), batch, d_grad_part.data());
+        d.backward(d_grad_part, {.input_grad = false, .weight_grad = true});
+      } else {
+        d.backward(d_grad, {.input_grad = false, .weight_grad = true});
+      }
       // Penalties run their own passes through D and add their gradients to the loss's.
       penalty = 0;
       if (r1_gamma > 0) penalty += r1_penalty(critic, real, r1_gamma);

@@ -1,4 +1,6 @@
 #pragma once
+#include <gantry/api.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -7,7 +9,7 @@
 namespace gantry {
 
 /// Incremental SHA-256 (FIPS 180-4); used for plugin file hashes and run identities.
-class Sha256 {
+class GANTRY_API Sha256 {
  public:
   Sha256();
   void update(std::string_view bytes);
@@ -23,8 +25,8 @@ class Sha256 {
   uint64_t total_ = 0;
 };
 
-std::string sha256_hex(std::string_view bytes);
+GANTRY_API std::string sha256_hex(std::string_view bytes);
 /// Throws gantry::Error when the file cannot be read.
-std::string sha256_file(const std::filesystem::path& path);
+GANTRY_API std::string sha256_file(const std::filesystem::path& path);
 
 }  // namespace gantry

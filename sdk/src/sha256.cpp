@@ -1,4 +1,4 @@
-#include "util/sha256.hpp"
+#include <gantry/sha256.hpp>
 
 #include <gantry/error.hpp>
 

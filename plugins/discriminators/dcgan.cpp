@@ -1,0 +1,51 @@
+// Discriminator "dcgan" (Radford et al. 2016), sized for small images such as Fashion-MNIST's 28×28:
+// x → Conv(C→c, k4 s2 p1) → LeakyReLU → Conv(c→2c, k4 s2 p1) → [BN] → LeakyReLU → Linear(2c·H/4·W/4 → 1)
+// Batch norm is off by default: it couples the samples of a batch, which gradient penalties
+// assume away (the trainer then shows D real and fake batches separately).
+#include <gantry/error.hpp>
+#include <gantry/layers.hpp>
+#include <gantry/model.hpp>
+
+#include <fmt/format.h>
+
+namespace {
+
+class DcganDiscriminator final : public gantry::Discriminator {
+ public:
+  DcganDiscriminator(const gantry::Params& p, const gantry::BuildContext& ctx) {
+    const auto& s = ctx.sample_shape;
+    if (s.size() != 3 || s[1] % 4 != 0 || s[2] % 4 != 0)
+      throw gantry::ConfigError(fmt::format(
+          "discriminator 'dcgan' reads images [C, H, W] with H and W multiples of 4; the data has samples {}",
+          gantry::shape_string(s)));
+    const int64_t c = p.integer("channels"), h = s[1] / 4, w = s[2] / 4;
+    const float slope = static_cast<float>(p.real("slope"));
+    gantry::Rng init(gantry::derive_seed(ctx.seed, "discriminator.init"));
+    net_.emplace<gantry::Conv2d>(s[0], c, 4, 2, 1, init);
+    net_.emplace<gantry::Eltwise>(gantry::Activation::leaky_relu, slope);
+    net_.emplace<gantry::Conv2d>(c, 2 * c, 4, 2, 1, init);
+    if (p.boolean("batch_norm")) net_.emplace<gantry::BatchNorm>(2 * c);
+    net_.emplace<gantry::Eltwise>(gantry::Activation::leaky_relu, slope);
+    net_.emplace<gantry::Reshape>(std::vector<int64_t>{2 * c * h * w});
+    net_.emplace<gantry::Linear>(2 * c * h * w, 1, init);
+  }
+  gantry::Layer& layer() override { return net_; }
+
+ private:
+  gantry::Sequential net_;
+};
+
+gantry::PluginDescriptor describe() {
+  return {gantry::PluginKind::discriminator,
+          "dcgan",
+          "1.0.0",
+          "DCGAN discriminator: Conv(C→c) → LeakyReLU → Conv(c→2c) → LeakyReLU → Linear → logit",
+          {gantry::integer_param("channels", 64, "c: feature maps of the first convolution (the second has 2c)", 1, 4096),
+           gantry::real_param("slope", 0.2, "negative slope of the LeakyReLUs", 0.0, 1.0),
+           gantry::boolean_param("batch_norm", false, "batch normalization after the second convolution")},
+          gantry::factory_of<DcganDiscriminator>()};
+}
+
+}  // namespace
+
+GANTRY_PLUGIN(describe)
