@@ -171,6 +171,16 @@ void add_results_commands(CLI::App& app, GlobalOptions& global, int& result) {
       while (pl.step())
         std::cout << fmt::format("  {:<22} {} {}  {}  sha256 {}\n", pl.column_text(0), pl.column_text(1),
                                  pl.column_text(2), pl.column_text(3), pl.column_text(4).substr(0, 16));
+      if (db.table_exists("run_notes")) {
+        auto nt = db.prepare("SELECT key, value FROM run_notes WHERE run_id = ?1 ORDER BY key");
+        nt.bind(1, *run);
+        bool first = true;
+        while (nt.step()) {
+          if (first) std::cout << "\nmeasured with:\n";
+          first = false;
+          std::cout << fmt::format("  {:<32} {}\n", nt.column_text(0), nt.column_text(1));
+        }
+      }
       std::cout << "\ncurves (step: value):\n";
       auto m = db.prepare("SELECT key, step, value FROM metrics WHERE run_id = ?1 ORDER BY key, step");
       m.bind(1, *run);

@@ -100,8 +100,7 @@ tr.best td {{ background: #e8f5e9; font-weight: bold; }}
     html += img(plot_metric(db, experiment, metric, {}), metric + " over steps") + "\n";
   }
 
-  auto has_artifacts = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'artifacts'");
-  if (!primary_metric.empty() && has_artifacts.step()) {  // databases before schema 3 have no pictures
+  if (!primary_metric.empty() && db.table_exists("artifacts")) {  // databases before schema 3 have no pictures
     // The latest samples of the best run (by the primary metric's final value) of each group.
     const Comparison c = compare_runs(db, {experiment, primary_metric, {}, "final"});
     const auto groups = run_groups(db, exp, c.by);

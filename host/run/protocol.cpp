@@ -91,6 +91,10 @@ void PipeSink::artifact(int64_t step, std::string_view kind, std::string_view mi
   send(fmt::format("A\t{}\t{}\t{}\t{}\n", step, escape(kind), escape(mime), base64_encode(bytes)));
 }
 
+void PipeSink::note(std::string_view key, std::string_view value) {
+  send(fmt::format("N\t{}\t{}\n", escape(key), escape(value)));
+}
+
 void PipeSink::error(std::string_view message) { send(fmt::format("E\t{}\n", escape(message))); }
 
 std::optional<Event> parse_event(std::string_view line) {
@@ -134,6 +138,14 @@ std::optional<Event> parse_event(std::string_view line) {
         e.bytes = std::move(*bytes);
         return e;
       }
+    }
+  } else if (tag == 'N') {
+    const auto f = split(line, 2);
+    e.type = Event::Type::note;
+    if (f.size() == 2) {
+      e.key = unescape(f[0]);
+      e.message = unescape(f[1]);
+      return e;
     }
   } else if (tag == 'E') {
     e.type = Event::Type::error;

@@ -314,6 +314,7 @@ RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOp
         w.last_step = std::max(w.last_step, e->step);
         break;
       case Event::Type::artifact: w.writer->artifact(e->step, e->key, e->mime, e->bytes); break;
+      case Event::Type::note: w.writer->note(e->key, e->message); break;
       case Event::Type::result: w.result = e->result; break;
       case Event::Type::error: w.error = e->message; break;
     }

@@ -3,7 +3,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 3;
+inline constexpr int version = 4;
 
 inline constexpr const char* v1 = R"SQL(
 CREATE TABLE experiments (
@@ -120,6 +120,16 @@ CREATE TABLE artifacts (
   mime    TEXT NOT NULL,     -- "image/png"
   data    BLOB NOT NULL,
   PRIMARY KEY (run_id, kind, step)
+) WITHOUT ROWID;
+)SQL";
+
+// Version 4: how a run measured (e.g. which reference classifier an image metric used).
+inline constexpr const char* v4_from_v3 = R"SQL(
+CREATE TABLE run_notes (
+  run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key     TEXT NOT NULL,     -- "image_quality.classifier_sha256"
+  value   TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
 )SQL";
 

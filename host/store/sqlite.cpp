@@ -77,6 +77,12 @@ Database::Database(const std::filesystem::path& path, Access access) {
 
 Database::~Database() { sqlite3_close(db_); }
 
+bool Database::table_exists(std::string_view name) {
+  auto st = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  st.bind(1, std::string(name));
+  return st.step();
+}
+
 void Database::exec(std::string_view sql) {
   char* err = nullptr;
   const std::string s(sql);

@@ -53,6 +53,8 @@ class Database {
   Statement prepare(std::string_view sql) { return Statement(db_, sql); }
   int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() { return db_; }
+  /// Read-only commands never migrate, so they ask before reading tables of later schemas.
+  bool table_exists(std::string_view name);
 
  private:
   sqlite3* db_ = nullptr;

@@ -58,7 +58,8 @@ void ResultStore::migrate() {
   if (current == 0) db_.exec(schema::v1);
   if (current < 2) db_.exec(schema::v2_from_v1);
   if (current < 3) db_.exec(schema::v3_from_v2);
-  // Later versions add their steps here: if (current < 4) db_.exec(schema::v4_from_v3); ...
+  if (current < 4) db_.exec(schema::v4_from_v3);
+  // Later versions add their steps here: if (current < 5) db_.exec(schema::v5_from_v4); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   tx.commit();
 }
@@ -87,7 +88,7 @@ int64_t ResultStore::start_run(int64_t experiment_id, const TrialConfig& trial, 
   if (auto existing = find_run(experiment_id, identity)) {
     // A rerun replaces the earlier attempt's rows: one run per identity, never duplicated.
     run_id = existing->id;
-    for (const char* table : {"metrics", "params", "plugins", "artifacts"})
+    for (const char* table : {"metrics", "params", "plugins", "artifacts", "run_notes"})
       db_.prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).bind(1, run_id).run();
   } else {
     auto ins = db_.prepare(fmt::format(
@@ -168,10 +169,20 @@ void RunWriter::artifact(int64_t step, std::string_view kind, std::string_view m
   artifacts_.push_back({step, std::string(kind), std::string(mime), std::string(bytes)});
 }
 
+void RunWriter::note(std::string_view key, std::string_view value) {
+  notes_.emplace_back(std::string(key), std::string(value));
+}
+
 void RunWriter::flush() {
-  if (pending_.empty() && artifacts_.empty()) return;
+  if (pending_.empty() && artifacts_.empty() && notes_.empty()) return;
   Database& db = store_.db();
   Transaction tx(db);
+  auto note = db.prepare("INSERT OR REPLACE INTO run_notes(run_id, key, value) VALUES (?1, ?2, ?3)");
+  for (const auto& [k, v] : notes_) {
+    note.bind(1, run_id_).bind(2, k).bind(3, v);
+    note.run();
+  }
+  notes_.clear();
   auto art = db.prepare("INSERT OR REPLACE INTO artifacts(run_id, kind, step, mime, data) VALUES (?1, ?2, ?3, ?4, ?5)");
   for (const Artifact& a : artifacts_) {
     art.bind(1, run_id_).bind(2, a.kind).bind(3, a.step).bind(4, a.mime).bind_blob(5, a.bytes);

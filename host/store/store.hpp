@@ -50,9 +50,11 @@ class RunWriter final : public EventSink {
   RunWriter(ResultStore& store, int64_t run_id);
   void metric(int64_t step, std::string_view key, double value) override;
   void artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) override;
+  void note(std::string_view key, std::string_view value) override;
   void flush() override;
 
  private:
+  std::vector<std::pair<std::string, std::string>> notes_;
   ResultStore& store_;
   int64_t run_id_;
   struct Point {

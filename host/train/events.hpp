@@ -15,6 +15,8 @@ class EventSink {
   /// A picture or other file made at an evaluation (e.g. kind "samples", mime "image/png").
   virtual void artifact(int64_t /*step*/, std::string_view /*kind*/, std::string_view /*mime*/,
                         std::string_view /*bytes*/) {}
+  /// A fact about how the run measures, recorded once (e.g. the classifier a metric used).
+  virtual void note(std::string_view /*key*/, std::string_view /*value*/) {}
   /// Progress, for display only.
   virtual void progress(int64_t /*step*/, int64_t /*steps*/, double /*d_loss*/, double /*g_loss*/) {}
 };

@@ -122,6 +122,10 @@ TrialResult Trainer::run() {
   };
 
   evaluate(0);
+  for (size_t i = 0; i < metrics.size(); ++i)
+    for (const auto& [key, value] : metrics[i]->notes())
+      sink_.note(fmt::format("{}.{}", trial_.metrics[i].plugin(), key), value);
+  sink_.flush();
   double d_loss = 0, g_loss = 0, penalty = 0;
   TrialResult result;
   auto finish = [&result](TrialOutcome outcome, int64_t step, std::string message) {

@@ -33,6 +33,9 @@ class GANTRY_API Metric : public Plugin {
   virtual std::vector<MetricKey> keys() const = 0;
   /// One value per key, in the order of keys().
   virtual std::vector<double> evaluate(EvalContext& ctx) = 0;
+  /// Facts about how the values were measured, read after the first evaluation and stored with
+  /// the run as "<metric>.<key>" (e.g. the feature network's hash, the sample count).
+  virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }
 };
 
 }  // namespace gantry

@@ -22,6 +22,8 @@ class GANTRY_API Adam {
   /// Marks every gradient as zero before the next backward pass.
   void zero_grad();
   int64_t steps() const { return t_; }
+  /// For schedules: the learning rate of the following steps.
+  void set_lr(double lr) { opt_.lr = lr; }
 
  private:
   std::vector<Parameter*> params_;

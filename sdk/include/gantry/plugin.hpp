@@ -13,7 +13,8 @@
 namespace gantry {
 
 /// Bumped whenever the plugin interfaces change; the host refuses plugins built for another.
-inline constexpr uint32_t abi_version = 1;
+/// 2: Layer::buffers/couples_batch, Metric::notes.
+inline constexpr uint32_t abi_version = 2;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
