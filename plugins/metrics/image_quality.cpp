@@ -139,7 +139,7 @@ gantry::PluginDescriptor describe() {
            gantry::integer_param("kid_subset_size", 1000, "KID: images per subset", 2, 100000),
            gantry::integer_param("pr_k", 3, "k of the k-NN manifolds for precision and recall", 1, 1000),
            gantry::integer_param("dc_k", 5, "k of the k-NN balls for density and coverage", 1, 1000),
-           gantry::real_param("class_share", 0.01, "a class counts as generated at this share of the samples", 0.0, 1.0),
+           gantry::real_param("class_share", 0.05, "a class counts as generated at this share of the samples (0.05: half its share under a uniform mix)", 0.0, 1.0),
            gantry::integer_param("batch", 500, "images per forward pass of G and of the classifier", 1, 100000),
            gantry::string_param("path", "", "folder with the Fashion-MNIST *-ubyte.gz files; empty = Debian's")},
           gantry::factory_of<ImageQuality>()};

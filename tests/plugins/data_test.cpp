@@ -1,11 +1,17 @@
 #include "support/plugins.hpp"
 
 #include <gantry/data.hpp>
+#include <gantry/error.hpp>
+#include <gantry/fashion_mnist.hpp>
 #include <gantry/model.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <gtest/gtest.h>
+#include <map>
 #include <set>
+#include <zlib.h>
 
 namespace gantry {
 namespace {
@@ -67,6 +73,87 @@ TEST(MlpModels, GeneratorAndDiscriminatorShapes) {
   EXPECT_EQ(x.shape(), (std::vector<int64_t>{5, 2}));
   EXPECT_EQ(disc->layer().forward(x).shape(), (std::vector<int64_t>{5, 1}));
   EXPECT_EQ(gen->layer().describe(), "Linear(16, 8) - ReLU - Linear(8, 8) - ReLU - Linear(8, 2)");
+}
+
+}  // namespace
+}  // namespace gantry
+
+namespace gantry {
+namespace {
+
+TEST(FashionMnist, ImagesInMinusOneToOneWithTheirShape) {
+  auto data = test::make<DataSource>(PluginKind::data, "fashion_mnist", {}, {});
+  EXPECT_EQ(data->sample_shape(), (std::vector<int64_t>{1, 28, 28}));
+  Tensor x({64, 1, 28, 28});
+  Rng rng(1);
+  data->sample(rng, x);
+  float lo = 2, hi = -2;
+  for (float v : x.values()) lo = std::min(lo, v), hi = std::max(hi, v);
+  EXPECT_EQ(lo, -1.0f);  // black background
+  EXPECT_EQ(hi, 1.0f);   // some pixel of 64 garments is white
+}
+
+TEST(FashionMnist, SplitsAndLabelsAreTheOnesOfTheDataset) {
+  const LabelledImages& train = load_fashion_mnist(default_fashion_mnist_dir(), "train");
+  const LabelledImages& test = load_fashion_mnist(default_fashion_mnist_dir(), "test");
+  EXPECT_EQ(train.images.dim(0), 60000);
+  EXPECT_EQ(test.images.dim(0), 10000);
+  std::vector<int> counts(10, 0);
+  for (uint8_t l : test.labels) ++counts[l];
+  EXPECT_EQ(counts, std::vector<int>(10, 1000));  // the test split is balanced
+  EXPECT_EQ(&load_fashion_mnist(default_fashion_mnist_dir(), "test"), &test);  // read once
+}
+
+TEST(FashionMnist, EachEpochVisitsEveryChosenImageOnce) {
+  // Class 9 only: 6,000 training images; one epoch of batches must show each exactly once.
+  auto data = test::make<DataSource>(PluginKind::data, "fashion_mnist", {{"classes", std::vector<int64_t>{9}}}, {});
+  const LabelledImages& train = load_fashion_mnist(default_fashion_mnist_dir(), "train");
+  std::map<std::vector<float>, int> seen;
+  Tensor x({100, 1, 28, 28});
+  Rng rng(2);
+  for (int b = 0; b < 60; ++b) {
+    data->sample(rng, x);
+    for (int64_t i = 0; i < 100; ++i) ++seen[std::vector<float>(x.data() + i * 784, x.data() + (i + 1) * 784)];
+  }
+  int64_t class9 = std::count(train.labels.begin(), train.labels.end(), 9);
+  EXPECT_EQ(class9, 6000);
+  EXPECT_GE(static_cast<int64_t>(seen.size()), 5990);  // a handful of duplicate images exist in the data
+  for (int64_t i = 0; i < 60000; i += 997) {
+    if (train.labels[static_cast<size_t>(i)] != 9) continue;
+    EXPECT_TRUE(seen.count(std::vector<float>(train.images.data() + i * 784, train.images.data() + (i + 1) * 784)));
+  }
+}
+
+TEST(FashionMnist, AMissingFolderSaysHowToInstallTheData) {
+  try {
+    test::make<DataSource>(PluginKind::data, "fashion_mnist", {{"path", std::string("/nonexistent/fmnist")}}, {});
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("/nonexistent/fmnist/train-images-idx3-ubyte.gz"), std::string::npos) << what;
+    EXPECT_NE(what.find("apt-get install dataset-fashion-mnist"), std::string::npos) << what;
+  }
+}
+
+TEST(FashionMnist, ACorruptFileIsNamedWithWhatIsWrong) {
+  const auto dir = std::filesystem::temp_directory_path() / "gantry-fmnist-corrupt";
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+    std::filesystem::copy_file(default_fashion_mnist_dir() / name, dir / name,
+                               std::filesystem::copy_options::overwrite_existing);
+  {
+    gzFile gz = gzopen((dir / "train-images-idx3-ubyte.gz").c_str(), "wb");
+    const unsigned char head[] = {0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3};
+    gzwrite(gz, head, sizeof head);  // the header of 60,000 images, then 3 pixels
+    gzclose(gz);
+  }
+  try {
+    load_fashion_mnist(dir, "train");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte.gz is truncated"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
