@@ -203,6 +203,7 @@ TrialResult Trainer::run() {
     g.backward(dx, {.input_grad = false, .weight_grad = true});
     g_opt.step();
     ++result.g_updates;
+    if (step_observer_) step_observer_(step);
 
     if (step % log_every == 0 || step == steps) {
       sink_.metric(step, "loss.d", d_loss);

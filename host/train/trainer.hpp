@@ -32,8 +32,11 @@ class Trainer {
   void on_evaluation(std::function<void(int64_t step, const Tensor& generated)> observer) {
     observer_ = std::move(observer);
   }
+  /// Called after each step's G update, before any evaluation (e.g. to time steps).
+  void on_step(std::function<void(int64_t step)> observer) { step_observer_ = std::move(observer); }
 
  private:
+  std::function<void(int64_t)> step_observer_;
   std::function<void(int64_t, const Tensor&)> observer_;
   const TrialConfig& trial_;
   EventSink& sink_;

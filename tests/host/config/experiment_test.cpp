@@ -115,14 +115,14 @@ lr = -1.0
 [sweeps]
 )";
   const std::string msg = error_of(text);
-  EXPECT_NE(msg.find("x.toml:2:10: unknown data 'ring9' (available: grid25, ring8, swissroll; did you mean: ring8?)"),
+  EXPECT_NE(msg.find("x.toml:2:10: unknown data 'ring9' (available: fashion_mnist, grid25, ring8, swissroll; did you mean: ring8?)"),
             std::string::npos) << msg;
   EXPECT_NE(msg.find("x.toml:5:9: generator.width of generator 'mlp': expected integer, found string 'wide'"),
             std::string::npos) << msg;
   EXPECT_NE(msg.find("x.toml:9:6: optimizer.lr of [optimizer]: -1.0 is out of range (expected >= 0)"), std::string::npos)
       << msg;
   EXPECT_NE(msg.find("x.toml:10:2: unknown section 'sweeps'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("missing section [discriminator] with plugin = one of: mlp"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("missing section [discriminator] with plugin = one of: dcgan, mlp"), std::string::npos) << msg;
 }
 
 TEST(ExperimentErrors, StringChoicesAndMissingPluginKey) {
@@ -130,12 +130,12 @@ TEST(ExperimentErrors, StringChoicesAndMissingPluginKey) {
   text.insert(text.find("[discriminator]"), "activation = \"gelu\"\n");
   EXPECT_NE(error_of(text).find("'gelu' is not allowed (expected one of: relu, leaky_relu, tanh, sigmoid)"),
             std::string::npos);
-  EXPECT_NE(error_of("[data]\nradius = 1.0\n").find("[data] needs plugin = \"NAME\" (available: grid25, ring8, swissroll)"),
+  EXPECT_NE(error_of("[data]\nradius = 1.0\n").find("[data] needs plugin = \"NAME\" (available: fashion_mnist, grid25, ring8, swissroll)"),
             std::string::npos);
 }
 
 TEST(ExperimentErrors, UnknownMetric) {
-  EXPECT_NE(error_of(std::string(minimal) + "[metrics.mode]\n").find("unknown metric 'mode' (available: disc_accuracy, modes; did you mean: modes?)"),
+  EXPECT_NE(error_of(std::string(minimal) + "[metrics.mode]\n").find("unknown metric 'mode' (available: disc_accuracy, image_quality, modes; did you mean: modes?)"),
             std::string::npos);
 }
 

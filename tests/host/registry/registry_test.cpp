@@ -2,6 +2,7 @@
 
 #include <gantry/error.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace gantry {
@@ -28,7 +29,9 @@ TEST(Registry, LoadsAGoodPluginWithItsDescriptorAndHash) {
 
 TEST(Registry, RefusesAnotherAbiVersionNamingBoth) {
   const std::string msg = load_error(fixtures + "/bad/fixture_wrong_abi.so");
-  EXPECT_NE(msg.find("plugin 'fixture_wrong_abi.so': ABI version 999, gantry supports 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(fmt::format("plugin 'fixture_wrong_abi.so': ABI version 999, gantry supports {}", abi_version)),
+            std::string::npos)
+      << msg;
 }
 
 TEST(Registry, MissingFileAndMissingEntryPointAreClearErrors) {
@@ -43,12 +46,14 @@ TEST(Registry, DiscoversEveryBuiltinPlugin) {
   Registry r;
   r.discover({GANTRY_TEST_PLUGIN_DIR});
   EXPECT_TRUE(r.warnings().empty());
-  EXPECT_EQ(r.names(PluginKind::data), (std::vector<std::string>{"grid25", "ring8", "swissroll"}));
+  EXPECT_EQ(r.names(PluginKind::data), (std::vector<std::string>{"fashion_mnist", "grid25", "ring8", "swissroll"}));
   EXPECT_EQ(r.names(PluginKind::loss),
             (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "wasserstein"}));
-  EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "modes"}));
+  EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "image_quality", "modes"}));
   EXPECT_NE(r.find(PluginKind::generator, "mlp"), nullptr);
   EXPECT_NE(r.find(PluginKind::discriminator, "mlp"), nullptr);
+  EXPECT_EQ(r.names(PluginKind::generator), (std::vector<std::string>{"dcgan", "mlp"}));
+  EXPECT_EQ(r.names(PluginKind::discriminator), (std::vector<std::string>{"dcgan", "mlp"}));
 }
 
 TEST(Registry, BadFilesInAFolderBecomeWarnings) {

@@ -2,6 +2,7 @@
 #include "results/compare.hpp"
 #include "results/query.hpp"
 #include "results/stats.hpp"
+#include "store/schema.sql.hpp"
 #include "store/store.hpp"
 
 #include "support/experiments.hpp"
@@ -127,7 +128,7 @@ TEST_F(Results, QueryReadsAndRefusesEveryWrite) {
   const Table t = run_query(path, "SELECT COUNT(*) AS n FROM runs WHERE status = 'completed'");
   ASSERT_EQ(t.rows.size(), 1u);
   EXPECT_EQ(t.rows[0][0], "6");
-  EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], "3");
+  EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], std::to_string(schema::version));
   for (const char* sql : {"INSERT INTO runs(experiment_id, identity, seed, status, steps, created_at) VALUES (1, 'x', 0, 'queued', 1, 'n')",
                           "UPDATE runs SET status = 'failed'", "DELETE FROM metrics", "DROP TABLE runs",
                           "CREATE TABLE t(x)", "ATTACH DATABASE ':memory:' AS other", "PRAGMA user_version = 7",
@@ -135,7 +136,7 @@ TEST_F(Results, QueryReadsAndRefusesEveryWrite) {
     EXPECT_THROW(run_query(path, sql), ConfigError) << sql;
   }
   EXPECT_EQ(run_query(path, "SELECT COUNT(*) FROM runs").rows[0][0], "8");
-  EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], "3");
+  EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], std::to_string(schema::version));
 }
 
 TEST_F(Results, ExportRoundTripsAsCsvAndJson) {

@@ -1,11 +1,13 @@
 // The results database after runs: the rows we expect, statuses for each outcome, resume by
 // identity, and nothing written for a bad experiment.
 #include "run/runner.hpp"
+#include "store/schema.sql.hpp"
 #include "store/store.hpp"
 
 #include "support/experiments.hpp"
 #include "support/plugins.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sstream>
 
@@ -37,21 +39,23 @@ class StoreTest : public ::testing::Test {
 
 TEST_F(StoreTest, SchemaVersionAndWal) {
   ResultStore store(db_path);
-  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), schema::version);
   EXPECT_EQ(text(store.db(), "PRAGMA journal_mode"), "wal");
   ResultStore again(db_path);  // reopening an up-to-date database changes nothing
-  EXPECT_EQ(count(again.db(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(count(again.db(), "PRAGMA user_version"), schema::version);
 }
 
 TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
   {
     ResultStore store(db_path);
-    store.db().exec("DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1");
+    store.db().exec(
+        "DROP TABLE run_notes; DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1");
   }
   ResultStore store(db_path);
-  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(count(store.db(), "PRAGMA user_version"), schema::version);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 4);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'artifacts'"), 1);
+  EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_notes'"), 1);
 }
 
 TEST_F(StoreTest, ACompletedRunHasItsRows) {
@@ -75,7 +79,7 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   EXPECT_EQ(text(db, "SELECT direction FROM metric_keys WHERE key = 'modes.reverse_kl'"), "lower");
   // Provenance: every plugin with version and file hash; the build that ran it.
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM plugins WHERE length(sha256) = 64 AND version = '1.0.0'"), 6);
-  EXPECT_EQ(text(db, "SELECT abi_version || ' ' || gantry_version FROM runs"), "1 0.1.0");
+  EXPECT_EQ(text(db, "SELECT abi_version || ' ' || gantry_version FROM runs"), fmt::format("{} 0.1.0", abi_version));
   EXPECT_NE(text(db, "SELECT compiler FROM runs"), "");
   EXPECT_EQ(text(db, "PRAGMA integrity_check"), "ok");
   // The views for sqlite3 and pandas users agree with the tables.

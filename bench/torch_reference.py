@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""The reference models of docs/PERFORMANCE.md and gantry's training step, in PyTorch.
+
+One step = one D update on the real batch and G(z) held fixed (one forward of the 2B rows, as
+gantry does), then one G update with fresh z, D's weights frozen (no weight gradients, as
+gantry), non-saturating loss, Adam(2e-4, 0.5, 0.999). Data sits in memory. Prints one JSON line
+in the format of `gantry bench step --json`. FLOPs are counted as gantry counts them (2 x the
+multiply-adds of the Linear/Conv/ConvT passes the step runs).
+
+  /usr/bin/python3 bench/torch_reference.py --model mlp --batch 256 --threads 1
+"""
+import argparse
+import gzip
+import json
+import math
+import resource
+import statistics
+import struct
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mlp_models():
+    g = nn.Sequential(nn.Linear(16, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                      nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2))
+    d = nn.Sequential(nn.Linear(2, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256), nn.LeakyReLU(0.2),
+                      nn.Linear(256, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1))
+    return g, d, 16
+
+
+def dcgan_models():
+    g = nn.Sequential(nn.Linear(100, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
+                      nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                      nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+    d = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+    return g, d, 100
+
+
+def ring8(n, gen):
+    k = torch.randint(0, 8, (n,), generator=gen).double()
+    centres = torch.stack([torch.cos(2 * math.pi * k / 8), torch.sin(2 * math.pi * k / 8)], 1)
+    return (centres + 0.01 * torch.randn(n, 2, generator=gen, dtype=torch.float64)).float()
+
+
+def fashion_mnist(path="/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+    with gzip.open(path, "rb") as f:
+        _, n, h, w = struct.unpack(">IIII", f.read(16))
+        pixels = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8)
+    return (pixels.view(n, 1, h, w).float() / 127.5 - 1.0).contiguous()
+
+
+def macs(net, x):
+    """Multiply-adds per sample of each weighted layer, and of the first one."""
+    total, first = 0, None
+    with torch.no_grad():
+        for layer in net:
+            y = layer(x)
+            m = 0
+            if isinstance(layer, nn.Linear):
+                m = layer.weight.numel()
+            elif isinstance(layer, nn.Conv2d):
+                m = layer.weight.numel() * y.shape[2] * y.shape[3]
+            elif isinstance(layer, nn.ConvTranspose2d):
+                m = layer.weight.numel() * x.shape[2] * x.shape[3]
+            if m and first is None:
+                first = m
+            total += m
+            x = y
+    return total, first, x
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", choices=["mlp", "dcgan"], default="mlp")
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--repeats", type=int, default=5)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    g, d, nz = mlp_models() if a.model == "mlp" else dcgan_models()
+    data = ring8(100_000, gen) if a.model == "mlp" else fashion_mnist()
+    g.eval(), d.eval()
+    mg, mg1, sample = macs(g, torch.zeros(2, nz))
+    md, md1, _ = macs(d, sample)
+    b = a.batch
+    flops = 2 * (b * mg + 2 * b * (md + md + (md - md1)) + b * (mg + md + md + mg + (mg - mg1)))
+    g.train(), d.train()
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    n = data.shape[0]
+    order, pos = torch.randperm(n, generator=gen), 0
+
+    def step():
+        nonlocal order, pos
+        if pos + b > n:
+            order, pos = torch.randperm(n, generator=gen), 0
+        real = data[order[pos:pos + b]]
+        pos += b
+        # D: real and G(z) (no gradient to G) in one batch of 2B rows.
+        with torch.no_grad():
+            fake = g(torch.randn(b, nz))
+        logits = d(torch.cat([real, fake]))
+        loss_d = F.softplus(-logits[:b]).mean() + F.softplus(logits[b:]).mean()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        # G: fresh z; D frozen, so only its input gradient is computed.
+        for p in d.parameters():
+            p.requires_grad_(False)
+        loss_g = F.softplus(-d(g(torch.randn(b, nz)))).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        for p in d.parameters():
+            p.requires_grad_(True)
+
+    for _ in range(a.warmup):
+        step()
+    rates = []
+    for _ in range(a.repeats):
+        t0 = time.perf_counter()
+        for _ in range(a.steps):
+            step()
+        rates.append(a.steps / (time.perf_counter() - t0))
+    med = statistics.median(rates)
+    blas = "unknown"
+    with open("/proc/self/maps") as maps:
+        text = maps.read()
+        if "openblas" in text:
+            blas = "OpenBLAS"
+        elif "libblas.so" in text:
+            blas = "reference BLAS"
+    print(json.dumps({
+        "model": a.model, "batch": b, "threads": a.threads,
+        "steps_per_s": {"min": min(rates), "median": med, "max": max(rates)},
+        "gflop_per_step": flops / 1e9, "gflops": med * flops / 1e9,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "repeats": a.repeats, "steps": a.steps, "torch": torch.__version__, "blas": blas,
+    }))
+
+
+if __name__ == "__main__":
+    main()

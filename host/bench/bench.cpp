@@ -1,0 +1,198 @@
+#include "bench/bench.hpp"
+
+#include "config/experiment.hpp"
+#include "train/trainer.hpp"
+
+#include <gantry/data.hpp>
+#include <gantry/engine.hpp>
+#include <gantry/error.hpp>
+#include <gantry/layers.hpp>
+#include <gantry/model.hpp>
+
+#include <chrono>
+#include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <sys/resource.h>
+
+namespace gantry {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct NullSink final : EventSink {
+  void metric(int64_t, std::string_view, double) override {}
+};
+
+}  // namespace
+
+std::string bench_experiment(const StepBenchSpec& spec) {
+  std::string models;
+  if (spec.model == "mlp") {
+    models = R"([data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+latent_dim = 16
+width = 256
+depth = 3
+[discriminator]
+plugin = "mlp"
+width = 256
+depth = 3
+activation = "leaky_relu"
+slope = 0.2
+)";
+  } else if (spec.model == "dcgan") {
+    models = R"([data]
+plugin = "fashion_mnist"
+[generator]
+plugin = "dcgan"
+latent_dim = 100
+channels = 64
+[discriminator]
+plugin = "dcgan"
+channels = 64
+)";
+  } else {
+    throw ConfigError(fmt::format("unknown bench model '{}' (available: dcgan, mlp)", spec.model));
+  }
+  const int64_t total = spec.warmup + spec.steps * spec.repeats;
+  return fmt::format(R"([experiment]
+name = "bench-{}"
+{}[loss]
+plugin = "nonsaturating"
+[optimizer]
+lr = 2e-4
+beta1 = 0.5
+beta2 = 0.999
+[train]
+steps = {}
+batch_size = {}
+log_every = {}
+eval_every = {}
+eval_samples = 2
+sample_grid = 0
+)",
+                     spec.model, models, total, spec.batch, total, total);
+}
+
+ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
+  const Experiment exp = parse_experiment(bench_experiment(spec), "bench.toml", registry);
+  const TrialConfig& trial = exp.trials.at(0).config;
+  BuildContext ctx{{}, 0};
+  auto data = instantiate<DataSource>(trial.data, ctx);
+  ctx.sample_shape = data->sample_shape();
+  auto gen = instantiate<Generator>(trial.generator, ctx);
+  auto disc = instantiate<Discriminator>(trial.discriminator, ctx);
+  // Walk each network's layers on one sample to learn every layer's output size.
+  auto walk = [](Layer& net, Tensor x, double& total, double& first) {
+    auto* seq = dynamic_cast<Sequential*>(&net);
+    if (seq == nullptr) throw Error("bench: a model that is not a Sequential");
+    bool seen_first = false;
+    for (size_t i = 0; i < seq->size(); ++i) {
+      Layer& l = seq->at(i);
+      const std::vector<int64_t> in_shape = x.shape();
+      x = l.forward(x, Mode::eval);
+      double macs = 0;
+      if (auto* w = dynamic_cast<WeightedLayer*>(&l)) {
+        macs = static_cast<double>(w->weight().value.size());
+        if (dynamic_cast<Conv2d*>(&l) != nullptr) macs *= static_cast<double>(x.dim(2) * x.dim(3));
+        if (dynamic_cast<ConvTranspose2d*>(&l) != nullptr) macs *= static_cast<double>(in_shape[2] * in_shape[3]);
+        if (!seen_first) first = macs, seen_first = true;
+      }
+      total += macs;
+    }
+    return x;
+  };
+  ModelMacs m;
+  Tensor z({1, gen->latent_dim()});
+  const Tensor sample = walk(gen->layer(), z, m.g, m.g_first);
+  walk(disc->layer(), sample, m.d, m.d_first);
+  return m;
+}
+
+double step_flops(const ModelMacs& m, int64_t batch) {
+  const double b = static_cast<double>(batch);
+  const double d_step = b * m.g + 2 * b * (m.d + m.d + (m.d - m.d_first));
+  const double g_step = b * (m.g + m.d + m.d + m.g + (m.g - m.g_first));
+  return 2 * (d_step + g_step);
+}
+
+StepBenchResult run_step_bench(const StepBenchSpec& spec, const Registry& registry) {
+  if (spec.batch < 1 || spec.steps < 1 || spec.repeats < 1 || spec.warmup < 1)
+    throw ConfigError("bench: batch, warmup, steps and repeats must be positive");
+  set_num_threads(spec.threads);
+  StepBenchResult r;
+  r.flops_per_step = step_flops(model_macs(spec, registry), spec.batch);
+  const Experiment exp = parse_experiment(bench_experiment(spec), "bench.toml", registry);
+  NullSink sink;
+  Trainer trainer(exp.trials.at(0).config, sink);
+  Clock::time_point window_start;
+  trainer.on_step([&](int64_t step) {
+    const int64_t timed = step - spec.warmup;
+    if (timed < 0) return;
+    const auto now = Clock::now();
+    if (timed > 0 && timed % spec.steps == 0)
+      r.steps_per_second.push_back(static_cast<double>(spec.steps) /
+                                   std::chrono::duration<double>(now - window_start).count());
+    window_start = now;
+  });
+  if (trainer.run().outcome != TrialOutcome::completed) throw Error("bench: the training run did not complete");
+  r.peak_rss_mib = peak_rss_mib();
+  return r;
+}
+
+EvalBenchResult run_eval_bench(const std::filesystem::path& experiment, int64_t steps, int threads,
+                               const Registry& registry) {
+  if (steps < 2) throw ConfigError("bench eval: --steps must be at least 2");
+  set_num_threads(threads);
+  Experiment exp = load_experiment(experiment, registry);
+  TrialConfig trial = exp.trials.at(0).config;
+  EvalBenchResult r;
+  r.eval_every = trial.train.integer("eval_every");
+  trial.train.set("steps", steps);
+  trial.train.set("eval_every", steps);
+  NullSink sink;
+  Trainer trainer(trial, sink);
+  Clock::time_point first, last;
+  trainer.on_step([&](int64_t step) {
+    if (step == 1) first = Clock::now();
+    if (step == steps) last = Clock::now();
+  });
+  if (trainer.run().outcome != TrialOutcome::completed) throw Error("bench eval: the training run did not complete");
+  const auto end = Clock::now();
+  r.step_seconds = std::chrono::duration<double>(last - first).count() / static_cast<double>(steps - 1);
+  r.eval_seconds = std::chrono::duration<double>(end - last).count();
+  return r;
+}
+
+double matmul_peak_gflops(int threads, int64_t n, int repeats) {
+  set_num_threads(threads);
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  const dnnl::memory::desc md({n, n}, dt::f32, tag::ab);
+  dnnl::matmul mm(dnnl::matmul::primitive_desc({md, md, md}, engine()));
+  dnnl::memory a(md, engine()), b(md, engine()), c(md, engine());
+  for (dnnl::memory* m : {&a, &b}) {
+    auto* p = static_cast<float*>(m->get_data_handle());
+    for (int64_t i = 0; i < n * n; ++i) p[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f - 0.5f;
+  }
+  double best = 0;
+  for (int r = 0; r <= repeats; ++r) {
+    const auto t0 = Clock::now();
+    mm.execute(stream(), {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    stream().wait();
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (r > 0) best = std::max(best, 2.0 * static_cast<double>(n * n * n) / s / 1e9);  // r = 0 warms up
+  }
+  return best;
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+}  // namespace gantry
