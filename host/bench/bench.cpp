@@ -132,8 +132,9 @@ StepBenchResult run_step_bench(const StepBenchSpec& spec, const Registry& regist
   trainer.on_step([&](int64_t step) {
     const int64_t timed = step - spec.warmup;
     if (timed < 0) return;
+    if (timed % spec.steps != 0) return;  // windows start at step `warmup` and every `steps` after
     const auto now = Clock::now();
-    if (timed > 0 && timed % spec.steps == 0)
+    if (timed > 0)
       r.steps_per_second.push_back(static_cast<double>(spec.steps) /
                                    std::chrono::duration<double>(now - window_start).count());
     window_start = now;
