@@ -40,7 +40,7 @@ std::unique_ptr<WeightedPlan> Linear::build_plan(const std::vector<int64_t>& sha
   p->fwd = dnnl::inner_product_forward(fwd_pd);
   p->bwd_data = dnnl::inner_product_backward_data(bwd_data_pd);
   p->bwd_weights = dnnl::inner_product_backward_weights(bwd_w_pd);
-  p->bind(src_md, w_md, b_md, dst_md, weight_, bias_);
+  p->bind(src_md, w_md, b_md, dst_md, Layouts::of(fwd_pd, bwd_data_pd, bwd_w_pd), weight_, bias_);
   return p;
 }
 

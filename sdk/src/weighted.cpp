@@ -5,9 +5,26 @@
 
 namespace gantry::detail {
 
+void Staged::init(const dnnl::memory& plain, const dnnl::memory::desc& wanted, bool outgoing) {
+  active = plain.get_desc() != wanted;
+  if (!active) return;
+  inner = dnnl::memory(wanted, engine());
+  reorder = outgoing ? dnnl::reorder(inner, plain) : dnnl::reorder(plain, inner);
+}
+
+dnnl::memory& Staged::in(dnnl::memory& plain) {
+  if (!active) return plain;
+  reorder.execute(stream(), {{DNNL_ARG_FROM, plain}, {DNNL_ARG_TO, inner}});
+  return inner;
+}
+
+void Staged::out(dnnl::memory& plain) {
+  if (active) reorder.execute(stream(), {{DNNL_ARG_FROM, inner}, {DNNL_ARG_TO, plain}});
+}
+
 void WeightedPlan::bind(const dnnl::memory::desc& src_md, const dnnl::memory::desc& weights_md,
-                        const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, Parameter& weight,
-                        Parameter& b) {
+                        const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, const Layouts& l,
+                        Parameter& weight, Parameter& b) {
   const dnnl::memory::dims dst_dims = dst_md.dims(), src_dims = src_md.dims();  // dims() returns a copy
   const std::vector<int64_t> dst_shape(dst_dims.begin(), dst_dims.end()), src_shape(src_dims.begin(), src_dims.end());
   y = Tensor(dst_shape);
@@ -22,12 +39,32 @@ void WeightedPlan::bind(const dnnl::memory::desc& src_md, const dnnl::memory::de
   diff_src = wrap(src_md, dx.data());
   diff_weights = wrap(weights_md, nullptr);
   diff_bias = wrap(bias_md, nullptr);
+  fwd_src.init(src, l.fwd_src, false);
+  fwd_weights.init(weights, l.fwd_weights, false);
+  fwd_dst.init(dst, l.fwd_dst, true);
+  // Backward passes reuse what the forward pass (or the other backward pass) already converted:
+  // the weights and the input do not change between a forward and its backward.
+  bwd_weights_as_fwd = l.bwd_weights == l.fwd_weights;
+  if (!bwd_weights_as_fwd) bwd_data_weights.init(weights, l.bwd_weights, false);
+  bwd_diff_src.init(diff_src, l.bwd_diff_src, true);
+  bwd_diff_dst.init(diff_dst, l.bwd_diff_dst, false);
+  bww_src_as_fwd = l.bww_src == l.fwd_src;
+  if (!bww_src_as_fwd) bww_src.init(src, l.bww_src, false);
+  bww_diff_dst_as_bwd = l.bww_diff_dst == l.bwd_diff_dst;
+  if (!bww_diff_dst_as_bwd) bww_diff_dst.init(diff_dst, l.bww_diff_dst, false);
+  bww_diff_weights.init(diff_weights, l.bww_diff_weights, true);
 }
 
 const Tensor& WeightedPlan::forward(const Tensor& input) {
   x = &input;
   src.set_data_handle(const_cast<float*>(input.data()));
-  fwd.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
+  dnnl::memory& s = fwd_src.in(src);
+  dnnl::memory& w = fwd_weights.in(weights);  // weights change after every optimizer step
+  fwd.execute(stream(), {{DNNL_ARG_SRC, s},
+                         {DNNL_ARG_WEIGHTS, w},
+                         {DNNL_ARG_BIAS, bias},
+                         {DNNL_ARG_DST, fwd_dst.active ? fwd_dst.inner : dst}});
+  fwd_dst.out(dst);
   stream().wait();
   return y;
 }
@@ -35,17 +72,26 @@ const Tensor& WeightedPlan::forward(const Tensor& input) {
 const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, Parameter& weight, Parameter& b) {
   GANTRY_ASSERT(x != nullptr && dy.size() == y.size());
   diff_dst.set_data_handle(const_cast<float*>(dy.data()));
+  dnnl::memory& dd = bwd_diff_dst.in(diff_dst);
   if (options.weight_grad) {
     // The first gradient after zero_grad() is written in place; later ones are summed.
     float* dw = weight.grad_is_zero ? weight.grad.data() : dw_scratch.data();
     float* db = b.grad_is_zero ? b.grad.data() : db_scratch.data();
-    src.set_data_handle(const_cast<float*>(x->data()));
     diff_weights.set_data_handle(dw);
     diff_bias.set_data_handle(db);
-    bwd_weights.execute(stream(), {{DNNL_ARG_SRC, src},
-                                   {DNNL_ARG_DIFF_DST, diff_dst},
-                                   {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
+    dnnl::memory* s = &src;
+    if (bww_src_as_fwd && fwd_src.active) {
+      s = &fwd_src.inner;
+    } else {
+      src.set_data_handle(const_cast<float*>(x->data()));
+      s = &bww_src.in(src);
+    }
+    dnnl::memory& ddw = bww_diff_dst_as_bwd ? dd : bww_diff_dst.in(diff_dst);
+    bwd_weights.execute(stream(), {{DNNL_ARG_SRC, *s},
+                                   {DNNL_ARG_DIFF_DST, ddw},
+                                   {DNNL_ARG_DIFF_WEIGHTS, bww_diff_weights.active ? bww_diff_weights.inner : diff_weights},
                                    {DNNL_ARG_DIFF_BIAS, diff_bias}});
+    bww_diff_weights.out(diff_weights);
     stream().wait();
     if (weight.grad_is_zero) weight.grad_is_zero = false;
     else weight.accumulate(dw_scratch);
@@ -53,7 +99,11 @@ const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, 
     else b.accumulate(db_scratch);
   }
   if (!options.input_grad) return empty_tensor();
-  bwd_data.execute(stream(), {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
+  dnnl::memory& w = bwd_weights_as_fwd ? (fwd_weights.active ? fwd_weights.inner : weights) : bwd_data_weights.in(weights);
+  bwd_data.execute(stream(), {{DNNL_ARG_DIFF_DST, dd},
+                              {DNNL_ARG_WEIGHTS, w},
+                              {DNNL_ARG_DIFF_SRC, bwd_diff_src.active ? bwd_diff_src.inner : diff_src}});
+  bwd_diff_src.out(diff_src);
   stream().wait();
   return dx;
 }

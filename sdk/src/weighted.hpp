@@ -1,22 +1,58 @@
 #pragma once
-// Private: what Linear and Conv2d share — one plan per input shape holding a forward primitive
-// with weights and bias, its backward-data and backward-weights primitives, their memory
-// objects and the output buffers, and the execution of both passes.
+// Private: what Linear, Conv2d and ConvTranspose2d share — one plan per input shape holding a
+// forward primitive with weights and bias, its backward-data and backward-weights primitives,
+// their memory objects and the output buffers, and the execution of both passes.
+//
+// Layers exchange plain (row-major) tensors. A primitive may prefer another layout for an
+// argument (convolutions created with format `any` pick blocked ones such as nChw16c); the plan
+// then keeps a buffer in that layout and a reorder into or out of it, both made once per shape,
+// so only the boundary copies run in the loop.
 #include "dnnl_util.hpp"
 
 #include <gantry/layer.hpp>
 
 namespace gantry::detail {
 
+/// The layouts each primitive asked for, argument by argument.
+struct Layouts {
+  dnnl::memory::desc fwd_src, fwd_weights, fwd_dst;
+  dnnl::memory::desc bwd_diff_src, bwd_weights, bwd_diff_dst;
+  dnnl::memory::desc bww_src, bww_diff_weights, bww_diff_dst;
+
+  template <class Fwd, class BwdData, class BwdWeights>
+  static Layouts of(const Fwd& f, const BwdData& d, const BwdWeights& w) {
+    return {f.src_desc(),      f.weights_desc(),      f.dst_desc(),     d.diff_src_desc(), d.weights_desc(),
+            d.diff_dst_desc(), w.src_desc(),          w.diff_weights_desc(), w.diff_dst_desc()};
+  }
+};
+
+/// One argument in a primitive's own layout: a buffer and the reorder to or from the plain one.
+struct Staged {
+  bool active = false;
+  dnnl::memory inner;
+  dnnl::reorder reorder;
+  /// `plain` → `wanted` (or the reverse when `outgoing`); inactive when the two are equal.
+  void init(const dnnl::memory& plain, const dnnl::memory::desc& wanted, bool outgoing);
+  /// The memory the primitive should use: `plain` itself, or `inner` after reordering into it.
+  dnnl::memory& in(dnnl::memory& plain);
+  /// Copies `inner` out to `plain` (outgoing arguments), when active.
+  void out(dnnl::memory& plain);
+};
+
 struct WeightedPlan {
   dnnl::primitive fwd, bwd_data, bwd_weights;
-  dnnl::memory src, weights, bias, dst, diff_dst, diff_src, diff_weights, diff_bias;
+  dnnl::memory src, weights, bias, dst, diff_dst, diff_src, diff_weights, diff_bias;  // plain
+  Staged fwd_src, fwd_weights, fwd_dst, bwd_diff_src, bwd_data_weights, bwd_diff_dst, bww_src, bww_diff_weights,
+      bww_diff_dst;
+  bool bwd_weights_as_fwd = false, bww_src_as_fwd = false, bww_diff_dst_as_bwd = false;
   Tensor y, dx, dw_scratch, db_scratch;
   const Tensor* x = nullptr;
 
-  /// Wraps the layer's buffers; call once the three primitives are set.
+  /// Wraps the layer's buffers and prepares the reorders `layouts` need; call once the three
+  /// primitives are set. The plain descriptors are what the layer exchanges with its neighbours.
   void bind(const dnnl::memory::desc& src_md, const dnnl::memory::desc& weights_md,
-            const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, Parameter& weight, Parameter& b);
+            const dnnl::memory::desc& bias_md, const dnnl::memory::desc& dst_md, const Layouts& layouts,
+            Parameter& weight, Parameter& b);
   const Tensor& forward(const Tensor& input);
   /// dL/dx (empty unless asked for); adds dL/dweights and dL/dbias into the parameters.
   const Tensor& backward(const Tensor& dy, BackwardOptions options, Parameter& weight, Parameter& b);

@@ -77,7 +77,34 @@ TEST_P(Conv2dGradient, MatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Conv2dGradient,
                          ::testing::Values(ConvShape{1, 1, 3, 3, 1, 3, 1, 0}, ConvShape{2, 3, 8, 8, 4, 4, 2, 1},
-                                           ConvShape{1, 2, 7, 5, 3, 3, 1, 1}, ConvShape{3, 1, 6, 6, 2, 2, 2, 0}));
+                                           ConvShape{1, 2, 7, 5, 3, 3, 1, 1}, ConvShape{3, 1, 6, 6, 2, 2, 2, 0},
+                                           // 16 channels or more: blocked layouts inside, reorders at the boundary
+                                           ConvShape{2, 16, 4, 4, 16, 4, 2, 1}));
+
+TEST(Conv2d, BlockedLayoutsGiveThePlainResult) {
+  // 32 → 16 channels runs on oneDNN's blocked kernels; the same product by a naive loop.
+  Rng rng(7);
+  Conv2d conv(32, 16, 3, 2, 1, rng);
+  Tensor x({2, 32, 5, 5});
+  rng.fill_normal(x.values());
+  const Tensor& y = conv.forward(x);
+  ASSERT_EQ(y.shape(), (std::vector<int64_t>{2, 16, 3, 3}));
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t o = 0; o < 16; ++o)
+      for (int64_t i = 0; i < 3; ++i)
+        for (int64_t j = 0; j < 3; ++j) {
+          double s = conv.bias().value[o];
+          for (int64_t c = 0; c < 32; ++c)
+            for (int64_t a = 0; a < 3; ++a)
+              for (int64_t b = 0; b < 3; ++b) {
+                const int64_t ii = 2 * i + a - 1, jj = 2 * j + b - 1;
+                if (ii < 0 || ii >= 5 || jj < 0 || jj >= 5) continue;
+                s += static_cast<double>(x[((n * 32 + c) * 5 + ii) * 5 + jj]) *
+                     conv.weight().value[((o * 32 + c) * 3 + a) * 3 + b];
+              }
+          EXPECT_NEAR(y[((n * 16 + o) * 3 + i) * 3 + j], s, 1e-4);
+        }
+}
 
 TEST(Conv2d, RefusesAWrongInputShape) {
   Rng rng(5);
@@ -111,7 +138,8 @@ TEST_P(ConvTranspose2dGradient, MatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ConvTranspose2dGradient,
                          ::testing::Values(ConvShape{1, 1, 2, 2, 1, 3, 1, 0}, ConvShape{2, 4, 4, 4, 3, 4, 2, 1},
-                                           ConvShape{1, 2, 3, 5, 3, 3, 1, 1}, ConvShape{2, 3, 3, 3, 2, 4, 2, 1}));
+                                           ConvShape{1, 2, 3, 5, 3, 3, 1, 1}, ConvShape{2, 3, 3, 3, 2, 4, 2, 1},
+                                           ConvShape{2, 16, 2, 2, 16, 4, 2, 1}));
 
 }  // namespace
 }  // namespace gantry
