@@ -150,12 +150,13 @@ const Tensor& Reshape::forward(const Tensor& x, Mode /*mode*/) {
   return y_;
 }
 
+// The output is dead once its gradient comes back, so the input gradient reuses its buffer.
 const Tensor& Reshape::backward(const Tensor& dy, BackwardOptions options) {
   GANTRY_ASSERT(dy.size() == y_.size());
   if (!options.input_grad) return empty_tensor();
-  dx_.reshape(in_shape_);
-  std::copy(dy.data(), dy.data() + dy.size(), dx_.data());
-  return dx_;
+  y_.reshape(in_shape_);
+  std::copy(dy.data(), dy.data() + dy.size(), y_.data());
+  return y_;
 }
 
 std::unique_ptr<Layer> make_flatten(int64_t sample_size) { return std::make_unique<Reshape>(std::vector<int64_t>{sample_size}); }

@@ -64,11 +64,17 @@ Eltwise::Plan& Eltwise::plan_for(const std::vector<int64_t>& shape) {
   p->fwd = dnnl::eltwise_forward(fwd_pd);
   p->bwd = dnnl::eltwise_backward(bwd_pd);
   p->y = Tensor(shape);
-  p->dx = Tensor(shape);
   p->src = wrap(md, nullptr);
   p->dst = wrap(md, p->y.data());
   p->diff_dst = wrap(md, nullptr);
-  p->diff_src = wrap(md, p->dx.data());
+  // ReLU differentiates from its input, so its output buffer is free by the time the gradient
+  // comes back and holds dL/dx; tanh and sigmoid read their output and need a buffer of their own.
+  if (!uses_dst(activation_)) {
+    p->diff_src = wrap(md, p->y.data());
+  } else {
+    p->dx = Tensor(shape);
+    p->diff_src = wrap(md, p->dx.data());
+  }
   return *plans_.emplace(shape, std::move(p)).first->second;
 }
 
@@ -99,7 +105,7 @@ const Tensor& Eltwise::backward(const Tensor& dy, BackwardOptions options) {
                              {DNNL_ARG_DIFF_SRC, p.diff_src}});
   }
   stream().wait();
-  return p.dx;
+  return uses_dst(activation_) ? p.dx : p.y;
 }
 
 Activation parse_activation(std::string_view name) {

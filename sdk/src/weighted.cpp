@@ -5,10 +5,11 @@
 
 namespace gantry::detail {
 
-void Staged::init(const dnnl::memory& plain, const dnnl::memory::desc& wanted, bool outgoing) {
+void Staged::init(const dnnl::memory& plain, const dnnl::memory::desc& wanted, bool outgoing, const Staged* share) {
   active = plain.get_desc() != wanted;
   if (!active) return;
-  inner = dnnl::memory(wanted, engine());
+  const bool reuse = share != nullptr && share->active && share->inner.get_desc() == wanted;
+  inner = reuse ? dnnl::memory(wanted, engine(), share->inner.get_data_handle()) : dnnl::memory(wanted, engine());
   reorder = outgoing ? dnnl::reorder(inner, plain) : dnnl::reorder(plain, inner);
 }
 
@@ -46,8 +47,11 @@ void WeightedPlan::bind(const dnnl::memory::desc& src_md, const dnnl::memory::de
   // the weights and the input do not change between a forward and its backward.
   bwd_weights_as_fwd = l.bwd_weights == l.fwd_weights;
   if (!bwd_weights_as_fwd) bwd_data_weights.init(weights, l.bwd_weights, false);
-  bwd_diff_src.init(diff_src, l.bwd_diff_src, true);
-  bwd_diff_dst.init(diff_dst, l.bwd_diff_dst, false);
+  // Buffers that are never live together share memory: the forward's output is copied out
+  // before any backward, and backward() computes the weight gradient (which reads the converted
+  // input) before the input gradient overwrites it.
+  bwd_diff_src.init(diff_src, l.bwd_diff_src, true, &fwd_src);
+  bwd_diff_dst.init(diff_dst, l.bwd_diff_dst, false, &fwd_dst);
   bww_src_as_fwd = l.bww_src == l.fwd_src;
   if (!bww_src_as_fwd) bww_src.init(src, l.bww_src, false);
   bww_diff_dst_as_bwd = l.bww_diff_dst == l.bwd_diff_dst;

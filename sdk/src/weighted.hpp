@@ -31,8 +31,9 @@ struct Staged {
   bool active = false;
   dnnl::memory inner;
   dnnl::reorder reorder;
-  /// `plain` → `wanted` (or the reverse when `outgoing`); inactive when the two are equal.
-  void init(const dnnl::memory& plain, const dnnl::memory::desc& wanted, bool outgoing);
+  /// `plain` → `wanted` (or the reverse when `outgoing`); inactive when the two are equal. With
+  /// `share`, the buffer is that one's (same layout, never live at the same time).
+  void init(const dnnl::memory& plain, const dnnl::memory::desc& wanted, bool outgoing, const Staged* share = nullptr);
   /// The memory the primitive should use: `plain` itself, or `inner` after reordering into it.
   dnnl::memory& in(dnnl::memory& plain);
   /// Copies `inner` out to `plain` (outgoing arguments), when active.

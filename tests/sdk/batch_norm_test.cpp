@@ -11,11 +11,7 @@ namespace {
 
 using test::as_doubles;
 using test::max_rel_error;
-
-Tensor tensor_of(const test::Json& j) {
-  const auto v = j.numbers();
-  return Tensor(j.shape(), std::vector<float>(v.begin(), v.end()));
-}
+using test::tensor_of;
 
 TEST(BatchNorm, MatchesPyTorchReference) {
   const test::Json ref = test::reference("batchnorm2d_train.json");

@@ -10,12 +10,7 @@ namespace {
 
 using test::as_doubles;
 using test::max_rel_error;
-
-Tensor tensor_of(const test::Json& j) {
-  std::vector<float> v;
-  for (double d : j.numbers()) v.push_back(static_cast<float>(d));
-  return Tensor(j.shape(), v);
-}
+using test::tensor_of;
 
 void load(Parameter& p, const test::Json& j) {
   const auto v = j.numbers();

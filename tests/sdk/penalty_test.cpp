@@ -11,10 +11,7 @@
 namespace gantry {
 namespace {
 
-Tensor tensor_of(const test::Json& j) {
-  const auto v = j.numbers();
-  return Tensor(j.shape(), std::vector<float>(v.begin(), v.end()));
-}
+using test::tensor_of;
 
 // The reference critic: Linear(2,8)-LeakyReLU(0.2)-Linear(8,8)-LeakyReLU(0.2)-Linear(8,1).
 std::unique_ptr<Sequential> reference_critic(const test::Json& ref) {

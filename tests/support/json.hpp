@@ -2,6 +2,8 @@
 // A minimal JSON reader for the reference vectors in tests/reference (numbers, strings, arrays,
 // objects, true/false/null). Test-only; throws std::runtime_error on malformed input.
 #include <cstdlib>
+#include <gantry/tensor.hpp>
+
 #include <fstream>
 #include <map>
 #include <memory>
@@ -117,6 +119,12 @@ inline Json reference(const std::string& name) {
   std::stringstream ss;
   ss << in.rdbuf();
   return JsonParser(ss.str()).parse();
+}
+
+/// A reference array {"shape": [...], "data": [...]} as an fp32 tensor.
+inline Tensor tensor_of(const Json& j) {
+  const auto v = j.numbers();
+  return Tensor(j.shape(), std::vector<float>(v.begin(), v.end()));
 }
 
 }  // namespace gantry::test

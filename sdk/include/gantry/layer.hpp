@@ -32,8 +32,9 @@ struct BackwardOptions {
 };
 
 /// A differentiable layer. forward() keeps what backward() needs; the input passed to forward()
-/// must stay alive and unchanged until the matching backward(). Both return references to
-/// buffers owned by the layer, valid until the next call with the same batch shape.
+/// must stay alive and unchanged until the matching backward(), which runs at most once per
+/// forward(). Both return references to buffers owned by the layer, valid until the next call
+/// with the same batch shape — a layer may reuse its output's buffer for the input gradient.
 class GANTRY_API Layer {
  public:
   virtual ~Layer();

@@ -147,7 +147,7 @@ class GANTRY_API Reshape final : public Layer {
  private:
   std::vector<int64_t> sample_shape_;
   std::vector<int64_t> in_shape_;
-  Tensor y_, dx_;
+  Tensor y_;
 };
 /// [N, C, H, W] → [N, C·H·W]
 GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
