@@ -1,0 +1,51 @@
+#include "bench/bench.hpp"
+
+#include "support/plugins.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gantry {
+namespace {
+
+TEST(Bench, CountsTheMultiplyAddsOfTheReferenceMlp) {
+  StepBenchSpec spec;
+  const ModelMacs m = model_macs(spec, test::builtin_registry());
+  EXPECT_EQ(m.g, 16 * 256 + 2 * 256 * 256 + 256 * 2);  // Linear(16,256), 2 × Linear(256,256), Linear(256,2)
+  EXPECT_EQ(m.g_first, 16 * 256);
+  EXPECT_EQ(m.d, 2 * 256 + 2 * 256 * 256 + 256);
+  EXPECT_EQ(m.d_first, 2 * 256);
+  // D step: G fwd B + D fwd, bwd-weights, bwd-data (minus the first layer) on 2B;
+  // G step: G fwd, D fwd, D bwd-data, G bwd-weights, G bwd-data (minus the first layer) on B.
+  const double b = 256;
+  EXPECT_DOUBLE_EQ(step_flops(m, 256),
+                   2 * (b * m.g + 2 * b * (3 * m.d - m.d_first) + b * (3 * m.g - m.g_first + 2 * m.d)));
+  EXPECT_NEAR(step_flops(m, 256) / 1e9, 0.81527, 1e-5);  // bench/torch_reference.py counts the same
+}
+
+TEST(Bench, CountsConvolutionsPerOutputAndTransposedPerInputPixel) {
+  StepBenchSpec spec;
+  spec.model = "dcgan";
+  const ModelMacs m = model_macs(spec, test::builtin_registry());
+  // G: Linear(100, 6272); ConvT 128→64 on 7×7 inputs; ConvT 64→1 on 14×14 inputs.
+  EXPECT_EQ(m.g, 100.0 * 6272 + 128 * 64 * 16 * 49 + 64 * 1 * 16 * 196);
+  // D: Conv 1→64 to 14×14; Conv 64→128 to 7×7; Linear(6272, 1).
+  EXPECT_EQ(m.d, 64.0 * 16 * 196 + 128 * 64 * 16 * 49 + 6272);
+  EXPECT_EQ(m.d_first, 64.0 * 16 * 196);
+}
+
+TEST(Bench, TimesTheRequestedRepeats) {
+  StepBenchSpec spec;
+  spec.batch = 8;
+  spec.warmup = 1;
+  spec.steps = 2;
+  spec.repeats = 3;
+  const StepBenchResult r = run_step_bench(spec, test::builtin_registry());
+  ASSERT_EQ(r.steps_per_second.size(), 3u);
+  for (double s : r.steps_per_second) EXPECT_GT(s, 0);
+  EXPECT_GT(r.peak_rss_mib, 1);
+  spec.model = "resnet";
+  EXPECT_THROW(run_step_bench(spec, test::builtin_registry()), ConfigError);
+}
+
+}  // namespace
+}  // namespace gantry
