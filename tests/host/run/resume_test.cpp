@@ -106,6 +106,8 @@ class Resume : public ::testing::Test {
 TEST_F(Resume, CtrlCThenRunAgain) {
   const pid_t pid = start();
   wait_for("status = 'completed'", 2);
+  // A later trial must be under way, or Ctrl-C only stops the launching (nothing to interrupt).
+  wait_for("status = 'running'", 1);
   ::kill(pid, SIGINT);
   EXPECT_EQ(wait_exit(pid), 130);
   EXPECT_EQ(count("status = 'running'"), 0);
