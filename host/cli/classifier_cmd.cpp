@@ -59,7 +59,7 @@ void add_classifier_command(CLI::App& app, GlobalOptions& /*global*/, int& resul
     const auto file = ReferenceClassifier::cache_file(data);
     if (!std::filesystem::exists(file)) {
       std::cout << fmt::format("no reference classifier cached yet (it would be {});\n"
-                               "train it with `gantry classifier train` (about two minutes on 2 cores)\n",
+                               "train it with `gantry classifier train` (under a minute on 2 cores)\n",
                                file.string());
       result = ExitCode::run_failed;
       return;
