@@ -24,7 +24,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result);
 void add_check_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry new`.
 void add_new_command(CLI::App& app, GlobalOptions& global, int& result);
-/// Adds `gantry compare`, `query`, `export`, `runs` and `show`.
+/// Adds `gantry compare`, `query`, `export`, `runs`, `show` and `samples`.
 void add_results_commands(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry plot` and `gantry report`.
 void add_report_commands(CLI::App& app, GlobalOptions& global, int& result);

@@ -1,4 +1,4 @@
-// Reading results: gantry compare, query, export, runs, show.
+// Reading results: gantry compare, query, export, runs, show, samples.
 #include "cli/commands.hpp"
 #include "results/compare.hpp"
 #include "results/query.hpp"
@@ -197,6 +197,38 @@ void add_results_commands(CLI::App& app, GlobalOptions& global, int& result) {
           shown.push_back(fmt::format("{}: {}", points.back().first, points.back().second));
         std::cout << fmt::format("  {}\n    {}\n", key, fmt::join(shown, "  "));
       }
+      result = ExitCode::ok;
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("samples", "write a run's sample picture (grid or scatter) as a PNG file");
+    auto run = std::make_shared<int64_t>(0);
+    auto step = std::make_shared<int64_t>(-1);
+    auto out = std::make_shared<std::string>("samples.png");
+    cmd->add_option("run", *run, "run id")->required();
+    cmd->add_option("--step", *step, "the evaluation step (default: the last)");
+    cmd->add_option("-o,--output", *out, "PNG file to write")->capture_default_str();
+    cmd->add_option("--db", global.db, "results database")->capture_default_str();
+    cmd->callback([&global, &result, run, step, out] {
+      Database db = open_results(global.db);
+      if (!db.table_exists("artifacts")) throw ConfigError(fmt::format("{} has no pictures (written before schema 3)", global.db));
+      auto st = db.prepare(
+          "SELECT step, data FROM artifacts WHERE run_id = ?1 AND kind = 'samples' AND (?2 < 0 OR step = ?2) "
+          "ORDER BY step DESC LIMIT 1");
+      st.bind(1, *run).bind(2, *step);
+      if (!st.step()) {
+        auto steps = db.prepare("SELECT group_concat(step, ', ') FROM artifacts WHERE run_id = ?1 AND kind = 'samples'");
+        steps.bind(1, *run);
+        const std::string have = steps.step() && !steps.column_is_null(0) ? steps.column_text(0) : "";
+        throw ConfigError(have.empty() ? fmt::format("run {} has no sample pictures in {}", *run, global.db)
+                                       : fmt::format("run {} has no picture at step {} (steps: {})", *run, *step, have));
+      }
+      const int64_t at = st.column_int(0);
+      const std::string png = st.column_blob(1);
+      std::ofstream f(*out, std::ios::binary);
+      f.write(png.data(), static_cast<std::streamsize>(png.size()));
+      if (!f) throw Error(fmt::format("cannot write {}", *out));
+      std::cout << fmt::format("wrote {} (run {}, step {})\n", *out, *run, at);
       result = ExitCode::ok;
     });
   }
