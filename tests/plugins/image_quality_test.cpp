@@ -1,5 +1,8 @@
 // image_quality and the reference classifier on cases with a known answer. Needs the cached
 // classifier, which the ctest fixture `classifier.train` makes (GANTRY_CACHE_DIR in the build tree).
+#include "config/experiment.hpp"
+#include "train/trainer.hpp"
+
 #include "support/plugins.hpp"
 
 #include <gantry/classifier.hpp>
@@ -11,6 +14,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <gtest/gtest.h>
 
 namespace gantry {
@@ -155,6 +159,46 @@ TEST(ImageQuality, OneRepeatedClassIsFarWithClassCoverageOne) {
   EXPECT_GT(one.precision, 0.6);  // each image is realistic...
   EXPECT_LT(one.recall, 0.2);     // ...but nine tenths of the data are never produced
   EXPECT_LT(one.coverage, 0.2);
+}
+
+// Records what a trial reports.
+struct Recorder final : EventSink {
+  std::map<std::string, double> last;
+  std::map<std::string, std::string> notes;
+  void metric(int64_t, std::string_view key, double value) override { last[std::string(key)] = value; }
+  void note(std::string_view key, std::string_view value) override { notes[std::string(key)] = std::string(value); }
+};
+
+TEST(ImageQuality, ATrialRecordsTheValuesAndWhatMeasuredThem) {
+  const Experiment exp = parse_experiment(R"([data]
+plugin = "fashion_mnist"
+[generator]
+plugin = "dcgan"
+latent_dim = 8
+channels = 4
+[discriminator]
+plugin = "dcgan"
+channels = 4
+[loss]
+plugin = "nonsaturating"
+[train]
+steps = 2
+batch_size = 8
+eval_every = 2
+eval_samples = 8
+[metrics.image_quality]
+samples = 200
+reference_samples = 300
+kid_subsets = 2
+kid_subset_size = 100
+)", "iq.toml", test::builtin_registry());
+  Recorder rec;
+  ASSERT_EQ(Trainer(exp.trials[0].config, rec).run().outcome, TrialOutcome::completed);
+  for (const char* key : {"fd", "kid", "precision", "recall", "density", "coverage", "classes", "class_entropy"})
+    EXPECT_TRUE(rec.last.count(std::string("image_quality.") + key)) << key;
+  EXPECT_EQ(rec.notes.at("image_quality.classifier_sha256"), classifier().weights_sha256());
+  EXPECT_EQ(rec.notes.at("image_quality.samples"), "200");
+  EXPECT_EQ(rec.notes.at("image_quality.reference"), "fashion_mnist test split, 300 images");
 }
 
 }  // namespace

@@ -40,8 +40,12 @@ TEST(Protocol, EventsRoundTrip) {
     s.result({TrialOutcome::diverged, 12, "non-finite\tloss\nat step 12 \\ here", 60, 12});
     s.error("bad\nthing");
     s.artifact(20, "samples", "image/png", std::string("\x89PNG\r\n\x1a\n\0\xff", 10));
+    s.note("image_quality.reference", "fashion_mnist test split,\t10000 images");
   });
-  ASSERT_EQ(events.size(), 7u);
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[7].type, Event::Type::note);
+  EXPECT_EQ(events[7].key, "image_quality.reference");
+  EXPECT_EQ(events[7].message, "fashion_mnist test split,\t10000 images");
   EXPECT_EQ(events[6].type, Event::Type::artifact);
   EXPECT_EQ(events[6].key, "samples");
   EXPECT_EQ(events[6].bytes, std::string("\x89PNG\r\n\x1a\n\0\xff", 10));

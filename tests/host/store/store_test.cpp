@@ -91,6 +91,12 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   // A PNG scatter of the evaluation sample at every evaluation (steps 0, 20, 40).
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM artifacts WHERE kind = 'samples' AND mime = 'image/png' "
                       "AND hex(substr(data, 1, 4)) = '89504E47'"), 3);
+  // Notes a metric reports about how it measured: one row per key, the last value kept.
+  RunWriter writer(store, 1);
+  writer.note("image_quality.samples", "1000");
+  writer.note("image_quality.samples", "10000");
+  writer.flush();
+  EXPECT_EQ(text(db, "SELECT key || '=' || value FROM run_notes WHERE run_id = 1"), "image_quality.samples=10000");
 }
 
 TEST_F(StoreTest, RunningAgainSkipsCompletedRunsAndForceReruns) {
