@@ -3,6 +3,7 @@
 #include "config/experiment.hpp"
 #include "train/trainer.hpp"
 
+#include "support/experiments.hpp"
 #include "support/plugins.hpp"
 
 #include <gantry/classifier.hpp>
@@ -170,28 +171,13 @@ struct Recorder final : EventSink {
 };
 
 TEST(ImageQuality, ATrialRecordsTheValuesAndWhatMeasuredThem) {
-  const Experiment exp = parse_experiment(R"([data]
-plugin = "fashion_mnist"
-[generator]
-plugin = "dcgan"
-latent_dim = 8
-channels = 4
-[discriminator]
-plugin = "dcgan"
-channels = 4
-[loss]
-plugin = "nonsaturating"
-[train]
-steps = 2
-batch_size = 8
-eval_every = 2
-eval_samples = 8
-[metrics.image_quality]
+  const Experiment exp = parse_experiment(test::tiny_dcgan_experiment("", "", R"([metrics.image_quality]
 samples = 200
 reference_samples = 300
 kid_subsets = 2
 kid_subset_size = 100
-)", "iq.toml", test::builtin_registry());
+)"),
+                                          "iq.toml", test::builtin_registry());
   Recorder rec;
   ASSERT_EQ(Trainer(exp.trials[0].config, rec).run().outcome, TrialOutcome::completed);
   for (const char* key : {"fd", "kid", "precision", "recall", "density", "coverage", "classes", "class_entropy"})

@@ -40,6 +40,32 @@ samples = 500
 )" + extra;
 }
 
+/// A DCGAN on two Fashion-MNIST classes with tiny widths; `d_extra` goes into [discriminator],
+/// `train_extra` into [train], `extra` at the end.
+inline std::string tiny_dcgan_experiment(const std::string& d_extra, const std::string& train_extra = "",
+                                         const std::string& extra = "") {
+  return R"([data]
+plugin = "fashion_mnist"
+classes = [1, 7]
+[generator]
+plugin = "dcgan"
+latent_dim = 8
+channels = 4
+[discriminator]
+plugin = "dcgan"
+channels = 4
+)" + d_extra + R"(
+[loss]
+plugin = "nonsaturating"
+[train]
+steps = 4
+batch_size = 8
+log_every = 2
+eval_every = 2
+eval_samples = 20
+)" + train_extra + "\n" + extra;
+}
+
 /// A fresh temporary folder, removed when the object dies.
 struct TempDir {
   std::filesystem::path path;

@@ -2,6 +2,7 @@
 #include "config/experiment.hpp"
 #include "train/trainer.hpp"
 
+#include "support/experiments.hpp"
 #include "support/plugins.hpp"
 
 #include <gantry/model.hpp>
@@ -24,29 +25,6 @@ struct Recorder final : EventSink {
   }
 };
 
-std::string tiny_dcgan(const std::string& d_extra, const std::string& train_extra = "") {
-  return R"([data]
-plugin = "fashion_mnist"
-classes = [1, 7]
-[generator]
-plugin = "dcgan"
-latent_dim = 8
-channels = 4
-[discriminator]
-plugin = "dcgan"
-channels = 4
-)" + d_extra + R"(
-[loss]
-plugin = "nonsaturating"
-[train]
-steps = 4
-batch_size = 8
-log_every = 2
-eval_every = 2
-eval_samples = 20
-)" + train_extra;
-}
-
 // Width and height of a PNG held in memory.
 std::pair<int, int> png_size(const std::string& png) {
   size_t at = 0;
@@ -65,7 +43,7 @@ std::pair<int, int> png_size(const std::string& png) {
 }
 
 TEST(ImageTrainer, DcganOnFashionMnistStoresASampleGridAtEachEvaluation) {
-  const Experiment exp = parse_experiment(tiny_dcgan("", "sample_grid = 4"), "dcgan.toml", test::builtin_registry());
+  const Experiment exp = parse_experiment(test::tiny_dcgan_experiment("", "sample_grid = 4"), "dcgan.toml", test::builtin_registry());
   Recorder rec;
   Trainer trainer(exp.trials[0].config, rec);
   std::vector<int64_t> shape;
@@ -79,7 +57,7 @@ TEST(ImageTrainer, DcganOnFashionMnistStoresASampleGridAtEachEvaluation) {
 }
 
 TEST(ImageTrainer, NoGridWhenTurnedOff) {
-  const Experiment exp = parse_experiment(tiny_dcgan("", "sample_grid = 0"), "dcgan.toml", test::builtin_registry());
+  const Experiment exp = parse_experiment(test::tiny_dcgan_experiment("", "sample_grid = 0"), "dcgan.toml", test::builtin_registry());
   Recorder rec;
   ASSERT_EQ(Trainer(exp.trials[0].config, rec).run().outcome, TrialOutcome::completed);
   EXPECT_TRUE(rec.pictures.empty());
@@ -89,7 +67,7 @@ TEST(ImageTrainer, BatchNormInDShowsItRealAndFakeSeparately) {
   // With batch norm in D, a concatenated batch would let D compare real and fake statistics;
   // the trainer gives each its own batch (two forwards and backwards of B rows, not one of 2B,
   // which the layer plans would refuse to mix up). The flag that selects the path comes from D.
-  const Experiment exp = parse_experiment(tiny_dcgan("batch_norm = true"), "dcgan.toml", test::builtin_registry());
+  const Experiment exp = parse_experiment(test::tiny_dcgan_experiment("batch_norm = true"), "dcgan.toml", test::builtin_registry());
   Recorder rec;
   ASSERT_EQ(Trainer(exp.trials[0].config, rec).run().outcome, TrialOutcome::completed);
   EXPECT_TRUE(std::isfinite(rec.points.at({"loss.d", 4})));
