@@ -45,20 +45,28 @@ TEST(BatchNorm, EvaluationUsesRunningStatistics) {
 }
 
 TEST(BatchNorm, NormalisesEachChannelOverTheBatch) {
-  BatchNorm bn(3);
-  Tensor x({5, 3, 2, 2});
-  Rng(4).fill_normal(x.values());
-  for (int64_t i = 0; i < x.size(); ++i) x[i] = 3.0f * x[i] + 7.0f;
-  const Tensor& y = bn.forward(x);
-  for (int64_t c = 0; c < 3; ++c) {
-    double s = 0, s2 = 0;
-    for (int64_t n = 0; n < 5; ++n)
-      for (int64_t k = 0; k < 4; ++k) {
-        const double v = y[(n * 3 + c) * 4 + k];
-        s += v, s2 += v * v;
-      }
-    EXPECT_NEAR(s / 20, 0.0, 1e-5);
-    EXPECT_NEAR(s2 / 20, 1.0, 1e-3);
+  for (int64_t channels : {3, 16}) {  // 16: oneDNN's blocked kernel behind reorders
+    BatchNorm bn(channels);
+    Tensor x({5, channels, 2, 2});
+    Rng(4).fill_normal(x.values());
+    for (int64_t i = 0; i < x.size(); ++i) x[i] = 3.0f * x[i] + 7.0f;
+    const Tensor& y = bn.forward(x);
+    for (int64_t c = 0; c < channels; ++c) {
+      double s = 0, s2 = 0;
+      for (int64_t n = 0; n < 5; ++n)
+        for (int64_t k = 0; k < 4; ++k) {
+          const double v = y[(n * channels + c) * 4 + k];
+          s += v, s2 += v * v;
+        }
+      EXPECT_NEAR(s / 20, 0.0, 1e-5) << channels;
+      EXPECT_NEAR(s2 / 20, 1.0, 1e-3) << channels;
+    }
+    // Evaluation: (x − running mean) / sqrt(running var + eps), channel by channel.
+    const Tensor& e = bn.forward(x, Mode::eval);
+    for (int64_t i = 0; i < x.size(); ++i) {
+      const int64_t c = (i / 4) % channels;
+      EXPECT_NEAR(e[i], (x[i] - bn.running_mean()[c]) / std::sqrt(bn.running_var()[c] + 1e-5f), 1e-4);
+    }
   }
 }
 
@@ -77,7 +85,8 @@ TEST_P(BatchNormGradient, MatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BatchNormGradient,
                          ::testing::Values(std::vector<int64_t>{4, 3}, std::vector<int64_t>{8, 5},
-                                           std::vector<int64_t>{2, 3, 3, 3}, std::vector<int64_t>{3, 2, 4, 2}));
+                                           std::vector<int64_t>{2, 3, 3, 3}, std::vector<int64_t>{3, 2, 4, 2},
+                                           std::vector<int64_t>{2, 16, 3, 3}));
 
 TEST(BatchNorm, CouplesTheBatchAndRefusesBadShapes) {
   BatchNorm bn(3);
