@@ -9,7 +9,6 @@
 namespace gantry {
 
 using namespace detail;
-using dnnl::memory;
 
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,
                Rng& init_rng)
@@ -31,28 +30,10 @@ std::unique_ptr<WeightedPlan> Conv2d::build_plan(const std::vector<int64_t>& sha
   const int64_t n = shape[0], h = shape[2], w = shape[3];
   const int64_t oh = (h + 2 * padding_ - kernel_) / stride_ + 1, ow = (w + 2 * padding_ - kernel_) / stride_ + 1;
   if (oh <= 0 || ow <= 0) throw Error(fmt::format("{}: input {} is too small", describe(), shape_string(shape)));
-  auto p = std::make_unique<WeightedPlan>();
-  const auto src_md = plain_md(shape);
-  const auto w_md = plain_md(weight_.value.shape());
-  const auto b_md = plain_md({out_});
-  const auto dst_md = plain_md({n, out_, oh, ow});
-  const bool blocked = prefers_blocked(in_, out_);
-  const auto src_any = blocked ? any_md(src_md) : src_md, w_any = blocked ? any_md(w_md) : w_md,
-             dst_any = blocked ? any_md(dst_md) : dst_md;
-  const memory::dims strides{stride_, stride_}, pad{padding_, padding_};
-  auto fwd_pd = dnnl::convolution_forward::primitive_desc(
-      {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src_any, w_any, b_md, dst_any,
-       strides, pad, pad},
-      engine());
-  auto bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(
-      {dnnl::algorithm::convolution_direct, src_any, w_any, dst_any, strides, pad, pad}, engine(), fwd_pd);
-  auto bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(
-      {dnnl::algorithm::convolution_direct, src_any, w_any, b_md, dst_any, strides, pad, pad}, engine(), fwd_pd);
-  p->fwd = dnnl::convolution_forward(fwd_pd);
-  p->bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
-  p->bwd_weights = dnnl::convolution_backward_weights(bwd_w_pd);
-  p->bind(src_md, w_md, b_md, dst_md, Layouts::of(fwd_pd, bwd_data_pd, bwd_w_pd), weight_, bias_);
-  return p;
+  return make_conv_plan<dnnl::convolution_forward, dnnl::convolution_backward_data,
+                        dnnl::convolution_backward_weights>(
+      dnnl::algorithm::convolution_direct, plain_md(shape), plain_md(weight_.value.shape()), plain_md({out_}),
+      plain_md({n, out_, oh, ow}), stride_, padding_, prefers_blocked(in_, out_), weight_, bias_);
 }
 
 }  // namespace gantry

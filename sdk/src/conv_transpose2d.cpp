@@ -31,31 +31,13 @@ std::unique_ptr<WeightedPlan> ConvTranspose2d::build_plan(const std::vector<int6
   const int64_t oh = (shape[2] - 1) * stride_ - 2 * padding_ + kernel_;
   const int64_t ow = (shape[3] - 1) * stride_ - 2 * padding_ + kernel_;
   if (oh <= 0 || ow <= 0) throw Error(fmt::format("{}: input {} is too small", describe(), shape_string(shape)));
-  auto p = std::make_unique<WeightedPlan>();
-  const auto src_md = plain_md(shape);
   // oneDNN indexes deconvolution weights (out, in, kh, kw); tag iohw lays them out in memory as
   // PyTorch's [in, out, kh, kw], so the weights need no transposition.
   const memory::desc w_md({out_, in_, kernel_, kernel_}, dt::f32, tag::iohw);
-  const auto b_md = plain_md({out_});
-  const auto dst_md = plain_md({n, out_, oh, ow});
-  // Format `any` inside, plain at the boundary (see Conv2d).
-  const bool blocked = prefers_blocked(in_, out_);
-  const auto src_any = blocked ? any_md(src_md) : src_md, w_any = blocked ? any_md(w_md) : w_md,
-             dst_any = blocked ? any_md(dst_md) : dst_md;
-  const memory::dims strides{stride_, stride_}, pad{padding_, padding_};
-  auto fwd_pd = dnnl::deconvolution_forward::primitive_desc(
-      {dnnl::prop_kind::forward_training, dnnl::algorithm::deconvolution_direct, src_any, w_any, b_md, dst_any,
-       strides, pad, pad},
-      engine());
-  auto bwd_data_pd = dnnl::deconvolution_backward_data::primitive_desc(
-      {dnnl::algorithm::deconvolution_direct, src_any, w_any, dst_any, strides, pad, pad}, engine(), fwd_pd);
-  auto bwd_w_pd = dnnl::deconvolution_backward_weights::primitive_desc(
-      {dnnl::algorithm::deconvolution_direct, src_any, w_any, b_md, dst_any, strides, pad, pad}, engine(), fwd_pd);
-  p->fwd = dnnl::deconvolution_forward(fwd_pd);
-  p->bwd_data = dnnl::deconvolution_backward_data(bwd_data_pd);
-  p->bwd_weights = dnnl::deconvolution_backward_weights(bwd_w_pd);
-  p->bind(src_md, w_md, b_md, dst_md, Layouts::of(fwd_pd, bwd_data_pd, bwd_w_pd), weight_, bias_);
-  return p;
+  return make_conv_plan<dnnl::deconvolution_forward, dnnl::deconvolution_backward_data,
+                        dnnl::deconvolution_backward_weights>(
+      dnnl::algorithm::deconvolution_direct, plain_md(shape), w_md, plain_md({out_}), plain_md({n, out_, oh, ow}),
+      stride_, padding_, prefers_blocked(in_, out_), weight_, bias_);
 }
 
 }  // namespace gantry

@@ -11,6 +11,8 @@
 
 #include <gantry/layer.hpp>
 
+#include <memory>
+
 namespace gantry::detail {
 
 /// The layouts each primitive asked for, argument by argument.
@@ -58,5 +60,29 @@ struct WeightedPlan {
   /// dL/dx (empty unless asked for); adds dL/dweights and dL/dbias into the parameters.
   const Tensor& backward(const Tensor& dy, BackwardOptions options, Parameter& weight, Parameter& b);
 };
+
+/// The plan of a (transposed) convolution: `Fwd`, `BwdData` and `BwdWeights` are oneDNN's
+/// convolution_* or deconvolution_* primitives, whose descriptors take the same arguments. The
+/// primitives choose their own layouts (format `any`) when `blocked`, else use the plain ones.
+template <class Fwd, class BwdData, class BwdWeights>
+std::unique_ptr<WeightedPlan> make_conv_plan(dnnl::algorithm algorithm, const dnnl::memory::desc& src_md,
+                                             const dnnl::memory::desc& w_md, const dnnl::memory::desc& b_md,
+                                             const dnnl::memory::desc& dst_md, int64_t stride, int64_t padding,
+                                             bool blocked, Parameter& weight, Parameter& bias) {
+  const auto src = blocked ? any_md(src_md) : src_md, w = blocked ? any_md(w_md) : w_md,
+             dst = blocked ? any_md(dst_md) : dst_md;
+  const dnnl::memory::dims strides{stride, stride}, pad{padding, padding};
+  auto fwd_pd = typename Fwd::primitive_desc(
+      {dnnl::prop_kind::forward_training, algorithm, src, w, b_md, dst, strides, pad, pad}, engine());
+  auto bwd_data_pd = typename BwdData::primitive_desc({algorithm, src, w, dst, strides, pad, pad}, engine(), fwd_pd);
+  auto bwd_w_pd =
+      typename BwdWeights::primitive_desc({algorithm, src, w, b_md, dst, strides, pad, pad}, engine(), fwd_pd);
+  auto p = std::make_unique<WeightedPlan>();
+  p->fwd = Fwd(fwd_pd);
+  p->bwd_data = BwdData(bwd_data_pd);
+  p->bwd_weights = BwdWeights(bwd_w_pd);
+  p->bind(src_md, w_md, b_md, dst_md, Layouts::of(fwd_pd, bwd_data_pd, bwd_w_pd), weight, bias);
+  return p;
+}
 
 }  // namespace gantry::detail
