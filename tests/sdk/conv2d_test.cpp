@@ -71,16 +71,20 @@ struct ConvShape {
   int64_t n, c, h, w, oc, k, stride, pad;
 };
 
-class Conv2dGradient : public ::testing::TestWithParam<ConvShape> {};
-
-TEST_P(Conv2dGradient, MatchesFiniteDifferences) {
-  const ConvShape s = GetParam();
-  Rng rng(3);
-  Conv2d conv(s.c, s.oc, s.k, s.stride, s.pad, rng);
+// A layer of type L (Conv2d or ConvTranspose2d) of shape s, initialised from init_seed, against
+// finite differences on a random input.
+template <class L>
+void check_conv_gradients(const ConvShape& s, uint64_t init_seed, uint64_t check_seed) {
+  Rng rng(init_seed);
+  L layer(s.c, s.oc, s.k, s.stride, s.pad, rng);
   Tensor x({s.n, s.c, s.h, s.w});
   rng.fill_normal(x.values());
-  test::check_layer_gradients(conv, x, 4);
+  test::check_layer_gradients(layer, x, check_seed);
 }
+
+class Conv2dGradient : public ::testing::TestWithParam<ConvShape> {};
+
+TEST_P(Conv2dGradient, MatchesFiniteDifferences) { check_conv_gradients<Conv2d>(GetParam(), 3, 4); }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Conv2dGradient,
                          ::testing::Values(ConvShape{1, 1, 3, 3, 1, 3, 1, 0}, ConvShape{2, 3, 8, 8, 4, 4, 2, 1},
@@ -119,14 +123,7 @@ TEST(ConvTranspose2d, MatchesPyTorchReference) {
 
 class ConvTranspose2dGradient : public ::testing::TestWithParam<ConvShape> {};
 
-TEST_P(ConvTranspose2dGradient, MatchesFiniteDifferences) {
-  const ConvShape s = GetParam();
-  Rng rng(6);
-  ConvTranspose2d deconv(s.c, s.oc, s.k, s.stride, s.pad, rng);
-  Tensor x({s.n, s.c, s.h, s.w});
-  rng.fill_normal(x.values());
-  test::check_layer_gradients(deconv, x, 7);
-}
+TEST_P(ConvTranspose2dGradient, MatchesFiniteDifferences) { check_conv_gradients<ConvTranspose2d>(GetParam(), 6, 7); }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ConvTranspose2dGradient,
                          ::testing::Values(ConvShape{1, 1, 2, 2, 1, 3, 1, 0}, ConvShape{2, 4, 4, 4, 3, 4, 2, 1},

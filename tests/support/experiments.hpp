@@ -8,6 +8,19 @@
 
 namespace gantry::test {
 
+/// The four plugin sections every experiment needs, at the plugins' defaults (ring8, MLPs,
+/// non-saturating loss).
+inline constexpr const char* minimal_sections = R"(
+[data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+[discriminator]
+plugin = "mlp"
+[loss]
+plugin = "nonsaturating"
+)";
+
 /// A ring8 experiment with small MLPs; `train_extra` goes into [train], `extra` at the end.
 inline std::string tiny_experiment(const std::string& loss_section, int64_t steps, const std::string& train_extra = "",
                                    const std::string& extra = "") {

@@ -1,5 +1,6 @@
 #include "config/experiment.hpp"
 
+#include "support/experiments.hpp"
 #include "support/plugins.hpp"
 
 #include <gantry/error.hpp>
@@ -9,16 +10,7 @@
 namespace gantry {
 namespace {
 
-const char* const minimal = R"(
-[data]
-plugin = "ring8"
-[generator]
-plugin = "mlp"
-[discriminator]
-plugin = "mlp"
-[loss]
-plugin = "nonsaturating"
-)";
+const char* const minimal = test::minimal_sections;
 
 std::string error_of(const std::string& text) {
   try {

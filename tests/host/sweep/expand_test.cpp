@@ -1,6 +1,7 @@
 // Sweep expansion: grid, random (seeded), cases, seeds; dotted paths; list-valued params untouched.
 #include "config/experiment.hpp"
 
+#include "support/experiments.hpp"
 #include "support/plugins.hpp"
 
 #include <gtest/gtest.h>
@@ -8,18 +9,7 @@
 namespace gantry {
 namespace {
 
-const std::string base = R"(
-[experiment]
-seeds = [0, 1]
-[data]
-plugin = "ring8"
-[generator]
-plugin = "mlp"
-[discriminator]
-plugin = "mlp"
-[loss]
-plugin = "nonsaturating"
-)";
+const std::string base = std::string("\n[experiment]\nseeds = [0, 1]") + test::minimal_sections;
 
 Experiment parse(const std::string& sweep) {
   return parse_experiment(base + sweep, "sweep.toml", test::builtin_registry());
