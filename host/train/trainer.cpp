@@ -140,16 +140,16 @@ TrialResult Trainer::run() {
 
     for (int64_t c = 0; c < n_critic; ++c) {
       data->sample(data_rng, real);
-      both.copy_rows_from(real, 0);
       latent_rng.fill_normal(z.values());
-      const Tensor& fake_out = g.forward(z, Mode::train);
-      both.copy_rows_from(fake_out, batch);
+      // G(z) is kept for this critic step: D's separate fake batch and the penalties read it.
+      fake_batch.copy_rows_from(g.forward(z, Mode::train), 0);
       const Tensor* logits = &split_logits;
       if (separate_batches) {
         split_logits.copy_rows_from(d.forward(real, Mode::train), 0);
-        fake_batch.copy_rows_from(fake_out, 0);
         split_logits.copy_rows_from(d.forward(fake_batch, Mode::train), batch);
       } else {
+        both.copy_rows_from(real, 0);
+        both.copy_rows_from(fake_batch, batch);
         logits = &d.forward(both, Mode::train);
       }
       const auto l = logits->values();
@@ -175,7 +175,6 @@ TrialResult Trainer::run() {
       // Penalties run their own passes through D and add their gradients to the loss's.
       penalty = 0;
       if (r1_gamma > 0) penalty += r1_penalty(critic, real, r1_gamma);
-      fake_batch.copy_rows_from(fake_out, 0);
       penalty += loss->discriminator_penalty(penalty_ctx);
       d_loss += penalty;
       if (!std::isfinite(d_loss)) {
