@@ -83,35 +83,47 @@ std::filesystem::path ReferenceClassifier::cache_dir() {
 }
 
 std::string ReferenceClassifier::recipe_hash(const std::filesystem::path& data_dir) {
-  load_fashion_mnist(data_dir, "train");  // the clear error when the data is missing
   Sha256 h;
   h.update(recipe_text);
-  for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"})
+  for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}) {
+    // A missing file: the data loader's error says how to install the data.
+    if (!std::filesystem::exists(data_dir / f)) load_fashion_mnist(data_dir, "train");
     h.update(sha256_file(data_dir / f));
+  }
   return h.hex();
 }
 
+std::filesystem::path ReferenceClassifier::file_for(const std::string& recipe) {
+  return cache_dir() / fmt::format("classifier-{}.bin", recipe.substr(0, 16));
+}
+
 std::filesystem::path ReferenceClassifier::cache_file(const std::filesystem::path& data_dir) {
-  return cache_dir() / fmt::format("classifier-{}.bin", recipe_hash(data_dir).substr(0, 16));
+  return file_for(recipe_hash(data_dir));
 }
 
 std::unique_ptr<ReferenceClassifier> ReferenceClassifier::load_or_train(const std::filesystem::path& data_dir,
                                                                         const Log& log) {
-  const auto file = cache_file(data_dir);
+  const std::string recipe = recipe_hash(data_dir);
+  const auto file = file_for(recipe);
   if (std::filesystem::exists(file)) return load(file);
   std::filesystem::create_directories(file.parent_path());
   FileLock lock(file.string() + ".lock");
   if (std::filesystem::exists(file)) return load(file);  // another process trained it meanwhile
   if (log) log(fmt::format("training the reference classifier (once per machine) into {}", file.string()));
-  return train(data_dir, log);
+  return train_recipe(data_dir, recipe, log);
 }
 
 std::unique_ptr<ReferenceClassifier> ReferenceClassifier::train(const std::filesystem::path& data_dir, const Log& log) {
+  return train_recipe(data_dir, recipe_hash(data_dir), log);
+}
+
+std::unique_ptr<ReferenceClassifier> ReferenceClassifier::train_recipe(const std::filesystem::path& data_dir,
+                                                                       const std::string& recipe, const Log& log) {
   const auto t0 = std::chrono::steady_clock::now();
   const LabelledImages& train_set = load_fashion_mnist(data_dir, "train");
   const LabelledImages& test_set = load_fashion_mnist(data_dir, "test");
   std::unique_ptr<ReferenceClassifier> c(new ReferenceClassifier());
-  c->recipe_ = recipe_hash(data_dir);
+  c->recipe_ = recipe;
   std::vector<Parameter*> params = c->body_.parameters();
   for (Parameter* p : c->head_.parameters()) params.push_back(p);
   Adam adam(params, {lr, 0.9, 0.999, 1e-8});
@@ -145,7 +157,7 @@ std::unique_ptr<ReferenceClassifier> ReferenceClassifier::train(const std::files
   c->test_accuracy_ = c->accuracy(test_set.images, test_set.labels);
   c->train_seconds_ = seconds_since(t0);
   if (log) log(fmt::format("test accuracy {:.2f} % after {:.1f} s", 100 * c->test_accuracy_, c->train_seconds_));
-  c->save(cache_file(data_dir));
+  c->save(file_for(recipe));
   return c;
 }
 

@@ -50,6 +50,9 @@ class GANTRY_API ReferenceClassifier {
 
  private:
   ReferenceClassifier();
+  static std::filesystem::path file_for(const std::string& recipe);
+  static std::unique_ptr<ReferenceClassifier> train_recipe(const std::filesystem::path& data_dir,
+                                                           const std::string& recipe, const Log& log);
   void save(const std::filesystem::path& file);
   std::string weights_hash();
   Sequential body_;  // image → features
