@@ -125,11 +125,12 @@ double frechet_distance(const FeatureGaussian& a, const FeatureGaussian& b) {
   // M = S Σb S, symmetric positive semi-definite with the eigenvalues of Σa Σb.
   std::vector<double> vecs;
   const std::vector<double> lambda = symmetric_eigen(a.cov, d, &vecs);
-  std::vector<double> s(n * n, 0.0);
+  std::vector<double> root(n), s(n * n, 0.0);
+  for (size_t k = 0; k < n; ++k) root[k] = std::sqrt(std::max(lambda[k], 0.0));
   for (size_t i = 0; i < n; ++i)
     for (size_t j = 0; j < n; ++j) {
       double x = 0;
-      for (size_t k = 0; k < n; ++k) x += vecs[i * n + k] * std::sqrt(std::max(lambda[k], 0.0)) * vecs[j * n + k];
+      for (size_t k = 0; k < n; ++k) x += vecs[i * n + k] * root[k] * vecs[j * n + k];
       s[i * n + j] = x;
     }
   std::vector<double> tmp(n * n, 0.0), m(n * n, 0.0);
@@ -158,9 +159,10 @@ double kernel_inception_distance(const Tensor& x, const Tensor& y, int64_t subse
   GANTRY_ASSERT(m >= 2 && subsets >= 1);
   Tensor xs({m, d}), ys({m, d});
   std::vector<float> gram(static_cast<size_t>(m * m));
+  std::vector<int64_t> idx;
   auto pick = [&](const Tensor& from, Tensor& into) {
     // m distinct rows: a partial Fisher–Yates shuffle of the indices.
-    std::vector<int64_t> idx(static_cast<size_t>(from.dim(0)));
+    idx.resize(static_cast<size_t>(from.dim(0)));
     std::iota(idx.begin(), idx.end(), 0);
     for (int64_t i = 0; i < m; ++i) {
       std::swap(idx[static_cast<size_t>(i)], idx[static_cast<size_t>(i) + rng.below(idx.size() - static_cast<size_t>(i))]);
