@@ -5,6 +5,7 @@
 
 #include "support/experiments.hpp"
 #include "support/plugins.hpp"
+#include "support/recorder.hpp"
 
 #include <gantry/classifier.hpp>
 #include <gantry/fashion_mnist.hpp>
@@ -20,6 +21,8 @@
 
 namespace gantry {
 namespace {
+
+using test::Recorder;
 
 const LabelledImages& split(const char* name) { return load_fashion_mnist(default_fashion_mnist_dir(), name); }
 
@@ -162,14 +165,6 @@ TEST(ImageQuality, OneRepeatedClassIsFarWithClassCoverageOne) {
   EXPECT_LT(one.coverage, 0.2);
 }
 
-// Records what a trial reports.
-struct Recorder final : EventSink {
-  std::map<std::string, double> last;
-  std::map<std::string, std::string> notes;
-  void metric(int64_t, std::string_view key, double value) override { last[std::string(key)] = value; }
-  void note(std::string_view key, std::string_view value) override { notes[std::string(key)] = std::string(value); }
-};
-
 TEST(ImageQuality, ATrialRecordsTheValuesAndWhatMeasuredThem) {
   const Experiment exp = parse_experiment(test::tiny_dcgan_experiment("", "", R"([metrics.image_quality]
 samples = 200
@@ -181,7 +176,7 @@ kid_subset_size = 100
   Recorder rec;
   ASSERT_EQ(Trainer(exp.trials[0].config, rec).run().outcome, TrialOutcome::completed);
   for (const char* key : {"fd", "kid", "precision", "recall", "density", "coverage", "classes", "class_entropy"})
-    EXPECT_TRUE(rec.last.count(std::string("image_quality.") + key)) << key;
+    EXPECT_TRUE(rec.points.count({std::string("image_quality.") + key, 2})) << key;  // the last evaluation
   EXPECT_EQ(rec.notes.at("image_quality.classifier_sha256"), classifier().weights_sha256());
   EXPECT_EQ(rec.notes.at("image_quality.samples"), "200");
   EXPECT_EQ(rec.notes.at("image_quality.reference"), "fashion_mnist test split, 300 images");

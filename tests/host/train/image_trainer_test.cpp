@@ -4,6 +4,7 @@
 
 #include "support/experiments.hpp"
 #include "support/plugins.hpp"
+#include "support/recorder.hpp"
 
 #include <gantry/model.hpp>
 
@@ -14,16 +15,7 @@
 namespace gantry {
 namespace {
 
-struct Recorder final : EventSink {
-  std::map<std::pair<std::string, int64_t>, double> points;
-  std::map<int64_t, std::string> pictures;
-  void metric(int64_t step, std::string_view key, double value) override { points[{std::string(key), step}] = value; }
-  void artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) override {
-    EXPECT_EQ(kind, "samples");
-    EXPECT_EQ(mime, "image/png");
-    pictures[step] = std::string(bytes);
-  }
-};
+using test::Recorder;
 
 // Width and height of a PNG held in memory.
 std::pair<int, int> png_size(const std::string& png) {

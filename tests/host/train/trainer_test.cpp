@@ -2,6 +2,7 @@
 
 #include "support/experiments.hpp"
 #include "support/plugins.hpp"
+#include "support/recorder.hpp"
 
 #include <gantry/data.hpp>
 
@@ -12,13 +13,7 @@
 namespace gantry {
 namespace {
 
-// Records every event in memory.
-struct Recorder final : EventSink {
-  std::map<std::pair<std::string, int64_t>, double> points;
-  int flushes = 0;
-  void metric(int64_t step, std::string_view key, double value) override { points[{std::string(key), step}] = value; }
-  void flush() override { ++flushes; }
-};
+using test::Recorder;
 
 // Squared MMD with a Gaussian kernel (bandwidth 0.5): 0 when the two samples match in law.
 double mmd2(const Tensor& a, const Tensor& b) {
