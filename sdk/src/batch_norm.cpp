@@ -144,38 +144,3 @@ const Tensor& BatchNorm::backward(const Tensor& dy, BackwardOptions options) {
 }
 
 }  // namespace gantry
-
-namespace gantry {
-
-Reshape::Reshape(std::vector<int64_t> sample_shape) : sample_shape_(std::move(sample_shape)) {
-  GANTRY_ASSERT(!sample_shape_.empty() && element_count(sample_shape_) > 0);
-}
-
-std::string Reshape::describe() const { return fmt::format("Reshape({})", shape_string(sample_shape_)); }
-
-// A copy into a buffer of the new shape: the copy is small beside the layers around it, and it
-// keeps the rule that a layer's output is its own buffer.
-const Tensor& Reshape::forward(const Tensor& x, Mode /*mode*/) {
-  if (x.sample_size() != element_count(sample_shape_))
-    throw Error(fmt::format("{} needs {} values per sample, got input {}", describe(), element_count(sample_shape_),
-                            shape_string(x.shape())));
-  std::vector<int64_t> shape{x.dim(0)};
-  shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
-  in_shape_ = x.shape();
-  y_.reshape(std::move(shape));
-  std::copy(x.data(), x.data() + x.size(), y_.data());
-  return y_;
-}
-
-// The output is dead once its gradient comes back, so the input gradient reuses its buffer.
-const Tensor& Reshape::backward(const Tensor& dy, BackwardOptions options) {
-  GANTRY_ASSERT(dy.size() == y_.size());
-  if (!options.input_grad) return empty_tensor();
-  y_.reshape(in_shape_);
-  std::copy(dy.data(), dy.data() + dy.size(), y_.data());
-  return y_;
-}
-
-std::unique_ptr<Layer> make_flatten(int64_t sample_size) { return std::make_unique<Reshape>(std::vector<int64_t>{sample_size}); }
-
-}  // namespace gantry

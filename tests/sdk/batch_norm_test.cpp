@@ -102,19 +102,5 @@ TEST(BatchNorm, CouplesTheBatchAndRefusesBadShapes) {
   EXPECT_NO_THROW(bn.forward(single, Mode::eval));
 }
 
-TEST(Reshape, KeepsValuesAndPassesGradientsBack) {
-  Reshape r({2, 1, 3});
-  Tensor x({2, 6});
-  Rng(1).fill_normal(x.values());
-  const Tensor& y = r.forward(x);
-  EXPECT_EQ(y.shape(), (std::vector<int64_t>{2, 2, 1, 3}));
-  EXPECT_EQ(as_doubles(y), as_doubles(x));
-  test::check_layer_gradients(r, x, 3);
-  Tensor bad({2, 5});
-  EXPECT_THROW(r.forward(bad), Error);
-  auto flat = make_flatten(6);
-  EXPECT_EQ(flat->forward(y).shape(), (std::vector<int64_t>{2, 6}));
-}
-
 }  // namespace
 }  // namespace gantry
