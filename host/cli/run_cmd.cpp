@@ -127,11 +127,11 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
                        : args->progress == "quiet" ? ProgressStyle::quiet
                                                    : ProgressStyle::automatic;
     interrupts = 0;
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
+    // SIGTERM (kill, SLURM's time limit) and SIGHUP (a closed terminal) stop the sweep the way
+    // Ctrl-C does: running trials end after their step, or are killed after the grace period.
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_interrupt);
     const RunSummary summary = run_experiment(exp, store, options, std::cout, &interrupts);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
     print_summary(exp, summary, global.db);
     result = summary.interrupted ? ExitCode::interrupted : summary.any_failed() ? ExitCode::run_failed : ExitCode::ok;
   });

@@ -15,6 +15,8 @@ struct RunOptions {
   int jobs = 1;              ///< trials at once, each in its own worker process
   int threads = 0;           ///< oneDNN threads per worker; 0 = cores / jobs
   double trial_timeout = -1; ///< seconds; < 0 = the experiment's timeout; 0 = none
+  double stop_grace = 3;     ///< seconds trials get to end after a stop request before they are killed
+  uint64_t memory_per_job = 0;  ///< bytes of address space per trial; 0 = the machine's memory / jobs
   ProgressStyle progress = ProgressStyle::automatic;
 };
 
@@ -26,6 +28,7 @@ struct RunRecord {
   RunStatus status = RunStatus::queued;
   std::string error;
   bool skipped = false;  ///< finished earlier with the same identity and not rerun
+  bool owned_elsewhere = false;  ///< another live gantry process is running it (`error` says which)
   double wall_seconds = 0;
   std::vector<std::pair<std::string, double>> final_metrics;
 };
@@ -40,11 +43,13 @@ struct RunSummary {
   bool any_failed() const;
 };
 
-/// Runs the experiment's trials, `jobs` at a time, each in a forked worker process that sends
-/// its events back over a pipe; this process alone writes the store. A worker that throws,
-/// aborts, crashes or times out fails its own run only. Completed runs with the same identity
-/// are skipped (unless force). `stop` counts interrupt requests: at 1 workers finish their
-/// current step and their runs are recorded as interrupted; at 2 they are killed at once.
+/// Runs the experiment's trials, `jobs` at a time, each in a forked, contained worker process
+/// that sends its events back over a pipe (LocalTransport, through the Scheduler); this process
+/// alone writes the store. A worker that throws, aborts, crashes or times out fails its own run
+/// only, and every process it started ends with it. Completed runs with the same identity are
+/// skipped (unless force), and so are runs another live gantry process is running. `stop`
+/// counts interrupt requests: at 1 workers finish their current step (killed after
+/// `stop_grace` seconds) and their runs are recorded as interrupted; at 2 they are killed at once.
 RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOptions& options, std::ostream& log,
                           const std::atomic<int>* stop = nullptr);
 

@@ -84,6 +84,13 @@ std::optional<ResultStore::ExistingRun> ResultStore::find_run(int64_t experiment
 int64_t ResultStore::start_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity,
                                int threads) {
   Transaction tx(db_);
+  const int64_t run_id = write_run_start(experiment_id, trial, identity, threads);
+  tx.commit();
+  return run_id;
+}
+
+int64_t ResultStore::write_run_start(int64_t experiment_id, const TrialConfig& trial, const std::string& identity,
+                                     int threads) {
   int64_t run_id;
   if (auto existing = find_run(experiment_id, identity)) {
     // A rerun replaces the earlier attempt's rows: one run per identity, never duplicated.
@@ -123,8 +130,35 @@ int64_t ResultStore::start_run(int64_t experiment_id, const TrialConfig& trial, 
     plugin.bind(4, lib.name()).bind(5, lib.descriptor->version).bind(6, lib.file.string()).bind(7, lib.sha256);
     plugin.run();
   }
-  tx.commit();
   return run_id;
+}
+
+ResultStore::Claim ResultStore::claim_run(int64_t experiment_id, const TrialConfig& trial,
+                                         const std::string& identity, int threads, bool rerun_completed,
+                                         bool rerun_failed, OwnerAlive owner_alive) {
+  Transaction tx(db_);  // BEGIN IMMEDIATE: the check and the start are one step for every process
+  Claim claim;
+  auto st = db_.prepare("SELECT id, status, pid, host FROM runs WHERE experiment_id = ?1 AND identity = ?2");
+  st.bind(1, experiment_id).bind(2, identity);
+  if (st.step()) {
+    claim.run_id = st.column_int(0);
+    claim.status = parse_run_status(st.column_text(1));
+    const bool active = claim.status == RunStatus::running || claim.status == RunStatus::queued;
+    const bool badly = claim.status == RunStatus::failed || claim.status == RunStatus::diverged;
+    if (active && st.column_int(2) != getpid() && owner_alive(st.column_int(2), st.column_text(3))) {
+      claim.outcome = Claim::Outcome::owned_elsewhere;
+      claim.owner_pid = st.column_int(2);
+      claim.owner_host = st.column_text(3);
+    } else if ((claim.status == RunStatus::completed && !rerun_completed) || (badly && !rerun_failed)) {
+      claim.outcome = Claim::Outcome::finished;
+    }
+  }
+  st.reset();
+  if (claim.outcome != Claim::Outcome::started) return claim;
+  claim.run_id = write_run_start(experiment_id, trial, identity, threads);
+  claim.status = RunStatus::running;
+  tx.commit();
+  return claim;
 }
 
 void ResultStore::record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys) {

@@ -34,6 +34,22 @@ class ResultStore {
   /// Creates the run (or resets a previous attempt with the same identity) as 'running', with its
   /// params and provenance, in one transaction.
   int64_t start_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads);
+
+  /// The outcome of claiming a trial: started here, finished already, or owned by a live process.
+  struct Claim {
+    enum class Outcome { started, finished, owned_elsewhere } outcome = Outcome::started;
+    int64_t run_id = 0;
+    RunStatus status = RunStatus::running;  ///< the existing status when not started
+    int64_t owner_pid = 0;                  ///< who owns it, when owned elsewhere
+    std::string owner_host;
+  };
+  /// Whether the process `pid` on `host` that recorded a run as running still lives.
+  using OwnerAlive = bool (*)(int64_t pid, const std::string& host);
+  /// Starts the trial's run unless, checked in the same write transaction (so two gantry
+  /// processes never both start it), another live process is running it, or it ended in a
+  /// way `rerun` does not cover (completed, or failed/diverged, as RunStatus flags).
+  Claim claim_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads,
+                  bool rerun_completed, bool rerun_failed, OwnerAlive owner_alive);
   void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step, double wall_seconds);
   /// (key, value) at each key's last step.
@@ -41,6 +57,8 @@ class ResultStore {
 
  private:
   void migrate();
+  /// start_run's writes, inside the caller's transaction.
+  int64_t write_run_start(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads);
   Database db_;
 };
 

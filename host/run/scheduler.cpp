@@ -1,0 +1,253 @@
+#include "run/scheduler.hpp"
+
+#include "run/process.hpp"
+
+#include <gantry/error.hpp>
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <iostream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace gantry {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The address space one trial may use: its share of the machine's memory, with room for the
+// thread stacks and allocator arenas that count as address space without being used.
+uint64_t memory_limit_per_job(const RunOptions& options, int jobs) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer's shadow memory is terabytes of address space: a limit would break it.
+  (void)options, (void)jobs;
+  return 0;
+#else
+  if (options.memory_per_job > 0) return options.memory_per_job;
+  const uint64_t physical = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return std::max<uint64_t>(physical / static_cast<uint64_t>(jobs) + (1ull << 30), 2ull << 30);
+#endif
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const Experiment& exp, ResultStore& store, const RunOptions& options, std::ostream& log,
+                     const std::atomic<int>* stop)
+    : exp_(exp), store_(store), options_(options), log_(log), stop_(stop) {
+  const int jobs = std::max(1, options.jobs);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads_ = options.threads > 0 ? options.threads : std::max(1, cores / jobs);
+  timeout_ = options.trial_timeout >= 0 ? options.trial_timeout : exp.timeout;
+  options_.memory_per_job = memory_limit_per_job(options, jobs);
+}
+
+// Completed runs are kept; failed and diverged ones too when asked. Everything else is queued
+// and claimed in the store only when it starts, since another gantry may take it meanwhile.
+void Scheduler::plan() {
+  size_t skipped = 0;
+  for (const Trial& t : exp_.trials) {
+    RunRecord rec;
+    rec.trial = t.index;
+    rec.seed = t.config.seed;
+    rec.identity = t.identity;
+    if (auto existing = store_.find_run(summary_.experiment_id, t.identity)) {
+      const bool badly = existing->status == RunStatus::failed || existing->status == RunStatus::diverged;
+      if (!options_.force && (existing->status == RunStatus::completed || (badly && !options_.rerun_failed))) {
+        rec.run_id = existing->id;
+        rec.status = existing->status;
+        rec.skipped = true;
+        rec.final_metrics = store_.final_metrics(rec.run_id);
+        summary_.runs.push_back(std::move(rec));
+        ++skipped;
+        continue;
+      }
+    }
+    queue_.push_back(summary_.runs.size());
+    summary_.runs.push_back(std::move(rec));
+  }
+  const bool live = options_.progress == ProgressStyle::live ||
+                    (options_.progress == ProgressStyle::automatic && &log_ == &std::cout && isatty(STDOUT_FILENO));
+  std::ostream& out = options_.progress == ProgressStyle::quiet ? static_cast<std::ostream&>(quiet_sink_) : log_;
+  view_ = std::make_unique<ProgressView>(out, live, exp_.trials.size());
+  view_->skipped(skipped);
+  if (skipped > 0)
+    out << fmt::format("{} of {} trial(s) already done; {} to run (--force reruns all)\n", skipped,
+                       exp_.trials.size(), queue_.size());
+}
+
+void Scheduler::launch_next(TrialTransport& transport) {
+  const size_t record = queue_.front();
+  queue_.pop_front();
+  RunRecord& rec = summary_.runs[record];
+  const Trial& trial = exp_.trials[rec.trial];
+  const auto claim = store_.claim_run(summary_.experiment_id, trial.config, trial.identity, threads_,
+                                      options_.force, options_.rerun_failed, run_owner_alive);
+  rec.run_id = claim.run_id;
+  if (claim.outcome != ResultStore::Claim::Outcome::started) {
+    // Another gantry process finished it since the plan was made, or is running it now.
+    rec.status = claim.status;
+    rec.skipped = true;
+    if (claim.outcome == ResultStore::Claim::Outcome::owned_elsewhere) {
+      rec.owned_elsewhere = true;
+      rec.error = fmt::format("being run by gantry process {} on {}", claim.owner_pid, claim.owner_host);
+    } else {
+      rec.final_metrics = store_.final_metrics(rec.run_id);
+    }
+    view_->skipped(1);
+    return;
+  }
+  Active& a = active_[record];
+  a.writer = std::make_unique<RunWriter>(store_, rec.run_id);
+  a.start = Clock::now();
+  log_.flush();
+  transport.launch({record, rec.run_id, &trial.config, threads_, options_.memory_per_job});
+  std::string swept;
+  for (size_t c = 0; c < exp_.sweep_columns.size(); ++c)
+    if (!trial.swept[c].empty()) swept += fmt::format(" {}={}", exp_.sweep_columns[c], trial.swept[c]);
+  view_->started(rec.run_id, fmt::format("[run {} seed {}{}]", rec.run_id, rec.seed, swept));
+}
+
+// At the first request each trial ends after its current step; one that has not ended within
+// the grace period (a plugin stuck in a loop) is killed, and so is every trial at the second.
+void Scheduler::apply_stop(TrialTransport& transport) {
+  const int requested = stop_ ? stop_->load() : 0;
+  if (requested > stop_seen_) {
+    if (stop_seen_ == 0) stop_time_ = Clock::now();
+    stop_seen_ = requested;
+    transport.request_stop(stop_seen_);
+  }
+  if (stop_seen_ == 0) return;
+  summary_.interrupted = summary_.interrupted || !queue_.empty();
+  queue_.clear();
+  if (stop_seen_ >= 2 || seconds_since(stop_time_) > options_.stop_grace)
+    for (auto& [record, a] : active_)
+      if (!a.killed_by_stop) {
+        a.killed_by_stop = true;
+        transport.kill(record);
+      }
+}
+
+void Scheduler::enforce_time_limits(TrialTransport& transport) {
+  if (timeout_ <= 0) return;
+  for (auto& [record, a] : active_)
+    if (!a.timed_out && !a.killed_by_stop && seconds_since(a.start) > timeout_) {
+      a.timed_out = true;
+      transport.kill(record);
+    }
+}
+
+void Scheduler::on_event(size_t record, const Event& e) {
+  Active& a = active_.at(record);
+  switch (e.type) {
+    case Event::Type::metric:
+      a.writer->metric(e.step, e.key, e.value);
+      a.last_step = std::max(a.last_step, e.step);
+      break;
+    case Event::Type::flush: a.writer->flush(); break;
+    case Event::Type::progress:
+      view_->step(summary_.runs[record].run_id, e.step, e.steps, e.d_loss, e.g_loss);
+      a.last_step = std::max(a.last_step, e.step);
+      break;
+    case Event::Type::artifact: a.writer->artifact(e.step, e.key, e.mime, e.bytes); break;
+    case Event::Type::note: a.writer->note(e.key, e.message); break;
+    case Event::Type::result: a.result = e.result; break;
+    case Event::Type::error: a.error = e.message; break;
+  }
+}
+
+void Scheduler::on_malformed(size_t record, std::string_view line) {
+  std::string& m = active_.at(record).malformed;
+  if (m.size() < 2000) m += fmt::format("(malformed event: {})\n", line.substr(0, 200));
+}
+
+// What the trial's end means for its run: its own verdict when it sent one, else the reason
+// gantry stopped it, else how its process died, with the tail of what it printed.
+void Scheduler::settle(RunRecord& rec, Active& a, const TrialExit& exit) {
+  if (a.timed_out) {
+    rec.status = RunStatus::failed;
+    rec.error = fmt::format("timeout: stopped after {:g} s", timeout_);
+  } else if (a.result) {
+    rec.status = a.result->outcome == TrialOutcome::completed  ? RunStatus::completed
+                 : a.result->outcome == TrialOutcome::diverged ? RunStatus::diverged
+                                                               : RunStatus::interrupted;
+    rec.error = a.result->message;
+    a.last_step = std::max(a.last_step, a.result->step);
+  } else if (!a.error.empty()) {
+    rec.status = RunStatus::failed;
+    rec.error = a.error;
+  } else if (a.killed_by_stop || stop_seen_ > 0) {
+    rec.status = RunStatus::interrupted;
+    rec.error = "interrupted";
+  } else {
+    rec.status = RunStatus::failed;
+    rec.error = WIFSIGNALED(exit.wait_status)
+                    ? wait_status_text(exit.wait_status)
+                    : fmt::format("worker exited with code {} without a result", WEXITSTATUS(exit.wait_status));
+    const std::string tail = trimmed(a.malformed + exit.stderr_tail);
+    if (!tail.empty()) rec.error += "\nstderr:\n" + tail;
+  }
+}
+
+void Scheduler::on_finished(size_t record, const TrialExit& exit) {
+  auto it = active_.find(record);
+  Active& a = it->second;
+  RunRecord& rec = summary_.runs[record];
+  settle(rec, a, exit);
+  if (rec.status == RunStatus::interrupted) summary_.interrupted = true;
+  try {
+    a.writer->flush();  // what was measured before the end is kept
+  } catch (const std::exception& e) {
+    log_ << fmt::format("run {}: could not save its last metrics: {}\n", rec.run_id, e.what());
+  }
+  rec.wall_seconds = seconds_since(a.start);
+  store_.finish_run(rec.run_id, rec.status, rec.error, a.last_step, rec.wall_seconds);
+  rec.final_metrics = store_.final_metrics(rec.run_id);
+  const std::string first_line = rec.error.substr(0, rec.error.find('\n'));
+  view_->finished(rec.run_id,
+                  fmt::format("[run {} seed {}] {} in {:.1f} s{}", rec.run_id, rec.seed, to_string(rec.status),
+                              rec.wall_seconds, first_line.empty() ? "" : ": " + first_line),
+                  rec.status == RunStatus::failed);
+  active_.erase(it);
+}
+
+void Scheduler::report_owned_elsewhere() {
+  std::map<std::string, size_t> owners;
+  for (const RunRecord& r : summary_.runs)
+    if (r.owned_elsewhere) ++owners[r.error];
+  for (const auto& [owner, n] : owners)
+    log_ << fmt::format("{} trial(s) skipped: {} (run the same command after it ends to see them)\n", n,
+                        owner.substr(owner.find("gantry")));
+}
+
+RunSummary Scheduler::run(TrialTransport& transport) {
+  summary_.recovered = recover_stale_runs(store_);
+  if (summary_.recovered > 0)
+    log_ << fmt::format("{} run(s) left running by a stopped gantry marked interrupted\n", summary_.recovered);
+  summary_.experiment_id = store_.upsert_experiment(exp_);
+  plan();
+  while (!queue_.empty() || !active_.empty()) {
+    apply_stop(transport);
+    while (stop_seen_ == 0 && !queue_.empty() && static_cast<int>(active_.size()) < transport.capacity())
+      launch_next(transport);
+    if (active_.empty()) break;
+    transport.poll(std::chrono::milliseconds(200), *this);
+    enforce_time_limits(transport);
+    view_->tick();
+  }
+  view_->close();
+  report_owned_elsewhere();
+  // Trials never started because of an interrupt are dropped from the summary.
+  std::erase_if(summary_.runs, [](const RunRecord& r) { return r.run_id == 0; });
+  return summary_;
+}
+
+}  // namespace gantry
