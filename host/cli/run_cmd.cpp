@@ -70,8 +70,8 @@ void print_summary(const Experiment& exp, const RunSummary& summary, const std::
   if (summary.runs.size() <= 12) {
     for (const RunRecord& r : summary.runs) {
       std::cout << fmt::format("  run {} seed {}: {}{}\n", r.run_id, r.seed, to_string(r.status),
-                               r.skipped ? " (earlier)" : "");
-      if (!r.error.empty()) std::cout << fmt::format("    error: {}\n", r.error.substr(0, r.error.find('\n')));
+                               r.owned_elsewhere ? " (by another gantry process)" : r.skipped ? " (earlier)" : "");
+      if (!r.error.empty() && !r.owned_elsewhere) std::cout << fmt::format("    error: {}\n", r.error.substr(0, r.error.find('\n')));
       for (const auto& [key, value] : r.final_metrics)
         if (!key.starts_with("loss.")) std::cout << fmt::format("    {:<28} {:.4g}\n", key, value);
     }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
+#include <optional>
 #include <poll.h>
 #include <sched.h>
 #include <string_view>
@@ -202,10 +203,20 @@ void block_stop_signals() {
 
 }  // namespace
 
-Containment containment() {
-  static const Containment c = probe_containment();
+namespace {
+std::optional<Containment>& chosen_containment() {
+  static std::optional<Containment> c;
   return c;
 }
+}  // namespace
+
+Containment containment() {
+  auto& c = chosen_containment();
+  if (!c) c = probe_containment();
+  return *c;
+}
+
+void force_containment(Containment c) { chosen_containment() = c; }
 
 void kill_process_tree(pid_t root, bool include_root) {
   if (include_root) ::kill(root, SIGKILL);

@@ -49,6 +49,8 @@ enum class Containment {
   subreaper,      ///< no namespaces here: orphans come back to the worker, which ends them
 };
 Containment containment();
+/// Tests exercise both ways: fixes the choice (before any worker starts).
+void force_containment(Containment c);
 const char* to_string(Containment c);
 
 /// The wait status of a process as words: "killed by signal SIGSEGV (Segmentation fault)" or
