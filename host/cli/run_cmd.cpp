@@ -2,8 +2,11 @@
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
 #include "registry/registry.hpp"
+#include "run/preflight.hpp"
 #include "run/runner.hpp"
 #include "store/store.hpp"
+
+#include <gantry/error.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -25,6 +28,7 @@ struct RunArgs {
   bool force = false;
   bool rerun_failed = true;
   bool dry_run = false;
+  bool preflight = true;
   int jobs = 1;
   int threads = 0;
   double trial_timeout = -1;
@@ -85,6 +89,19 @@ void print_summary(const Experiment& exp, const RunSummary& summary, const std::
   std::cout << fmt::format("results: {} (try: sqlite3 {} 'SELECT * FROM run_overview')\n", db, db);
 }
 
+// Problems that only show once plugins are built are configuration errors too: found here,
+// before the database is opened, they stop the run with exit code 2 and nothing written.
+void check_before_running(const Experiment& exp, int jobs) {
+  PreflightOptions options;
+  options.jobs = jobs;
+  const PreflightReport report = preflight(exp, options);
+  for (const auto& w : report.warnings) std::cerr << "gantry: warning: " << w << "\n";
+  if (!report.problems.empty()) throw ConfigError(fmt::format("{}", fmt::join(report.problems, "\n")));
+  if (report.rehearsed < report.configs)
+    std::cerr << fmt::format("gantry: warning: checked {} of {} distinct configurations before running\n",
+                             report.rehearsed, report.configs);
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
@@ -102,6 +119,8 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
   cmd->add_flag("--rerun-failed,!--no-rerun-failed", args->rerun_failed,
                 "rerun trials that failed or diverged before (default: yes)");
   cmd->add_flag("--dry-run", args->dry_run, "print the trial table and exit without training");
+  cmd->add_flag("--preflight,!--no-preflight", args->preflight,
+                "build each distinct configuration once and take one step before anything is written (default: yes)");
   cmd->add_option("--progress", args->progress, "progress display")
       ->check(CLI::IsMember({"auto", "live", "plain", "quiet"}))->capture_default_str();
   cmd->callback([&global, &result, args] {
@@ -110,6 +129,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
     for (const auto& w : registry.warnings()) std::cerr << "gantry: warning: " << w << "\n";
     // Validation comes first and throws ConfigError: a bad file never touches the database.
     const Experiment exp = load_experiment(args->file, registry);
+    if (args->preflight) check_before_running(exp, args->jobs);
     if (args->dry_run) {
       print_trials(exp);
       result = ExitCode::ok;

@@ -104,6 +104,10 @@ class Parser {
       }
     }
 
+    for (const auto& [section, at] : section_pos_) {
+      exp.positions[section] = at;
+      for (const Entry& e : sections_[section]) exp.positions[section + "." + e.key] = e.key_pos;
+    }
     const toml::table* exp_table = root["experiment"].as_table();
     Params exp_params = builtin(exp_table ? entries(*exp_table) : Section{}, "experiment", experiment_schema());
     exp.name = exp_params.string("name").empty() ? fs::path(file_).stem().string() : exp_params.string("name");
@@ -341,6 +345,13 @@ std::string trial_identity(const TrialConfig& trial) {
   for (const auto& [k, v] : config_leaves(trial)) h.update(fmt::format("{}={}\n", k, to_string(v)));
   h.update(fmt::format("seed={}\n", trial.seed));
   return h.hex();
+}
+
+SourcePos Experiment::position_of(const std::string& path) const {
+  for (std::string p = path;; p = p.substr(0, p.rfind('.'))) {
+    if (auto it = positions.find(p); it != positions.end()) return it->second;
+    if (p.find('.') == std::string::npos) return {file, 1, 1};
+  }
 }
 
 Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry) {

@@ -5,6 +5,7 @@
 #include <gantry/params.hpp>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct Experiment {
   /// Every sweep point times every seed (seed varying fastest), identical trials once.
   std::vector<Trial> trials;
   size_t duplicates = 0;  ///< points that resolved to a trial already listed
+  /// Where each section ("generator", "metrics.modes") and each key ("train.eval_samples") is
+  /// written, for problems found after parsing; see position_of.
+  std::map<std::string, SourcePos> positions;
+  /// The place of `path` (a key, else its section, else the file's start).
+  SourcePos position_of(const std::string& path) const;
 };
 
 /// Schemas of the built-in sections.

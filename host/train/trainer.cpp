@@ -2,17 +2,14 @@
 
 #include "plot/plot.hpp"
 
-#include <gantry/data.hpp>
 #include <gantry/error.hpp>
-#include <gantry/loss.hpp>
-#include <gantry/metric.hpp>
-#include <gantry/model.hpp>
 #include <gantry/optimizer.hpp>
 #include <gantry/penalty.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <malloc.h>
 
 namespace gantry {
 
@@ -21,13 +18,18 @@ std::unique_ptr<T> instantiate(const PluginChoice& choice, const BuildContext& c
   std::unique_ptr<Plugin> made;
   try {
     made = choice.library->descriptor->factory(choice.params, ctx);
+  } catch (const std::bad_alloc&) {
+    throw SectionError(choice.section, fmt::format("{} plugin '{}': out of memory while being built",
+                                                   to_string(choice.library->kind()), choice.plugin()),
+                       true);
   } catch (const std::exception& e) {
-    throw PluginError(fmt::format("{} plugin '{}': {}", to_string(choice.library->kind()), choice.plugin(), e.what()));
+    throw SectionError(choice.section,
+                       fmt::format("{} plugin '{}': {}", to_string(choice.library->kind()), choice.plugin(), e.what()));
   }
   T* typed = dynamic_cast<T*>(made.get());
   if (typed == nullptr)
-    throw PluginError(fmt::format("{} plugin '{}' made an object of the wrong interface",
-                                  to_string(choice.library->kind()), choice.plugin()));
+    throw SectionError(choice.section, fmt::format("{} plugin '{}' made an object of the wrong interface",
+                                                   to_string(choice.library->kind()), choice.plugin()));
   made.release();
   return std::unique_ptr<T>(typed);
 }
@@ -46,174 +48,306 @@ std::vector<int64_t> batch_shape(int64_t n, const std::vector<int64_t>& sample_s
   return s;
 }
 
+std::string shape_text(const std::vector<int64_t>& shape, size_t from) {
+  return fmt::format("[{}]", fmt::join(shape.begin() + static_cast<std::ptrdiff_t>(std::min(from, shape.size())),
+                                       shape.end(), ", "));
+}
+
+// One sample through G and D in evaluation mode (no running statistics move, no randomness is
+// drawn): a G that makes the wrong shape is named here rather than deep inside a layer later.
+void check_shapes(const TrialConfig& trial, TrialModels& m) {
+  Tensor z({1, m.generator->latent_dim()});
+  const Tensor* sample = nullptr;
+  try {
+    sample = &m.generator->layer().forward(z, Mode::eval);
+  } catch (const std::exception& e) {
+    throw SectionError(trial.generator.section, fmt::format("generator '{}' failed on one latent vector: {}",
+                                                            trial.generator.plugin(), e.what()));
+  }
+  if (std::vector<int64_t>(sample->shape().begin() + 1, sample->shape().end()) != m.sample_shape)
+    throw SectionError(trial.generator.section,
+                       fmt::format("generator '{}' makes samples of shape {}, but data '{}' has samples of shape {}",
+                                   trial.generator.plugin(), shape_text(sample->shape(), 1), trial.data.plugin(),
+                                   shape_text(m.sample_shape, 0)));
+  const Tensor* logits = nullptr;
+  try {
+    logits = &m.discriminator->layer().forward(*sample, Mode::eval);
+  } catch (const std::exception& e) {
+    throw SectionError(trial.discriminator.section,
+                       fmt::format("discriminator '{}' failed on one sample of shape {}: {}",
+                                   trial.discriminator.plugin(), shape_text(m.sample_shape, 0), e.what()));
+  }
+  if (logits->shape() != std::vector<int64_t>{1, 1})
+    throw SectionError(trial.discriminator.section,
+                       fmt::format("discriminator '{}' maps one sample to shape {}; it must give one logit",
+                                   trial.discriminator.plugin(), shape_text(logits->shape(), 1)));
+}
+
+}  // namespace
+
+TrialModels build_trial_models(const TrialConfig& trial) {
+  TrialModels m;
+  BuildContext ctx{{}, trial.seed};
+  m.data = instantiate<DataSource>(trial.data, ctx);
+  m.sample_shape = ctx.sample_shape = m.data->sample_shape();
+  m.generator = instantiate<Generator>(trial.generator, ctx);
+  m.discriminator = instantiate<Discriminator>(trial.discriminator, ctx);
+  m.loss = instantiate<Loss>(trial.loss, ctx);
+  const int64_t n_critic = trial.train.integer("n_critic");
+  m.n_critic = n_critic > 0 ? n_critic : m.loss->default_n_critic();
+  for (const PluginChoice& c : trial.metrics) m.metrics.push_back(instantiate<Metric>(c, ctx));
+  check_shapes(trial, m);
+  return m;
+}
+
+namespace {
+
+// The training loop of one trial: every buffer allocated once, then per step n_critic D updates
+// and one G update. `rehearsal` takes one step with no evaluation and no reporting.
+class TrainingLoop {
+ public:
+  TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& sink, const std::atomic<int>* stop);
+  TrialResult run(const std::function<void(int64_t)>& step_observer,
+                  const std::function<void(int64_t, const Tensor&)>& eval_observer);
+  void rehearse() { (void)critic_steps(1), generator_step(); }
+
+ private:
+  std::optional<std::string> critic_steps(int64_t step);
+  double critic_loss_and_gradient();
+  bool generator_step();
+  void evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer);
+  void log(int64_t step);
+  TrialResult finish(TrialOutcome outcome, int64_t step, std::string message);
+
+  const TrialConfig& trial_;
+  TrialModels& m_;
+  EventSink& sink_;
+  const std::atomic<int>* stop_;
+  Layer &g_, &d_;
+  const int64_t steps_, batch_, log_every_, eval_every_, grid_side_;
+  const double r1_gamma_;
+  Adam g_opt_, d_opt_;
+  const std::vector<Parameter*> d_params_;
+  // Independent streams, so changing one consumer (e.g. eval size) leaves the others' draws alone.
+  Rng data_rng_, latent_rng_, penalty_rng_;
+  // D sees real and fake as one batch of 2B rows, which needs one forward and one backward per
+  // critic step and no gradient accumulation — unless D normalises over its batch (BatchNorm):
+  // then real and fake go through as separate batches.
+  const bool separate_batches_;
+  Tensor split_logits_, d_grad_part_, z_, both_, real_, d_grad_, g_grad_, fake_batch_;
+  Critic critic_;
+  PenaltyContext penalty_ctx_;
+  Tensor eval_z_, generated_;
+  std::vector<std::vector<MetricKey>> metric_keys_;
+  double d_loss_ = 0, g_loss_ = 0, penalty_ = 0;
+  TrialResult result_;
+};
+
+AdamOptions adam_options(const Params& p) {
+  return {p.real("lr"), p.real("beta1"), p.real("beta2"), p.real("eps")};
+}
+
+TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& sink, const std::atomic<int>* stop)
+    : trial_(trial), m_(m), sink_(sink), stop_(stop), g_(m.generator->layer()), d_(m.discriminator->layer()),
+      steps_(trial.train.integer("steps")), batch_(trial.train.integer("batch_size")),
+      log_every_(trial.train.integer("log_every")), eval_every_(trial.train.integer("eval_every")),
+      grid_side_(trial.train.integer("sample_grid")), r1_gamma_(trial.train.real("r1_gamma")),
+      g_opt_(g_.parameters(), adam_options(trial.optimizer)), d_opt_(d_.parameters(), adam_options(trial.optimizer)),
+      d_params_(d_.parameters()), data_rng_(derive_seed(trial.seed, "data")),
+      latent_rng_(derive_seed(trial.seed, "latent")), penalty_rng_(derive_seed(trial.seed, "penalty")),
+      separate_batches_(d_.couples_batch()), split_logits_({2 * batch_, 1}), d_grad_part_({batch_, 1}),
+      z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
+      real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * batch_, 1}), g_grad_({batch_, 1}),
+      fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_),
+      penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_} {
+  for (auto& metric : m.metrics) metric_keys_.push_back(metric->keys());
+}
+
+void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer) {
+  if (eval_z_.size() == 0) {
+    eval_z_ = Tensor({trial_.train.integer("eval_samples"), m_.generator->latent_dim()});
+    Rng(derive_seed(trial_.seed, "eval.z")).fill_normal(eval_z_.values());
+  }
+  generated_ = g_.forward(eval_z_, Mode::eval);  // copied: metrics may run G again
+  Rng eval_rng(derive_seed(trial_.seed ^ static_cast<uint64_t>(step), "eval"));
+  if (observer) observer(step, generated_);
+  // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
+  if (m_.sample_shape == std::vector<int64_t>{2})
+    sink_.artifact(step, "samples", "image/png", scatter_png(generated_, m_.data->modes()));
+  else if (grid_side_ > 0 && m_.sample_shape.size() == 3)
+    sink_.artifact(step, "samples", "image/png", image_grid_png(generated_, static_cast<int>(grid_side_)));
+  EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step};
+  for (size_t i = 0; i < m_.metrics.size(); ++i) {
+    const std::vector<double> values = m_.metrics[i]->evaluate(ectx);
+    const auto& keys = metric_keys_[i];
+    if (values.size() != keys.size())
+      throw PluginError(fmt::format("metric '{}' returned {} values for {} keys", trial_.metrics[i].plugin(),
+                                    values.size(), keys.size()));
+    for (size_t k = 0; k < keys.size(); ++k)
+      sink_.metric(step, fmt::format("{}.{}", trial_.metrics[i].plugin(), keys[k].name), values[k]);
+  }
+  sink_.flush();
+}
+
+// D's loss on this critic step's real and fake batches, with dL/dparams accumulated into D.
+double TrainingLoop::critic_loss_and_gradient() {
+  m_.data->sample(data_rng_, real_);
+  latent_rng_.fill_normal(z_.values());
+  // G(z) is kept for this critic step: D's separate fake batch and the penalties read it.
+  fake_batch_.copy_rows_from(g_.forward(z_, Mode::train), 0);
+  const Tensor* logits = &split_logits_;
+  if (separate_batches_) {
+    split_logits_.copy_rows_from(d_.forward(real_, Mode::train), 0);
+    split_logits_.copy_rows_from(d_.forward(fake_batch_, Mode::train), batch_);
+  } else {
+    both_.copy_rows_from(real_, 0);
+    both_.copy_rows_from(fake_batch_, batch_);
+    logits = &d_.forward(both_, Mode::train);
+  }
+  const auto l = logits->values();
+  auto dg = d_grad_.values();
+  const double loss = m_.loss->discriminator_loss(l.first(batch_), l.subspan(batch_), dg.first(batch_), dg.subspan(batch_));
+  if (!std::isfinite(loss)) return loss;
+  d_opt_.zero_grad();
+  if (separate_batches_) {
+    // The fake batch went through last, so its backward comes first; the real batch goes
+    // through again (one more forward) for its own backward.
+    std::copy_n(d_grad_.data() + batch_, batch_, d_grad_part_.data());
+    d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
+    d_.forward(real_, Mode::train);
+    std::copy_n(d_grad_.data(), batch_, d_grad_part_.data());
+    d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
+  } else {
+    d_.backward(d_grad_, {.input_grad = false, .weight_grad = true});
+  }
+  return loss;
+}
+
+// n_critic D updates; the reason when a loss or penalty stops being finite.
+std::optional<std::string> TrainingLoop::critic_steps(int64_t step) {
+  for (int64_t c = 0; c < m_.n_critic; ++c) {
+    d_loss_ = critic_loss_and_gradient();
+    if (!std::isfinite(d_loss_)) return fmt::format("non-finite discriminator loss at step {}", step);
+    // Penalties run their own passes through D and add their gradients to the loss's.
+    penalty_ = 0;
+    try {
+      if (r1_gamma_ > 0) penalty_ += r1_penalty(critic_, real_, r1_gamma_);
+    } catch (const std::exception& e) {
+      throw SectionError("train.r1_gamma", fmt::format("the R1 penalty failed: {}", e.what()));
+    }
+    try {
+      penalty_ += m_.loss->discriminator_penalty(penalty_ctx_);
+    } catch (const std::exception& e) {
+      throw SectionError(trial_.loss.section, fmt::format("loss '{}': its penalty failed: {}", trial_.loss.plugin(), e.what()));
+    }
+    d_loss_ += penalty_;
+    if (!std::isfinite(d_loss_)) return fmt::format("non-finite discriminator penalty at step {}", step);
+    d_opt_.step();
+    ++result_.d_updates;
+    m_.loss->after_discriminator_step(d_params_);
+  }
+  return std::nullopt;
+}
+
+// G step: D is only differentiated with respect to its input; its weights are left alone.
+bool TrainingLoop::generator_step() {
+  latent_rng_.fill_normal(z_.values());
+  const Tensor& fake = g_.forward(z_, Mode::train);
+  const Tensor& logits = d_.forward(fake, Mode::train);
+  g_loss_ = m_.loss->generator_loss(logits.values(), g_grad_.values());
+  if (!std::isfinite(g_loss_)) return false;
+  const Tensor& dx = d_.backward(g_grad_, {.input_grad = true, .weight_grad = false});
+  g_opt_.zero_grad();
+  g_.backward(dx, {.input_grad = false, .weight_grad = true});
+  g_opt_.step();
+  ++result_.g_updates;
+  return true;
+}
+
+void TrainingLoop::log(int64_t step) {
+  sink_.metric(step, "loss.d", d_loss_);
+  sink_.metric(step, "loss.g", g_loss_);
+  if (penalty_ != 0) sink_.metric(step, "loss.penalty", penalty_);
+  sink_.progress(step, steps_, d_loss_, g_loss_);
+}
+
+TrialResult TrainingLoop::finish(TrialOutcome outcome, int64_t step, std::string message) {
+  result_.outcome = outcome;
+  result_.step = step;
+  result_.message = std::move(message);
+  return result_;
+}
+
+TrialResult TrainingLoop::run(const std::function<void(int64_t)>& step_observer,
+                              const std::function<void(int64_t, const Tensor&)>& eval_observer) {
+  evaluate(0, eval_observer);
+  for (size_t i = 0; i < m_.metrics.size(); ++i)
+    for (const auto& [key, value] : m_.metrics[i]->notes())
+      sink_.note(fmt::format("{}.{}", trial_.metrics[i].plugin(), key), value);
+  sink_.flush();
+  for (int64_t step = 1; step <= steps_; ++step) {
+    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed) > 0)
+      return finish(TrialOutcome::interrupted, step - 1, "interrupted");
+    if (auto diverged = critic_steps(step)) {
+      sink_.metric(step, "loss.d", d_loss_);
+      sink_.flush();
+      return finish(TrialOutcome::diverged, step, *diverged);
+    }
+    if (!generator_step()) {
+      sink_.metric(step, "loss.g", g_loss_);
+      sink_.flush();
+      return finish(TrialOutcome::diverged, step, fmt::format("non-finite generator loss at step {}", step));
+    }
+    if (step_observer) step_observer(step);
+    if (step % log_every_ == 0 || step == steps_) log(step);
+    if (step % eval_every_ == 0 || step == steps_) evaluate(step, eval_observer);
+  }
+  sink_.flush();
+  return finish(TrialOutcome::completed, steps_, "");
+}
+
 }  // namespace
 
 Trainer::Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<int>* stop)
     : trial_(trial), sink_(sink), stop_(stop) {}
 
 TrialResult Trainer::run() {
-  const Params& tp = trial_.train;
-  const int64_t steps = tp.integer("steps"), batch = tp.integer("batch_size");
-  const double r1_gamma = tp.real("r1_gamma");
-  const int64_t log_every = tp.integer("log_every"), eval_every = tp.integer("eval_every");
-  const int64_t eval_n = tp.integer("eval_samples"), grid_side = tp.integer("sample_grid");
-  const uint64_t seed = trial_.seed;
+  TrialModels models = build_trial_models(trial_);
+  TrainingLoop loop(trial_, models, sink_, stop_);
+  return loop.run(step_observer_, observer_);
+}
 
-  BuildContext ctx{{}, seed};
-  auto data = instantiate<DataSource>(trial_.data, ctx);
-  ctx.sample_shape = data->sample_shape();
-  auto gen = instantiate<Generator>(trial_.generator, ctx);
-  auto disc = instantiate<Discriminator>(trial_.discriminator, ctx);
-  auto loss = instantiate<Loss>(trial_.loss, ctx);
-  const int64_t n_critic = tp.integer("n_critic") > 0 ? tp.integer("n_critic") : loss->default_n_critic();
-  std::vector<std::unique_ptr<Metric>> metrics;
-  std::vector<std::vector<MetricKey>> metric_keys;
-  for (const PluginChoice& m : trial_.metrics) {
-    metrics.push_back(instantiate<Metric>(m, ctx));
-    metric_keys.push_back(metrics.back()->keys());
-  }
+namespace {
+uint64_t heap_in_use() {
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+}  // namespace
 
-  Layer& g = gen->layer();
-  Layer& d = disc->layer();
-  const AdamOptions adam{trial_.optimizer.real("lr"), trial_.optimizer.real("beta1"),
-                         trial_.optimizer.real("beta2"), trial_.optimizer.real("eps")};
-  Adam g_opt(g.parameters(), adam), d_opt(d.parameters(), adam);
-  const std::vector<Parameter*> d_params = d.parameters();
-
-  // Independent streams, so changing one consumer (e.g. eval size) leaves the others' draws alone.
-  Rng data_rng(derive_seed(seed, "data")), latent_rng(derive_seed(seed, "latent"));
-  const int64_t latent = gen->latent_dim();
-
-  // Every buffer of the loop, allocated once. D sees real and fake as one batch of 2B rows, which
-  // needs one forward and one backward per critic step and no gradient accumulation — unless D
-  // normalises over its batch (BatchNorm): then real and fake go through as separate batches.
-  const bool separate_batches = d.couples_batch();
-  Tensor split_logits({2 * batch, 1}), d_grad_part({batch, 1});
-  Tensor z({batch, latent}), both(batch_shape(2 * batch, ctx.sample_shape));
-  Tensor real(batch_shape(batch, ctx.sample_shape));
-  Tensor d_grad({2 * batch, 1}), g_grad({batch, 1});
-  Rng penalty_rng(derive_seed(seed, "penalty"));
-  Critic critic(d);
-  Tensor fake_batch(batch_shape(batch, ctx.sample_shape));
-  PenaltyContext penalty_ctx{critic, real, fake_batch, penalty_rng};
-  Tensor eval_z({eval_n, latent}), generated;
-  Rng(derive_seed(seed, "eval.z")).fill_normal(eval_z.values());
-
-  auto evaluate = [&](int64_t step) {
-    generated = g.forward(eval_z, Mode::eval);  // copied: metrics may run G again
-    Rng eval_rng(derive_seed(seed ^ static_cast<uint64_t>(step), "eval"));
-    if (observer_) observer_(step, generated);
-    // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
-    if (ctx.sample_shape == std::vector<int64_t>{2})
-      sink_.artifact(step, "samples", "image/png", scatter_png(generated, data->modes()));
-    else if (grid_side > 0 && ctx.sample_shape.size() == 3)
-      sink_.artifact(step, "samples", "image/png", image_grid_png(generated, static_cast<int>(grid_side)));
-    EvalContext ectx{*data, *gen, *disc, generated, eval_rng, step};
-    for (size_t i = 0; i < metrics.size(); ++i) {
-      const std::vector<double> values = metrics[i]->evaluate(ectx);
-      const auto& keys = metric_keys[i];
-      if (values.size() != keys.size())
-        throw PluginError(fmt::format("metric '{}' returned {} values for {} keys", trial_.metrics[i].plugin(),
-                                      values.size(), keys.size()));
-      for (size_t k = 0; k < keys.size(); ++k)
-        sink_.metric(step, fmt::format("{}.{}", trial_.metrics[i].plugin(), keys[k].name), values[k]);
-    }
-    sink_.flush();
-  };
-
-  evaluate(0);
-  for (size_t i = 0; i < metrics.size(); ++i)
-    for (const auto& [key, value] : metrics[i]->notes())
-      sink_.note(fmt::format("{}.{}", trial_.metrics[i].plugin(), key), value);
-  sink_.flush();
-  double d_loss = 0, g_loss = 0, penalty = 0;
-  TrialResult result;
-  auto finish = [&result](TrialOutcome outcome, int64_t step, std::string message) {
-    result.outcome = outcome;
-    result.step = step;
-    result.message = std::move(message);
-    return result;
-  };
-  for (int64_t step = 1; step <= steps; ++step) {
-    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed) > 0)
-      return finish(TrialOutcome::interrupted, step - 1, "interrupted");
-
-    for (int64_t c = 0; c < n_critic; ++c) {
-      data->sample(data_rng, real);
-      latent_rng.fill_normal(z.values());
-      // G(z) is kept for this critic step: D's separate fake batch and the penalties read it.
-      fake_batch.copy_rows_from(g.forward(z, Mode::train), 0);
-      const Tensor* logits = &split_logits;
-      if (separate_batches) {
-        split_logits.copy_rows_from(d.forward(real, Mode::train), 0);
-        split_logits.copy_rows_from(d.forward(fake_batch, Mode::train), batch);
-      } else {
-        both.copy_rows_from(real, 0);
-        both.copy_rows_from(fake_batch, batch);
-        logits = &d.forward(both, Mode::train);
-      }
-      const auto l = logits->values();
-      auto dg = d_grad.values();
-      d_loss = loss->discriminator_loss(l.first(batch), l.subspan(batch), dg.first(batch), dg.subspan(batch));
-      if (!std::isfinite(d_loss)) {
-        sink_.metric(step, "loss.d", d_loss);
-        sink_.flush();
-        return finish(TrialOutcome::diverged, step, fmt::format("non-finite discriminator loss at step {}", step));
-      }
-      d_opt.zero_grad();
-      if (separate_batches) {
-        // The fake batch went through last, so its backward comes first; the real batch goes
-        // through again (one more forward) for its own backward.
-        std::copy_n(d_grad.data() + batch, batch, d_grad_part.data());
-        d.backward(d_grad_part, {.input_grad = false, .weight_grad = true});
-        d.forward(real, Mode::train);
-        std::copy_n(d_grad.data(), batch, d_grad_part.data());
-        d.backward(d_grad_part, {.input_grad = false, .weight_grad = true});
-      } else {
-        d.backward(d_grad, {.input_grad = false, .weight_grad = true});
-      }
-      // Penalties run their own passes through D and add their gradients to the loss's.
-      penalty = 0;
-      if (r1_gamma > 0) penalty += r1_penalty(critic, real, r1_gamma);
-      penalty += loss->discriminator_penalty(penalty_ctx);
-      d_loss += penalty;
-      if (!std::isfinite(d_loss)) {
-        sink_.metric(step, "loss.d", d_loss);
-        sink_.flush();
-        return finish(TrialOutcome::diverged, step, fmt::format("non-finite discriminator penalty at step {}", step));
-      }
-      d_opt.step();
-      ++result.d_updates;
-      loss->after_discriminator_step(d_params);
-    }
-
-    // G step: D is only differentiated with respect to its input; its weights are left alone.
-    latent_rng.fill_normal(z.values());
-    const Tensor& fake = g.forward(z, Mode::train);
-    const Tensor& logits = d.forward(fake, Mode::train);
-    g_loss = loss->generator_loss(logits.values(), g_grad.values());
-    if (!std::isfinite(g_loss)) {
-      sink_.metric(step, "loss.g", g_loss);
-      sink_.flush();
-      return finish(TrialOutcome::diverged, step, fmt::format("non-finite generator loss at step {}", step));
-    }
-    const Tensor& dx = d.backward(g_grad, {.input_grad = true, .weight_grad = false});
-    g_opt.zero_grad();
-    g.backward(dx, {.input_grad = false, .weight_grad = true});
-    g_opt.step();
-    ++result.g_updates;
-    if (step_observer_) step_observer_(step);
-
-    if (step % log_every == 0 || step == steps) {
-      sink_.metric(step, "loss.d", d_loss);
-      sink_.metric(step, "loss.g", g_loss);
-      if (penalty != 0) sink_.metric(step, "loss.penalty", penalty);
-      sink_.progress(step, steps, d_loss, g_loss);
-    }
-    if (step % eval_every == 0 || step == steps) evaluate(step);
-  }
-  sink_.flush();
-  return finish(TrialOutcome::completed, steps, "");
+Trainer::Cost Trainer::rehearse() {
+  const uint64_t before = heap_in_use();
+  TrialModels models = build_trial_models(trial_);
+  TrainingLoop loop(trial_, models, sink_, stop_);
+  loop.rehearse();
+  Cost cost;
+  const uint64_t trained = heap_in_use();
+  cost.train_bytes = trained > before ? trained - before : 0;
+  // G at two batch sizes: each shape keeps its own buffers, so the difference of the two
+  // increments is the per-sample part without the per-shape constant.
+  Layer& g = models.generator->layer();
+  const int64_t latent = models.generator->latent_dim(), small = 8, large = 40;
+  g.forward(Tensor({small, latent}), Mode::eval);
+  const uint64_t at_small = heap_in_use();
+  g.forward(Tensor({large, latent}), Mode::eval);
+  const uint64_t at_large = heap_in_use();
+  const int64_t grow_small = static_cast<int64_t>(at_small) - static_cast<int64_t>(trained);
+  const int64_t grow_large = static_cast<int64_t>(at_large) - static_cast<int64_t>(at_small);
+  int64_t sample_elems = 1;
+  for (int64_t d : models.sample_shape) sample_elems *= d;
+  const int64_t activations = std::max<int64_t>(0, grow_large - grow_small) / (large - small);
+  // The evaluation z, G's output and the copy the metrics read.
+  cost.eval_sample_bytes = static_cast<uint64_t>(activations + 4 * (latent + 2 * sample_elems));
+  return cost;
 }
 
 }  // namespace gantry

@@ -2,6 +2,11 @@
 #include "config/experiment.hpp"
 #include "train/events.hpp"
 
+#include <gantry/data.hpp>
+#include <gantry/error.hpp>
+#include <gantry/loss.hpp>
+#include <gantry/metric.hpp>
+#include <gantry/model.hpp>
 #include <gantry/tensor.hpp>
 
 #include <atomic>
@@ -20,6 +25,36 @@ struct TrialResult {
   int64_t g_updates = 0;
 };
 
+/// The plugin objects of one trial, built from its config and checked to fit together.
+struct TrialModels {
+  std::unique_ptr<DataSource> data;
+  std::unique_ptr<Generator> generator;
+  std::unique_ptr<Discriminator> discriminator;
+  std::unique_ptr<Loss> loss;
+  std::vector<std::unique_ptr<Metric>> metrics;
+  std::vector<int64_t> sample_shape;
+  int64_t n_critic = 1;  ///< train.n_critic, or the loss's default
+};
+
+/// A plugin that failed while being built or checked, with the config section it came from
+/// ("generator", "metrics.modes"), so a caller can point at the file.
+class SectionError : public PluginError {
+ public:
+  SectionError(std::string section, const std::string& message, bool out_of_memory = false)
+      : PluginError(message), section_(std::move(section)), out_of_memory_(out_of_memory) {}
+  const std::string& section() const { return section_; }
+  /// The plugin asked for more memory than the process may have.
+  bool out_of_memory() const { return out_of_memory_; }
+
+ private:
+  std::string section_;
+  bool out_of_memory_;
+};
+
+/// Builds a trial's plugins and checks that they fit: G makes samples of the data's shape and
+/// D maps one to one logit. Throws SectionError naming the section at fault.
+TrialModels build_trial_models(const TrialConfig& trial);
+
 /// Runs one trial: builds the plugins, then per step n_critic D updates and one G update, logging
 /// the losses every log_every steps and evaluating the metrics at step 0, every eval_every steps
 /// and at the end. Plugin errors propagate as exceptions (the caller records the trial as failed).
@@ -28,6 +63,14 @@ class Trainer {
   /// The trial stops, as interrupted, at the next step once `*stop` is non-zero.
   Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<int>* stop = nullptr);
   TrialResult run();
+  /// What a trial's memory was measured to be in a rehearsal.
+  struct Cost {
+    uint64_t train_bytes = 0;       ///< the models, their optimizers and one step's buffers
+    uint64_t eval_sample_bytes = 0;  ///< per evaluation sample: G's activations and the sample
+  };
+  /// Builds the trial and takes one training step at its batch size, evaluating nothing and
+  /// reporting nothing: what goes wrong then would go wrong in every run of this config.
+  Cost rehearse();
   /// Called at every evaluation with G's samples on the fixed evaluation z (e.g. to draw them).
   void on_evaluation(std::function<void(int64_t step, const Tensor& generated)> observer) {
     observer_ = std::move(observer);

@@ -8,6 +8,10 @@ namespace gantry {
 Critic::Critic(Layer& d, double epsilon) : d_(d), epsilon_(epsilon) {}
 
 const Tensor& Critic::input_gradient(const Tensor& x) {
+  // ∇x D(x_i) row by row is only each sample's own gradient when D treats samples apart.
+  if (d_.couples_batch())
+    throw Error("a gradient penalty needs a discriminator that treats each sample on its own, but this one "
+                "normalises over its batch (BatchNorm): turn its batch normalisation off");
   const int64_t n = x.dim(0);
   if (ones_.size() != n) {
     ones_.reshape({n, 1});

@@ -1,0 +1,207 @@
+#include "run/preflight.hpp"
+
+#include "run/process.hpp"
+#include "train/trainer.hpp"
+
+#include <gantry/engine.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <fmt/format.h>
+#include <fcntl.h>
+#include <map>
+#include <optional>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace gantry {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Silent final : public EventSink {
+ public:
+  void metric(int64_t, std::string_view, double) override {}
+};
+
+// What a rehearsal said: "ok", a problem in a section, or that it ran out of memory.
+struct Verdict {
+  enum class Kind { ok, problem, out_of_memory, crashed, timed_out } kind = Kind::crashed;
+  std::string section, message;
+  Trainer::Cost cost;
+};
+
+// Settings that cannot change whether a trial builds or how much memory it needs.
+bool irrelevant_to_building(const std::string& key) {
+  return key.starts_with("optimizer.") || key == "train.steps" || key == "train.log_every" ||
+         key == "train.eval_every" || key == "train.n_critic";
+}
+
+std::string config_key(const TrialConfig& c) {
+  std::string key;
+  for (const auto& [k, v] : config_leaves(c))
+    if (!irrelevant_to_building(k)) key += fmt::format("{}={}\n", k, to_string(v));
+  return key;
+}
+
+uint64_t physical_memory() {
+  return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string gib(double bytes) {
+  if (bytes < (1ull << 30)) return fmt::format("{:.0f} MiB", bytes / (1ull << 20));
+  return fmt::format("{:.1f} GiB", bytes / (1ull << 30));
+}
+
+// In the rehearsal's process: the verdict as one line "kind\tsection\tmessage|bytes".
+int rehearse_here(const TrialConfig& config, uint64_t limit) {
+  const rlimit as{limit, limit};
+  setrlimit(RLIMIT_AS, &as);
+  set_num_threads(1);
+  Silent sink;
+  std::string out;
+  try {
+    const Trainer::Cost cost = Trainer(config, sink).rehearse();
+    out = fmt::format("ok\t\t{}\t{}", cost.train_bytes, cost.eval_sample_bytes);
+  } catch (const std::bad_alloc&) {
+    out = "memory\t\t";
+  } catch (const SectionError& e) {
+    out = e.out_of_memory() ? fmt::format("memory\t{}\t", e.section())
+                            : fmt::format("problem\t{}\t{}", e.section(), e.what());
+  } catch (const std::exception& e) {
+    out = fmt::format("problem\ttrain\tone training step failed: {}", e.what());
+  }
+  return ::write(3, out.data(), out.size()) == static_cast<ssize_t>(out.size()) ? 0 : 4;
+}
+
+Verdict parse_verdict(const std::string& line) {
+  Verdict v;
+  const size_t a = line.find('\t'), b = a == std::string::npos ? a : line.find('\t', a + 1);
+  if (b == std::string::npos) return v;
+  const std::string kind = line.substr(0, a), rest = line.substr(b + 1);
+  v.section = line.substr(a + 1, b - a - 1);
+  if (kind == "ok") {
+    v.kind = Verdict::Kind::ok;
+    const size_t tab = rest.find('\t');
+    v.cost.train_bytes = std::stoull(rest.substr(0, tab));
+    v.cost.eval_sample_bytes = std::stoull(rest.substr(tab + 1));
+  } else if (kind == "memory") {
+    v.kind = Verdict::Kind::out_of_memory;
+  } else {
+    v.kind = Verdict::Kind::problem;
+    v.message = rest;
+  }
+  return v;
+}
+
+// Reads the child's verdict until it ends or the deadline passes; never waits past it.
+Verdict await_verdict(pid_t pid, UniqueFd& result, UniqueFd& errors, double seconds) {
+  std::string out, err;
+  UniqueFd exited(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  bool ended = false;
+  while (!ended) {
+    if (Clock::now() > deadline) {
+      kill_process_tree(pid, true);
+      waitpid(pid, nullptr, 0);
+      Verdict v;
+      v.kind = Verdict::Kind::timed_out;
+      return v;
+    }
+    pollfd fds[3] = {{result.get(), POLLIN, 0}, {errors.get(), POLLIN, 0}, {exited.get(), POLLIN, 0}};
+    ::poll(fds, 3, 100);
+    char buf[4096];
+    for (auto [fd, into] : {std::pair{&result, &out}, std::pair{&errors, &err}}) {
+      ssize_t n;
+      while (fd->valid() && (n = ::read(fd->get(), buf, sizeof buf)) != 0) {
+        if (n < 0) break;  // EAGAIN: nothing more now
+        if (into->size() < 65536) into->append(buf, static_cast<size_t>(n));
+      }
+    }
+    ended = waitpid(pid, &status, WNOHANG) == pid;
+  }
+  if (!out.empty()) return parse_verdict(out);
+  Verdict v;
+  v.message = wait_status_text(status);
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  if (!err.empty()) v.message += ": " + err.substr(err.rfind('\n') == std::string::npos ? 0 : err.rfind('\n') + 1);
+  return v;
+}
+
+Verdict rehearse_in_child(const TrialConfig& config, uint64_t limit, double seconds) {
+  Pipe result = Pipe::make(), errors = Pipe::make();
+  const pid_t parent = getpid();
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return {};
+  if (pid == 0) {
+    keep_only_fds(errors.write.get(), result.write.get());
+    run_contained(parent, [&config, limit] { return rehearse_here(config, limit); });
+  }
+  result.write.reset();
+  errors.write.reset();
+  fcntl(result.read.get(), F_SETFL, O_NONBLOCK);
+  fcntl(errors.read.get(), F_SETFL, O_NONBLOCK);
+  return await_verdict(pid, result.read, errors.read, seconds);
+}
+
+// The memory a trial of this config needs against what a job has; a problem when over.
+std::optional<std::string> memory_problem(const Experiment& exp, const TrialConfig& config, const Verdict& v,
+                                          uint64_t per_job, const PreflightOptions& options) {
+  const double eval_n = static_cast<double>(config.train.integer("eval_samples"));
+  const double eval = eval_n * static_cast<double>(v.cost.eval_sample_bytes);
+  const double train = static_cast<double>(v.cost.train_bytes);
+  if (train + eval <= static_cast<double>(per_job)) return std::nullopt;
+  const std::string where = eval > train ? "train.eval_samples" : "train.batch_size";
+  return fmt::format("{}: a trial needs about {} ({} to train, {} to evaluate {:g} samples), more than the {} a job "
+                     "has ({} of memory / {} job(s))",
+                     exp.position_of(where).str(), gib(train + eval), gib(train), gib(eval), eval_n,
+                     gib(static_cast<double>(per_job)), gib(static_cast<double>(options.memory_budget)), options.jobs);
+}
+
+}  // namespace
+
+PreflightReport preflight(const Experiment& exp, const PreflightOptions& given) {
+  PreflightOptions options = given;
+  if (options.memory_budget == 0) options.memory_budget = physical_memory();
+  const uint64_t per_job = options.memory_budget / static_cast<uint64_t>(std::max(1, options.jobs));
+  std::map<std::string, const Trial*> distinct;
+  for (const Trial& t : exp.trials) distinct.emplace(config_key(t.config), &t);
+  PreflightReport report;
+  report.configs = distinct.size();
+  for (const auto& [key, trial] : distinct) {
+    if (report.rehearsed == options.max_configs) break;
+    ++report.rehearsed;
+    const Verdict v = rehearse_in_child(trial->config, per_job + (1ull << 30), options.seconds_per_config);
+    const std::string label = fmt::format("trial {}", trial->index);
+    switch (v.kind) {
+      case Verdict::Kind::ok:
+        if (auto p = memory_problem(exp, trial->config, v, per_job, options)) report.problems.push_back(*p);
+        break;
+      case Verdict::Kind::problem:
+        report.problems.push_back(fmt::format("{}: [{}] {}", exp.position_of(v.section).str(), v.section, v.message));
+        break;
+      case Verdict::Kind::out_of_memory:
+        report.problems.push_back(fmt::format("{}: [{}] does not fit in the {} of memory a job has ({} of memory / {} job(s))",
+                                              exp.position_of(v.section.empty() ? "generator" : v.section).str(),
+                                              v.section.empty() ? "generator" : v.section, gib(static_cast<double>(per_job)),
+                                              gib(static_cast<double>(options.memory_budget)), options.jobs));
+        break;
+      case Verdict::Kind::crashed:
+        report.warnings.push_back(fmt::format("{} crashed while being built ({}); its runs will fail", label, v.message));
+        break;
+      case Verdict::Kind::timed_out:
+        report.warnings.push_back(fmt::format("{} took over {:g} s to build and take one step; not checked further",
+                                              label, options.seconds_per_config));
+        break;
+    }
+  }
+  return report;
+}
+
+}  // namespace gantry
