@@ -139,23 +139,31 @@ TEST_F(Results, QueryReadsAndRefusesEveryWrite) {
   EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], std::to_string(schema::version));
 }
 
-TEST_F(Results, ExportRoundTripsAsCsvAndJson) {
-  Database db(path, Database::Access::read_only);
-  std::ostringstream csv;
-  EXPECT_EQ(export_metrics(db, "fixture", Format::csv, csv), 24);  // 6 runs × 2 keys × 2 steps
-  std::istringstream lines(csv.str());
-  std::string header, first;
-  std::getline(lines, header);
-  std::getline(lines, first);
-  EXPECT_EQ(header, "run_id,seed,status,loss.plugin,optimizer.lr,key,step,value");
-  EXPECT_EQ(first, "1,1,completed,a,0.001,q.error,0,0");
-  std::ostringstream json;
-  export_metrics(db, "fixture", Format::json, json);
-  const test::Json parsed = test::JsonParser(json.str()).parse();
-  ASSERT_EQ(parsed.array.size(), 24u);
-  EXPECT_EQ(parsed[23]["loss.plugin"].string, "c");
-  EXPECT_EQ(parsed[23]["value"].number, 10);
-  EXPECT_EQ(parsed[23]["optimizer.lr"].number, 0.001);
+// Nothing reaches another file or code outside SQLite through `gantry query` (nor through any other
+// read-only connection: they share the authorizer).
+TEST_F(Results, QueryRefusesOtherFilesExtensionsAndSchemaWrites) {
+  const auto other = dir.path / "other.db";
+  const auto refused = [&](const std::string& sql,
+                           const std::string& why = "this statement would write or change the database") {
+    try {
+      run_query(path, sql);
+      ADD_FAILURE() << "ran: " << sql;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()), fmt::format("refused: gantry query only reads ({})", why)) << sql;
+    }
+  };
+  refused(fmt::format("ATTACH DATABASE '{}' AS other", other.string()));
+  refused(fmt::format("ATTACH DATABASE 'file:{}?mode=rwc' AS other", other.string()));
+  refused(fmt::format("VACUUM INTO '{}'", other.string()));
+  refused("SELECT load_extension('/nonexistent/evil.so')", "not authorized to use function: load_extension");
+  refused("SELECT load_extension('libc.so.6', 'abort')", "not authorized to use function: load_extension");
+  refused("PRAGMA writable_schema = ON");
+  refused("PRAGMA main.writable_schema = 1");
+  refused("PRAGMA trusted_schema = ON");
+  EXPECT_FALSE(std::filesystem::exists(other));
+  // Pragmas that take an argument but only read still work.
+  EXPECT_EQ(run_query(path, "PRAGMA table_info(runs)").rows[0][1], "id");
+  EXPECT_EQ(run_query(path, "PRAGMA writable_schema").rows[0][0], "0");
 }
 
 }  // namespace
