@@ -1,21 +1,22 @@
 // Pictures of results: gantry plot (curves as PNG) and gantry report (one HTML page).
 #include "cli/commands.hpp"
 #include "results/report.hpp"
+#include "results/table.hpp"
 #include "store/store.hpp"
 
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
-#include <fstream>
 #include <iostream>
 
 namespace gantry::cli {
 
 namespace {
+// Whole or not at all (results/table.hpp's OutputFile): a failed write leaves an earlier file as it was.
 void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  if (!out) throw Error(fmt::format("cannot write {}", path));
+  OutputFile out(path);
+  out.stream() << bytes;
+  out.commit();
   std::cout << fmt::format("wrote {} ({} bytes)\n", path, bytes.size());
 }
 }  // namespace

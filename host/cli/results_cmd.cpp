@@ -8,7 +8,6 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
-#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -69,9 +68,10 @@ void add_export(CLI::App& app, GlobalOptions& global, int& result) {
     if (output->empty()) {
       export_metrics(db, *experiment, parse_format(*format), std::cout);
     } else {
-      std::ofstream out(*output);
-      if (!out) throw Error(fmt::format("cannot write {}", *output));
-      const int64_t n = export_metrics(db, *experiment, parse_format(*format), out);
+      // Whole or not at all: an unknown experiment or a full disk leaves no partial file.
+      OutputFile out(*output);
+      const int64_t n = export_metrics(db, *experiment, parse_format(*format), out.stream());
+      out.commit();
       std::cerr << fmt::format("wrote {} rows to {}\n", n, *output);
     }
     result = ExitCode::ok;
@@ -244,9 +244,9 @@ void add_samples(CLI::App& app, GlobalOptions& global, int& result) {
   cmd->callback([&global, &result, run, step, out] {
     Database db = open_results(global.db);
     const auto [at, png] = sample_picture(db, *run, *step, global.db);
-    std::ofstream f(*out, std::ios::binary);
-    f.write(png.data(), static_cast<std::streamsize>(png.size()));
-    if (!f) throw Error(fmt::format("cannot write {}", *out));
+    OutputFile f(*out);
+    f.stream().write(png.data(), static_cast<std::streamsize>(png.size()));
+    f.commit();
     std::cout << fmt::format("wrote {} (run {}, step {})\n", *out, *run, at);
     result = ExitCode::ok;
   });

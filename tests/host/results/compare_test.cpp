@@ -11,6 +11,7 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
 
@@ -164,6 +165,59 @@ TEST_F(Results, QueryRefusesOtherFilesExtensionsAndSchemaWrites) {
   // Pragmas that take an argument but only read still work.
   EXPECT_EQ(run_query(path, "PRAGMA table_info(runs)").rows[0][1], "id");
   EXPECT_EQ(run_query(path, "PRAGMA writable_schema").rows[0][0], "0");
+}
+
+TEST(OutputFile, WholeOrNotAtAll) {
+  test::TempDir dir;
+  const auto file = dir.path / "out.csv";
+  const auto files = [&] {
+    std::vector<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path)) names.push_back(f.path().filename().string());
+    return names;
+  };
+  const auto read = [&] {
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  {
+    OutputFile out(file);
+    out.stream() << "half of it";
+  }  // an error before commit(): nothing left
+  EXPECT_TRUE(files().empty());
+  {
+    OutputFile out(file);
+    out.stream() << "first\n";
+    out.commit();
+  }
+  EXPECT_EQ(read(), "first\n");
+  {
+    OutputFile out(file);
+    out.stream() << "second, never committed\n";
+    EXPECT_EQ(files().size(), 2u);  // the temporary sits beside the destination
+  }
+  EXPECT_EQ(read(), "first\n");
+  EXPECT_EQ(files(), std::vector<std::string>{"out.csv"});
+  EXPECT_THROW(OutputFile(dir.path / "missing" / "x.csv"), ConfigError);
+  EXPECT_THROW(OutputFile{dir.path}, ConfigError);
+}
+
+TEST_F(Results, ExportRoundTripsAsCsvAndJson) {
+  Database db(path, Database::Access::read_only);
+  std::ostringstream csv;
+  EXPECT_EQ(export_metrics(db, "fixture", Format::csv, csv), 24);  // 6 runs × 2 keys × 2 steps
+  std::istringstream lines(csv.str());
+  std::string header, first;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  EXPECT_EQ(header, "run_id,seed,status,loss.plugin,optimizer.lr,key,step,value");
+  EXPECT_EQ(first, "1,1,completed,a,0.001,q.error,0,0");
+  std::ostringstream json;
+  export_metrics(db, "fixture", Format::json, json);
+  const test::Json parsed = test::JsonParser(json.str()).parse();
+  ASSERT_EQ(parsed.array.size(), 24u);
+  EXPECT_EQ(parsed[23]["loss.plugin"].string, "c");
+  EXPECT_EQ(parsed[23]["value"].number, 10);
+  EXPECT_EQ(parsed[23]["optimizer.lr"].number, 0.001);
 }
 
 }  // namespace
