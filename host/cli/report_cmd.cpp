@@ -1,27 +1,23 @@
 // Pictures of results: gantry plot (curves as PNG) and gantry report (one HTML page).
 #include "cli/commands.hpp"
 #include "results/report.hpp"
+#include "results/table.hpp"
+#include "store/store.hpp"
 
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
-#include <fstream>
 #include <iostream>
 
 namespace gantry::cli {
 
 namespace {
+// Whole or not at all (results/table.hpp's OutputFile): a failed write leaves an earlier file as it was.
 void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  if (!out) throw Error(fmt::format("cannot write {}", path));
+  OutputFile out(path);
+  out.stream() << bytes;
+  out.commit();
   std::cout << fmt::format("wrote {} ({} bytes)\n", path, bytes.size());
-}
-
-Database open_db(const std::string& path) {
-  if (!std::filesystem::exists(path))
-    throw ConfigError(fmt::format("no database at {} (run an experiment first, or pass --db)", path));
-  return Database(path, Database::Access::read_only);
 }
 }  // namespace
 
@@ -39,7 +35,7 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     cmd->add_option("-o,--output", a->output, "PNG file to write")->required();
     cmd->add_option("--db", global.db, "results database")->capture_default_str();
     cmd->callback([&global, &result, a] {
-      Database db = open_db(global.db);
+      Database db = open_results(global.db);
       write_file(a->output, plot_metric(db, a->experiment, a->metric, a->by));
       result = ExitCode::ok;
     });
@@ -55,7 +51,7 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     cmd->add_option("-o,--output", a->output, "HTML file to write")->required();
     cmd->add_option("--db", global.db, "results database")->capture_default_str();
     cmd->callback([&global, &result, a] {
-      Database db = open_db(global.db);
+      Database db = open_results(global.db);
       write_file(a->output, html_report(db, a->experiment, a->metric));
       result = ExitCode::ok;
     });

@@ -3,12 +3,11 @@
 #include "results/compare.hpp"
 #include "results/query.hpp"
 #include "results/table.hpp"
-#include "store/sqlite.hpp"
+#include "store/store.hpp"
 
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
-#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -16,222 +15,252 @@ namespace gantry::cli {
 
 namespace {
 
-Database open_results(const std::string& path) {
-  if (!std::filesystem::exists(path))
-    throw ConfigError(fmt::format("no database at {} (run an experiment first, or pass --db)", path));
-  return Database(path, Database::Access::read_only);
-}
-
 void add_format_option(CLI::App* cmd, std::string& format, std::vector<std::string> allowed) {
   cmd->add_option("--format", format, "output format")->check(CLI::IsMember(allowed))->capture_default_str();
+}
+
+void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("compare", "rank settings by a metric over seeds: n, mean, std, min, max");
+  auto o = std::make_shared<CompareOptions>();
+  auto format = std::make_shared<std::string>("table");
+  cmd->add_option("experiment", o->experiment, "experiment name")->required();
+  cmd->add_option("--metric", o->metric, "metric key, e.g. modes.high_quality")->required();
+  cmd->add_option("--by", o->by, "parameter to group by (repeatable; default: the parameters that vary)");
+  cmd->add_option("--at", o->at, "final, best, or a step number")->capture_default_str();
+  add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, o, format] {
+    Database db = open_results(global.db);
+    const Comparison c = compare_runs(db, *o);
+    const Format f = parse_format(*format);
+    const bool prose = f == Format::table || f == Format::markdown;
+    if (prose) std::cout << comparison_heading(c) << "\n";
+    write_table(std::cout, comparison_table(c), f);
+    if (prose && !comparison_verdict(c).empty()) std::cout << comparison_verdict(c) << "\n";
+    result = ExitCode::ok;
+  });
+}
+
+void add_query(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("query", "run one read-only SQL statement against the results database");
+  auto sql = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("table");
+  cmd->add_option("sql", *sql, "the statement, e.g. \"SELECT * FROM run_overview\"")->required();
+  add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, sql, format] {
+    write_table(std::cout, run_query(global.db, *sql), parse_format(*format));
+    result = ExitCode::ok;
+  });
+}
+
+void add_export(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("export", "write an experiment's metrics in long form, with params and seed");
+  auto experiment = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("csv");
+  auto output = std::make_shared<std::string>();
+  cmd->add_option("experiment", *experiment, "experiment name")->required();
+  add_format_option(cmd, *format, {"csv", "json"});
+  cmd->add_option("-o,--output", *output, "file to write (default: standard output)");
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, experiment, format, output] {
+    Database db = open_results(global.db);
+    if (output->empty()) {
+      export_metrics(db, *experiment, parse_format(*format), std::cout);
+    } else {
+      // Whole or not at all: an unknown experiment or a full disk leaves no partial file.
+      OutputFile out(*output);
+      const int64_t n = export_metrics(db, *experiment, parse_format(*format), out.stream());
+      out.commit();
+      std::cerr << fmt::format("wrote {} rows to {}\n", n, *output);
+    }
+    result = ExitCode::ok;
+  });
+}
+
+// The runs table: status, the parameters that vary, seed, step and (for one experiment) the
+// final value of every metric but the losses.
+Table runs_table(Database& db, const std::string& experiment) {
+  std::vector<std::string> swept, metric_keys;
+  int64_t exp = 0;
+  if (!experiment.empty()) {
+    exp = experiment_id(db, experiment);
+    swept = varying_parameters(db, exp);
+    auto keys = db.prepare(
+        "SELECT DISTINCT f.key FROM final_metrics f JOIN runs r ON r.id = f.run_id "
+        "WHERE r.experiment_id = ?1 AND f.key NOT LIKE 'loss.%' ORDER BY 1");
+    keys.bind(1, exp);
+    while (keys.step()) metric_keys.push_back(keys.column_text(0));
+  }
+  Table t;
+  t.columns = {"run", "experiment", "status"};
+  t.columns.insert(t.columns.end(), swept.begin(), swept.end());
+  t.columns.insert(t.columns.end(), {"seed", "step"});
+  t.columns.insert(t.columns.end(), metric_keys.begin(), metric_keys.end());
+  t.numeric.assign(t.columns.size(), false);
+  t.numeric[0] = true;
+  for (size_t i = t.columns.size() - metric_keys.size() - 2; i < t.columns.size(); ++i) t.numeric[i] = true;
+  auto runs = db.prepare(
+      "SELECT r.id, e.name, r.status, r.seed, r.step FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+      "WHERE ?1 = 0 OR r.experiment_id = ?1 ORDER BY r.id");
+  runs.bind(1, exp);
+  auto param = db.prepare("SELECT value FROM params WHERE run_id = ?1 AND key = ?2");
+  auto metric = db.prepare("SELECT value FROM final_metrics WHERE run_id = ?1 AND key = ?2");
+  while (runs.step()) {
+    const int64_t id = runs.column_int(0);
+    std::vector<std::string> row{std::to_string(id), runs.column_text(1), runs.column_text(2)};
+    for (const auto& k : swept) {
+      param.bind(1, id).bind(2, k);
+      row.push_back(param.step() ? param.column_text(0) : "");
+      param.reset();
+    }
+    row.push_back(std::to_string(runs.column_int(3)));
+    row.push_back(std::to_string(runs.column_int(4)));
+    for (const auto& k : metric_keys) {
+      metric.bind(1, id).bind(2, k);
+      row.push_back(metric.step() && !metric.column_is_null(0) ? fmt::format("{:.4g}", metric.column_double(0)) : "");
+      metric.reset();
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+void add_runs(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("runs", "list runs: status, swept values, seed and final metrics");
+  auto experiment = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("table");
+  cmd->add_option("experiment", *experiment, "only this experiment");
+  add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, experiment, format] {
+    Database db = open_results(global.db);
+    write_table(std::cout, runs_table(db, *experiment), parse_format(*format));
+    result = ExitCode::ok;
+  });
+}
+
+// The first lines of `gantry show`: experiment, seed, outcome and where and how the run ran.
+void print_run_header(Database& db, int64_t run, const std::string& db_path) {
+  auto r = db.prepare(
+      "SELECT e.name, r.seed, r.status, COALESCE(r.error, ''), r.step, r.steps, r.identity, "
+      "COALESCE(r.started_at, ''), COALESCE(r.finished_at, ''), COALESCE(r.wall_seconds, 0), "
+      "COALESCE(r.host, ''), COALESCE(r.threads, 0), COALESCE(r.gantry_version, ''), "
+      "COALESCE(r.compiler, ''), COALESCE(r.onednn_version, '') "
+      "FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?1");
+  r.bind(1, run);
+  if (!r.step()) throw ConfigError(fmt::format("no run {} in {}", run, db_path));
+  std::cout << fmt::format("run {} of experiment '{}', seed {}: {} at step {}/{}\n", run, r.column_text(0),
+                           r.column_int(1), r.column_text(2), r.column_int(4), r.column_int(5));
+  if (!r.column_text(3).empty()) std::cout << fmt::format("error: {}\n", r.column_text(3));
+  std::cout << fmt::format("identity {}\nstarted {}, finished {}, {:.1f} s on {} ({} threads)\n"
+                           "gantry {}, {}, oneDNN {}\n",
+                           r.column_text(6), r.column_text(7), r.column_text(8), r.column_double(9),
+                           r.column_text(10), r.column_int(11), r.column_text(12), r.column_text(13),
+                           r.column_text(14));
+}
+
+// The run's config, plugin files and measurement notes.
+void print_run_provenance(Database& db, int64_t run) {
+  std::cout << "\nconfig:\n";
+  auto p = db.prepare("SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key");
+  p.bind(1, run);
+  while (p.step()) std::cout << fmt::format("  {:<32} {}\n", p.column_text(0), p.column_text(1));
+  std::cout << "\nplugins:\n";
+  auto pl = db.prepare("SELECT section, name, version, file, sha256 FROM plugins WHERE run_id = ?1 ORDER BY section");
+  pl.bind(1, run);
+  while (pl.step())
+    std::cout << fmt::format("  {:<22} {} {}  {}  sha256 {}\n", pl.column_text(0), pl.column_text(1),
+                             pl.column_text(2), pl.column_text(3), pl.column_text(4).substr(0, 16));
+  if (!db.table_exists("run_notes")) return;
+  auto nt = db.prepare("SELECT key, value FROM run_notes WHERE run_id = ?1 ORDER BY key");
+  nt.bind(1, run);
+  bool first = true;
+  while (nt.step()) {
+    if (first) std::cout << "\nmeasured with:\n";
+    first = false;
+    std::cout << fmt::format("  {:<32} {}\n", nt.column_text(0), nt.column_text(1));
+  }
+}
+
+void print_run_curves(Database& db, int64_t run) {
+  std::cout << "\ncurves (step: value):\n";
+  auto m = db.prepare("SELECT key, step, value FROM metrics WHERE run_id = ?1 ORDER BY key, step");
+  m.bind(1, run);
+  std::map<std::string, std::vector<std::pair<int64_t, std::string>>> curves;
+  while (m.step())
+    curves[m.column_text(0)].emplace_back(m.column_int(1),
+                                          m.column_is_null(2) ? "NaN" : fmt::format("{:.4g}", m.column_double(2)));
+  for (const auto& [key, points] : curves) {
+    // At most 12 points per curve, evenly spaced, always keeping the last.
+    std::vector<std::string> shown;
+    const size_t stride = std::max<size_t>(1, (points.size() + 11) / 12);
+    for (size_t i = 0; i < points.size(); i += stride) shown.push_back(fmt::format("{}: {}", points[i].first, points[i].second));
+    if ((points.size() - 1) % stride != 0)
+      shown.push_back(fmt::format("{}: {}", points.back().first, points.back().second));
+    std::cout << fmt::format("  {}\n    {}\n", key, fmt::join(shown, "  "));
+  }
+}
+
+void add_show(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("show", "one run: config, provenance, status and metric curves");
+  auto run = std::make_shared<int64_t>(0);
+  cmd->add_option("run", *run, "run id")->required();
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, run] {
+    Database db = open_results(global.db);
+    print_run_header(db, *run, global.db);
+    print_run_provenance(db, *run);
+    print_run_curves(db, *run);
+    result = ExitCode::ok;
+  });
+}
+
+// The run's sample picture at `step` (< 0: the last) as (step, PNG bytes); ConfigError naming the
+// steps that have one when there is none.
+std::pair<int64_t, std::string> sample_picture(Database& db, int64_t run, int64_t step, const std::string& db_path) {
+  if (!db.table_exists("artifacts")) throw ConfigError(fmt::format("{} has no pictures (written before schema 3)", db_path));
+  auto st = db.prepare(
+      "SELECT step, data FROM artifacts WHERE run_id = ?1 AND kind = 'samples' AND (?2 < 0 OR step = ?2) "
+      "ORDER BY step DESC LIMIT 1");
+  st.bind(1, run).bind(2, step);
+  if (st.step()) return {st.column_int(0), st.column_blob(1)};
+  auto steps = db.prepare("SELECT group_concat(step, ', ') FROM artifacts WHERE run_id = ?1 AND kind = 'samples'");
+  steps.bind(1, run);
+  const std::string have = steps.step() && !steps.column_is_null(0) ? steps.column_text(0) : "";
+  throw ConfigError(have.empty() ? fmt::format("run {} has no sample pictures in {}", run, db_path)
+                                 : fmt::format("run {} has no picture at step {} (steps: {})", run, step, have));
+}
+
+void add_samples(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("samples", "write a run's sample picture (grid or scatter) as a PNG file");
+  auto run = std::make_shared<int64_t>(0);
+  auto step = std::make_shared<int64_t>(-1);
+  auto out = std::make_shared<std::string>("samples.png");
+  cmd->add_option("run", *run, "run id")->required();
+  cmd->add_option("--step", *step, "the evaluation step (default: the last)");
+  cmd->add_option("-o,--output", *out, "PNG file to write")->capture_default_str();
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, run, step, out] {
+    Database db = open_results(global.db);
+    const auto [at, png] = sample_picture(db, *run, *step, global.db);
+    OutputFile f(*out);
+    f.stream().write(png.data(), static_cast<std::streamsize>(png.size()));
+    f.commit();
+    std::cout << fmt::format("wrote {} (run {}, step {})\n", *out, *run, at);
+    result = ExitCode::ok;
+  });
 }
 
 }  // namespace
 
 void add_results_commands(CLI::App& app, GlobalOptions& global, int& result) {
-  {
-    auto* cmd = app.add_subcommand("compare", "rank settings by a metric over seeds: n, mean, std, min, max");
-    auto o = std::make_shared<CompareOptions>();
-    auto format = std::make_shared<std::string>("table");
-    cmd->add_option("experiment", o->experiment, "experiment name")->required();
-    cmd->add_option("--metric", o->metric, "metric key, e.g. modes.high_quality")->required();
-    cmd->add_option("--by", o->by, "parameter to group by (repeatable; default: the parameters that vary)");
-    cmd->add_option("--at", o->at, "final, best, or a step number")->capture_default_str();
-    add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
-    cmd->add_option("--db", global.db, "results database")->capture_default_str();
-    cmd->callback([&global, &result, o, format] {
-      Database db = open_results(global.db);
-      const Comparison c = compare_runs(db, *o);
-      const Format f = parse_format(*format);
-      const bool prose = f == Format::table || f == Format::markdown;
-      if (prose) std::cout << comparison_heading(c) << "\n";
-      write_table(std::cout, comparison_table(c), f);
-      if (prose && !comparison_verdict(c).empty()) std::cout << comparison_verdict(c) << "\n";
-      result = ExitCode::ok;
-    });
-  }
-  {
-    auto* cmd = app.add_subcommand("query", "run one read-only SQL statement against the results database");
-    auto sql = std::make_shared<std::string>();
-    auto format = std::make_shared<std::string>("table");
-    cmd->add_option("sql", *sql, "the statement, e.g. \"SELECT * FROM run_overview\"")->required();
-    add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
-    cmd->add_option("--db", global.db, "results database")->capture_default_str();
-    cmd->callback([&global, &result, sql, format] {
-      write_table(std::cout, run_query(global.db, *sql), parse_format(*format));
-      result = ExitCode::ok;
-    });
-  }
-  {
-    auto* cmd = app.add_subcommand("export", "write an experiment's metrics in long form, with params and seed");
-    auto experiment = std::make_shared<std::string>();
-    auto format = std::make_shared<std::string>("csv");
-    auto output = std::make_shared<std::string>();
-    cmd->add_option("experiment", *experiment, "experiment name")->required();
-    add_format_option(cmd, *format, {"csv", "json"});
-    cmd->add_option("-o,--output", *output, "file to write (default: standard output)");
-    cmd->add_option("--db", global.db, "results database")->capture_default_str();
-    cmd->callback([&global, &result, experiment, format, output] {
-      Database db = open_results(global.db);
-      if (output->empty()) {
-        export_metrics(db, *experiment, parse_format(*format), std::cout);
-      } else {
-        std::ofstream out(*output);
-        if (!out) throw Error(fmt::format("cannot write {}", *output));
-        const int64_t n = export_metrics(db, *experiment, parse_format(*format), out);
-        std::cerr << fmt::format("wrote {} rows to {}\n", n, *output);
-      }
-      result = ExitCode::ok;
-    });
-  }
-  {
-    auto* cmd = app.add_subcommand("runs", "list runs: status, swept values, seed and final metrics");
-    auto experiment = std::make_shared<std::string>();
-    auto format = std::make_shared<std::string>("table");
-    cmd->add_option("experiment", *experiment, "only this experiment");
-    add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
-    cmd->add_option("--db", global.db, "results database")->capture_default_str();
-    cmd->callback([&global, &result, experiment, format] {
-      Database db = open_results(global.db);
-      std::vector<std::string> swept, metric_keys;
-      int64_t exp = 0;
-      if (!experiment->empty()) {
-        exp = experiment_id(db, *experiment);
-        swept = varying_parameters(db, exp);
-        auto keys = db.prepare(
-            "SELECT DISTINCT f.key FROM final_metrics f JOIN runs r ON r.id = f.run_id "
-            "WHERE r.experiment_id = ?1 AND f.key NOT LIKE 'loss.%' ORDER BY 1");
-        keys.bind(1, exp);
-        while (keys.step()) metric_keys.push_back(keys.column_text(0));
-      }
-      Table t;
-      t.columns = {"run", "experiment", "status"};
-      t.columns.insert(t.columns.end(), swept.begin(), swept.end());
-      t.columns.insert(t.columns.end(), {"seed", "step"});
-      t.columns.insert(t.columns.end(), metric_keys.begin(), metric_keys.end());
-      t.numeric.assign(t.columns.size(), false);
-      t.numeric[0] = true;
-      for (size_t i = t.columns.size() - metric_keys.size() - 2; i < t.columns.size(); ++i) t.numeric[i] = true;
-      auto runs = db.prepare(
-          "SELECT r.id, e.name, r.status, r.seed, r.step FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-          "WHERE ?1 = 0 OR r.experiment_id = ?1 ORDER BY r.id");
-      runs.bind(1, exp);
-      auto param = db.prepare("SELECT value FROM params WHERE run_id = ?1 AND key = ?2");
-      auto metric = db.prepare("SELECT value FROM final_metrics WHERE run_id = ?1 AND key = ?2");
-      while (runs.step()) {
-        const int64_t id = runs.column_int(0);
-        std::vector<std::string> row{std::to_string(id), runs.column_text(1), runs.column_text(2)};
-        for (const auto& k : swept) {
-          param.bind(1, id).bind(2, k);
-          row.push_back(param.step() ? param.column_text(0) : "");
-          param.reset();
-        }
-        row.push_back(std::to_string(runs.column_int(3)));
-        row.push_back(std::to_string(runs.column_int(4)));
-        for (const auto& k : metric_keys) {
-          metric.bind(1, id).bind(2, k);
-          row.push_back(metric.step() && !metric.column_is_null(0) ? fmt::format("{:.4g}", metric.column_double(0)) : "");
-          metric.reset();
-        }
-        t.rows.push_back(std::move(row));
-      }
-      write_table(std::cout, t, parse_format(*format));
-      result = ExitCode::ok;
-    });
-  }
-  {
-    auto* cmd = app.add_subcommand("show", "one run: config, provenance, status and metric curves");
-    auto run = std::make_shared<int64_t>(0);
-    cmd->add_option("run", *run, "run id")->required();
-    cmd->add_option("--db", global.db, "results database")->capture_default_str();
-    cmd->callback([&global, &result, run] {
-      Database db = open_results(global.db);
-      auto r = db.prepare(
-          "SELECT e.name, r.seed, r.status, COALESCE(r.error, ''), r.step, r.steps, r.identity, "
-          "COALESCE(r.started_at, ''), COALESCE(r.finished_at, ''), COALESCE(r.wall_seconds, 0), "
-          "COALESCE(r.host, ''), COALESCE(r.threads, 0), COALESCE(r.gantry_version, ''), "
-          "COALESCE(r.compiler, ''), COALESCE(r.onednn_version, '') "
-          "FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?1");
-      r.bind(1, *run);
-      if (!r.step()) throw ConfigError(fmt::format("no run {} in {}", *run, global.db));
-      std::cout << fmt::format("run {} of experiment '{}', seed {}: {} at step {}/{}\n", *run, r.column_text(0),
-                               r.column_int(1), r.column_text(2), r.column_int(4), r.column_int(5));
-      if (!r.column_text(3).empty()) std::cout << fmt::format("error: {}\n", r.column_text(3));
-      std::cout << fmt::format("identity {}\nstarted {}, finished {}, {:.1f} s on {} ({} threads)\n"
-                               "gantry {}, {}, oneDNN {}\n\nconfig:\n",
-                               r.column_text(6), r.column_text(7), r.column_text(8), r.column_double(9),
-                               r.column_text(10), r.column_int(11), r.column_text(12), r.column_text(13),
-                               r.column_text(14));
-      auto p = db.prepare("SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key");
-      p.bind(1, *run);
-      while (p.step()) std::cout << fmt::format("  {:<32} {}\n", p.column_text(0), p.column_text(1));
-      std::cout << "\nplugins:\n";
-      auto pl = db.prepare("SELECT section, name, version, file, sha256 FROM plugins WHERE run_id = ?1 ORDER BY section");
-      pl.bind(1, *run);
-      while (pl.step())
-        std::cout << fmt::format("  {:<22} {} {}  {}  sha256 {}\n", pl.column_text(0), pl.column_text(1),
-                                 pl.column_text(2), pl.column_text(3), pl.column_text(4).substr(0, 16));
-      if (db.table_exists("run_notes")) {
-        auto nt = db.prepare("SELECT key, value FROM run_notes WHERE run_id = ?1 ORDER BY key");
-        nt.bind(1, *run);
-        bool first = true;
-        while (nt.step()) {
-          if (first) std::cout << "\nmeasured with:\n";
-          first = false;
-          std::cout << fmt::format("  {:<32} {}\n", nt.column_text(0), nt.column_text(1));
-        }
-      }
-      std::cout << "\ncurves (step: value):\n";
-      auto m = db.prepare("SELECT key, step, value FROM metrics WHERE run_id = ?1 ORDER BY key, step");
-      m.bind(1, *run);
-      std::map<std::string, std::vector<std::pair<int64_t, std::string>>> curves;
-      while (m.step())
-        curves[m.column_text(0)].emplace_back(m.column_int(1),
-                                              m.column_is_null(2) ? "NaN" : fmt::format("{:.4g}", m.column_double(2)));
-      for (const auto& [key, points] : curves) {
-        // At most 12 points per curve, evenly spaced, always keeping the last.
-        std::vector<std::string> shown;
-        const size_t stride = std::max<size_t>(1, (points.size() + 11) / 12);
-        for (size_t i = 0; i < points.size(); i += stride) shown.push_back(fmt::format("{}: {}", points[i].first, points[i].second));
-        if ((points.size() - 1) % stride != 0)
-          shown.push_back(fmt::format("{}: {}", points.back().first, points.back().second));
-        std::cout << fmt::format("  {}\n    {}\n", key, fmt::join(shown, "  "));
-      }
-      result = ExitCode::ok;
-    });
-  }
-  {
-    auto* cmd = app.add_subcommand("samples", "write a run's sample picture (grid or scatter) as a PNG file");
-    auto run = std::make_shared<int64_t>(0);
-    auto step = std::make_shared<int64_t>(-1);
-    auto out = std::make_shared<std::string>("samples.png");
-    cmd->add_option("run", *run, "run id")->required();
-    cmd->add_option("--step", *step, "the evaluation step (default: the last)");
-    cmd->add_option("-o,--output", *out, "PNG file to write")->capture_default_str();
-    cmd->add_option("--db", global.db, "results database")->capture_default_str();
-    cmd->callback([&global, &result, run, step, out] {
-      Database db = open_results(global.db);
-      if (!db.table_exists("artifacts")) throw ConfigError(fmt::format("{} has no pictures (written before schema 3)", global.db));
-      auto st = db.prepare(
-          "SELECT step, data FROM artifacts WHERE run_id = ?1 AND kind = 'samples' AND (?2 < 0 OR step = ?2) "
-          "ORDER BY step DESC LIMIT 1");
-      st.bind(1, *run).bind(2, *step);
-      if (!st.step()) {
-        auto steps = db.prepare("SELECT group_concat(step, ', ') FROM artifacts WHERE run_id = ?1 AND kind = 'samples'");
-        steps.bind(1, *run);
-        const std::string have = steps.step() && !steps.column_is_null(0) ? steps.column_text(0) : "";
-        throw ConfigError(have.empty() ? fmt::format("run {} has no sample pictures in {}", *run, global.db)
-                                       : fmt::format("run {} has no picture at step {} (steps: {})", *run, *step, have));
-      }
-      const int64_t at = st.column_int(0);
-      const std::string png = st.column_blob(1);
-      std::ofstream f(*out, std::ios::binary);
-      f.write(png.data(), static_cast<std::streamsize>(png.size()));
-      if (!f) throw Error(fmt::format("cannot write {}", *out));
-      std::cout << fmt::format("wrote {} (run {}, step {})\n", *out, *run, at);
-      result = ExitCode::ok;
-    });
-  }
+  add_compare(app, global, result);
+  add_query(app, global, result);
+  add_export(app, global, result);
+  add_runs(app, global, result);
+  add_show(app, global, result);
+  add_samples(app, global, result);
 }
 
 }  // namespace gantry::cli

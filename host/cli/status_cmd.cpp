@@ -1,7 +1,7 @@
 // gantry status [EXPERIMENT]: counts by status, and why the runs that did not complete stopped.
 #include "cli/commands.hpp"
 #include "run/runner.hpp"
-#include "store/sqlite.hpp"
+#include "store/store.hpp"
 
 #include <gantry/error.hpp>
 
@@ -16,9 +16,7 @@ void add_status_command(CLI::App& app, GlobalOptions& global, int& result) {
   cmd->add_option("experiment", *name, "only this experiment");
   cmd->add_option("--db", global.db, "results database")->capture_default_str();
   cmd->callback([&global, &result, name] {
-    if (!std::filesystem::exists(global.db))
-      throw ConfigError(fmt::format("no database at {} (run an experiment first, or pass --db)", global.db));
-    Database db(global.db, Database::Access::read_only);
+    Database db = open_results(global.db);
     auto experiments = db.prepare("SELECT id, name FROM experiments WHERE ?1 = '' OR name = ?1 ORDER BY id");
     experiments.bind(1, *name);
     bool any = false;

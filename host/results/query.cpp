@@ -1,6 +1,7 @@
 #include "results/query.hpp"
 
 #include "results/compare.hpp"
+#include "store/store.hpp"
 
 #include <gantry/error.hpp>
 
@@ -9,36 +10,19 @@
 
 namespace gantry {
 
-namespace {
-
-// Allows reading only. A PRAGMA is allowed when it only reads (no argument): "PRAGMA user_version".
-int read_only_authorizer(void*, int action, const char* /*a*/, const char* b, const char*, const char*) {
-  switch (action) {
-    case SQLITE_SELECT:
-    case SQLITE_READ:
-    case SQLITE_FUNCTION:
-    case SQLITE_RECURSIVE:
-      return SQLITE_OK;
-    case SQLITE_PRAGMA:
-      return b == nullptr ? SQLITE_OK : SQLITE_DENY;
-    default:
-      return SQLITE_DENY;
-  }
-}
-
-}  // namespace
-
 Table run_query(const std::filesystem::path& path, const std::string& sql) {
-  if (!std::filesystem::exists(path)) throw ConfigError(fmt::format("no database at {}", path.string()));
-  Database db(path, Database::Access::read_only);
-  sqlite3_set_authorizer(db.handle(), read_only_authorizer, nullptr);
+  // The connection is read-only and its authorizer (read_only_authorizer) refuses anything but
+  // reads before it runs; sqlite3_stmt_readonly below alone would let ATTACH through.
+  Database db = open_results(path);
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(db.handle(), sql.c_str(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {
     const std::string msg = sqlite3_errmsg(db.handle());
-    throw ConfigError(msg == "not authorized"
-                          ? "refused: gantry query only reads (this statement would write or change the database)"
-                          : fmt::format("sql: {}", msg));
+    if (msg == "not authorized")
+      throw ConfigError("refused: gantry query only reads (this statement would write or change the database)");
+    // "not authorized to use function: load_extension"
+    if (msg.starts_with("not authorized")) throw ConfigError(fmt::format("refused: gantry query only reads ({})", msg));
+    throw ConfigError(fmt::format("sql: {}", msg));
   }
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
   if (st == nullptr) throw ConfigError("sql: no statement");

@@ -3,8 +3,13 @@
 #include <gantry/error.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace gantry {
 
@@ -100,6 +105,62 @@ void write_table(std::ostream& out, const Table& t, Format format) {
       return;
     }
   }
+}
+
+namespace {
+
+// The mode a plain open() would give a new file, or the mode of the file being replaced.
+mode_t output_mode(const std::filesystem::path& destination) {
+  struct stat st {};
+  if (::stat(destination.c_str(), &st) == 0) return st.st_mode & 07777;
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return 0666 & ~mask;
+}
+
+[[noreturn]] void cannot_write(const std::filesystem::path& path, int error) {
+  throw ConfigError(fmt::format("cannot write {}: {}", path.string(), std::strerror(error)));
+}
+
+}  // namespace
+
+OutputFile::OutputFile(std::filesystem::path destination) : destination_(std::move(destination)) {
+  std::error_code ec;
+  if (destination_.filename().empty() || std::filesystem::is_directory(destination_, ec))
+    throw ConfigError(fmt::format("cannot write {}: it is a folder", destination_.string()));
+  const std::filesystem::path folder = destination_.has_parent_path() ? destination_.parent_path() : ".";
+  // Hidden and in the same folder, so that the final rename is atomic (same file system).
+  std::string name = (folder / fmt::format(".{}.XXXXXX", destination_.filename().string())).string();
+  const int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) cannot_write(destination_, errno);
+  temporary_ = name;
+  // mkstemp makes the file 0600; a report or export should be as readable as one written in place.
+  const int chmod_error = ::fchmod(fd, output_mode(destination_)) == 0 ? 0 : errno;
+  ::close(fd);
+  out_.open(temporary_, std::ios::binary | std::ios::trunc);
+  if (chmod_error != 0 || !out_) {
+    std::filesystem::remove(temporary_, ec);
+    cannot_write(destination_, chmod_error != 0 ? chmod_error : EIO);
+  }
+}
+
+OutputFile::~OutputFile() {
+  if (committed_) return;
+  out_.close();
+  std::error_code ec;
+  std::filesystem::remove(temporary_, ec);
+}
+
+void OutputFile::commit() {
+  out_.close();
+  if (!out_) cannot_write(destination_, errno != 0 ? errno : EIO);
+  // The bytes reach the disk before the name does, so a crash leaves the old file or the new one.
+  const int fd = ::open(temporary_.c_str(), O_RDONLY | O_CLOEXEC);
+  const int sync_error = fd < 0 || ::fsync(fd) != 0 ? errno : 0;
+  if (fd >= 0) ::close(fd);
+  if (sync_error != 0) cannot_write(destination_, sync_error);
+  if (::rename(temporary_.c_str(), destination_.c_str()) != 0) cannot_write(destination_, errno);
+  committed_ = true;
 }
 
 }  // namespace gantry

@@ -1,9 +1,18 @@
 #pragma once
+#include <cstdint>
+
 // The results database, version 1. Everything a comparison needs is here; the parent process is
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
 inline constexpr int version = 4;
+
+/// PRAGMA application_id of a gantry results database: "GNTR" in ASCII. A file with another id,
+/// or with none and tables that are not gantry's, is not ours and is never written to.
+inline constexpr uint32_t application_id = 0x474E5452;
+/// Databases of versions 1 to 4 were written before the application id: they are recognised by
+/// their experiments and runs tables, and get the id when migrated.
+inline constexpr int last_version_without_application_id = 4;
 
 inline constexpr const char* v1 = R"SQL(
 CREATE TABLE experiments (

@@ -3,6 +3,7 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
+#include <string>
 
 namespace gantry {
 
@@ -65,14 +66,82 @@ std::string Statement::column_text(int i) const {
   return t ? std::string(t) : std::string();
 }
 
-Database::Database(const std::filesystem::path& path, Access access) {
-  const int flags = access == Access::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
+namespace {
+
+// A URI filename, so that mode=ro and immutable=1 can be asked for: '%', '?' and '#' in the path
+// would read as URI syntax, so they are escaped; an absolute path gets an empty authority.
+std::string uri(const std::filesystem::path& path, std::string_view query) {
+  const std::string p = path.string();
+  std::string out = p.starts_with('/') ? "file://" : "file:";
+  for (const char c : p) {
+    if (c == '%' || c == '?' || c == '#') out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else out += c;
+  }
+  return fmt::format("{}?{}", out, query);
+}
+
+sqlite3* open(const std::string& name, int flags, const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
     throw Error(fmt::format("cannot open database {}: {}", path.string(), msg));
   }
-  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_busy_timeout(db, 10000);
+  return db;
+}
+
+// Pragmas that take an argument and still only read.
+bool reading_pragma(std::string_view name) {
+  for (const char* p : {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+                        "integrity_check", "quick_check"})
+    if (name == p) return true;
+  return false;
+}
+
+}  // namespace
+
+int read_only_authorizer(void*, int action, const char* a, const char* b, const char*, const char*) {
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_FUNCTION:
+      // Disabled in the library already; refused here too, so no setting can turn it back on.
+      return b != nullptr && std::string_view(b) == "load_extension" ? SQLITE_DENY : SQLITE_OK;
+    case SQLITE_PRAGMA:
+      return b == nullptr || (a != nullptr && reading_pragma(a)) ? SQLITE_OK : SQLITE_DENY;
+    default:
+      return SQLITE_DENY;
+  }
+}
+
+Database::Database(const std::filesystem::path& path, Access access) {
+  if (access == Access::read_write) {
+    db_ = open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, path);
+    return;
+  }
+  immutable_ = access == Access::immutable;
+  db_ = open(uri(path, immutable_ ? "immutable=1" : "mode=ro"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+  // A WAL database on read-only storage cannot create its -shm file, and mode=ro then fails at the
+  // first read; immutable=1 reads the file as it is, without locks or WAL index.
+  const int rc = immutable_ ? SQLITE_OK : check_readable() & 0xff;
+  if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    db_ = open(uri(path, "immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+    immutable_ = true;
+  }
+  // Nothing may make the schema writable. (trusted_schema stays on: gantry's own run_params view
+  // calls json_group_object, which SQLite 3.40 counts as unsafe; the authorizer, which also sees
+  // the functions that views call, refuses load_extension.)
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_set_authorizer(db_, read_only_authorizer, nullptr);
+}
+
+int Database::check_readable() {
+  return sqlite3_exec(db_, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
 }
 
 Database::~Database() { sqlite3_close(db_); }

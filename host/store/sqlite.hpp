@@ -43,7 +43,12 @@ class Statement {
 
 class Database {
  public:
-  enum class Access { read_write, read_only };
+  enum class Access { read_write, read_only, immutable };
+  /// read_write opens or creates the file. read_only never creates the database or writes to it:
+  /// it opens with mode=ro (immutable=1 when read-only storage leaves no way to create the WAL
+  /// index) and installs read_only_authorizer, so only reads can run on the connection. immutable
+  /// reads the file as it is on disk, ignoring any -wal file, with no locks and creating nothing
+  /// beside it: for a file that no one is writing.
   explicit Database(const std::filesystem::path& path, Access access = Access::read_write);
   ~Database();
   Database(const Database&) = delete;
@@ -55,10 +60,21 @@ class Database {
   sqlite3* handle() { return db_; }
   /// Read-only commands never migrate, so they ask before reading tables of later schemas.
   bool table_exists(std::string_view name);
+  /// SQLite's result code for reading the schema: SQLITE_OK, or why the file cannot be read
+  /// (SQLITE_NOTADB for a file that is not a database). SQLite reads nothing before this.
+  int check_readable();
+  /// True when opened with immutable=1 (read-only storage): no locks, the WAL file is ignored.
+  bool immutable() const { return immutable_; }
 
  private:
   sqlite3* db_ = nullptr;
+  bool immutable_ = false;
 };
+
+/// The authorizer of every read-only connection: SELECT, reads, functions (but not
+/// load_extension) and pragmas that only read. ATTACH, writes, schema changes and pragmas that set
+/// something are denied before the statement runs ("not authorized").
+int read_only_authorizer(void*, int action, const char* a, const char* b, const char*, const char*);
 
 /// BEGIN IMMEDIATE … COMMIT, rolled back when destroyed without commit().
 class Transaction {

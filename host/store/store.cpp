@@ -5,8 +5,11 @@
 #include <gantry/engine.hpp>
 #include <gantry/error.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <initializer_list>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unistd.h>
 
@@ -36,10 +39,92 @@ RunStatus parse_run_status(std::string_view text) {
   throw Error(fmt::format("unknown run status '{}'", text));
 }
 
-ResultStore::ResultStore(const std::filesystem::path& path) : db_([&] {
+namespace {
+
+enum class Origin { empty, gantry, gantry_before_application_id };
+
+int64_t pragma(Database& db, std::string_view name) {
+  auto st = db.prepare(fmt::format("PRAGMA {}", name));
+  st.step();
+  return st.column_int(0);
+}
+
+bool has_columns(Database& db, std::string_view table, std::initializer_list<std::string_view> columns) {
+  // PRAGMA, not the pragma_table_info() function, which the read-only authorizer refuses.
+  auto st = db.prepare(fmt::format("PRAGMA table_info({})", table));
+  size_t found = 0;
+  while (st.step())
+    for (std::string_view c : columns) found += st.column_text(1) == c;
+  return found == columns.size();
+}
+
+[[noreturn]] void refuse(Database& db, const std::filesystem::path& path, int64_t application_id) {
+  std::vector<std::string> tables;
+  auto st = db.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+  while (st.step()) tables.push_back(st.column_text(0));
+  const size_t shown = std::min<size_t>(tables.size(), 8);
+  const std::string more = tables.size() > shown ? fmt::format(" and {} more", tables.size() - shown) : "";
+  throw DatabaseError(fmt::format(
+      "{} is not a gantry results database ({}; application_id 0x{:08x})", path.string(),
+      tables.empty() ? "it has no tables"
+                     : fmt::format("it has tables: {}{}", fmt::join(tables.begin(), tables.begin() + shown, ", "), more),
+      static_cast<uint32_t>(application_id)));
+}
+
+// Decides whether an existing file is ours before anything writes to it: see schema::application_id.
+// Reading a WAL database normally creates -wal and -shm files beside it; without a -wal holding
+// transactions, the file itself says everything, so it is read as it is and nothing is created
+// beside a file that turns out to be someone else's.
+Origin identify(const std::filesystem::path& path) {
+  std::error_code ec;
+  const bool live_wal = std::filesystem::file_size(path.string() + "-wal", ec) > 0 && !ec;
+  Database db(path, live_wal ? Database::Access::read_only : Database::Access::immutable);
+  const int rc = db.check_readable();
+  if ((rc & 0xff) == SQLITE_NOTADB)
+    throw DatabaseError(fmt::format("{} is not a gantry results database (file is not a database)", path.string()));
+  if (rc != SQLITE_OK) throw DatabaseError(fmt::format("cannot read {}: {}", path.string(), sqlite3_errstr(rc)));
+  const int64_t id = static_cast<uint32_t>(pragma(db, "application_id"));
+  const int64_t version = pragma(db, "user_version");
+  if (id == schema::application_id) {
+    if (version > schema::version)
+      throw DatabaseError(fmt::format("{}: database schema version {} is newer than this gantry supports ({})",
+                                      path.string(), version, schema::version));
+    return Origin::gantry;
+  }
+  if (id == 0 && version == 0 && !db.prepare("SELECT 1 FROM sqlite_master").step()) return Origin::empty;
+  if (id == 0 && version >= 1 && version <= schema::last_version_without_application_id &&
+      has_columns(db, "experiments", {"id", "name", "source"}) &&
+      has_columns(db, "runs", {"id", "experiment_id", "identity", "seed", "status"}))
+    return Origin::gantry_before_application_id;
+  refuse(db, path, id);
+}
+
+// Creates the folder of a new database, and refuses an existing file that is not ours through a
+// connection that only reads, so that nothing (not even WAL mode) is written to a foreign file.
+std::filesystem::path checked_for_writing(const std::filesystem::path& path) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw DatabaseError(fmt::format("{} is a folder, not a results database", path.string()));
+  if (std::filesystem::file_size(path, ec) > 0 && !ec) identify(path);
   return path;
-}()) {
+}
+
+}  // namespace
+
+Database open_results(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw ConfigError(fmt::format("no database at {} (run an experiment first, or pass --db)", path.string()));
+  if (std::filesystem::is_directory(path, ec))
+    throw DatabaseError(fmt::format("{} is a folder, not a results database", path.string()));
+  if (identify(path) == Origin::empty)
+    throw DatabaseError(fmt::format("{} holds no results yet (run an experiment first)", path.string()));
+  return Database(path, Database::Access::read_only);
+}
+
+ResultStore::ResultStore(const std::filesystem::path& path) : db_(checked_for_writing(path)) {
   db_.exec("PRAGMA journal_mode = WAL");
   db_.exec("PRAGMA synchronous = NORMAL");
   db_.exec("PRAGMA foreign_keys = ON");
@@ -47,20 +132,25 @@ ResultStore::ResultStore(const std::filesystem::path& path) : db_([&] {
 }
 
 void ResultStore::migrate() {
-  auto st = db_.prepare("PRAGMA user_version");
-  st.step();
-  const int64_t current = st.column_int(0);
-  if (current == schema::version) return;
-  if (current > schema::version)
-    throw Error(fmt::format("database schema version {} is newer than this gantry supports ({})", current,
-                            schema::version));
+  const auto up_to_date = [&] {
+    return pragma(db_, "user_version") == schema::version &&
+           static_cast<uint32_t>(pragma(db_, "application_id")) == schema::application_id;
+  };
+  if (up_to_date()) return;
   Transaction tx(db_);
+  // Read again under the write lock: another gantry may have migrated the file meanwhile.
+  if (up_to_date()) return;
+  const int64_t current = pragma(db_, "user_version");
+  if (current > schema::version)
+    throw DatabaseError(fmt::format("database schema version {} is newer than this gantry supports ({})", current,
+                                    schema::version));
   if (current == 0) db_.exec(schema::v1);
   if (current < 2) db_.exec(schema::v2_from_v1);
   if (current < 3) db_.exec(schema::v3_from_v2);
   if (current < 4) db_.exec(schema::v4_from_v3);
   // Later versions add their steps here: if (current < 5) db_.exec(schema::v5_from_v4); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
+  db_.exec(fmt::format("PRAGMA application_id = {}", schema::application_id));
   tx.commit();
 }
 

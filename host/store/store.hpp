@@ -3,6 +3,7 @@
 #include "store/sqlite.hpp"
 #include "train/events.hpp"
 
+#include <gantry/error.hpp>
 #include <gantry/metric.hpp>
 
 #include <filesystem>
@@ -16,10 +17,24 @@ enum class RunStatus { queued, running, completed, failed, diverged, interrupted
 const char* to_string(RunStatus status);
 RunStatus parse_run_status(std::string_view text);
 
+/// A file that gantry must not use as its results database: another program's SQLite file, not a
+/// database at all, or one of a later schema (exit code 2, like any other wrong --db).
+class DatabaseError : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
+/// Opens an existing results database for reading only (Database::Access::read_only): creates
+/// nothing, works on read-only storage, and throws ConfigError when there is no file at `path`
+/// and DatabaseError when the file is not a gantry results database.
+Database open_results(const std::filesystem::path& path);
+
 /// The SQLite results database: schema, migrations and every write gantry makes.
 class ResultStore {
  public:
   /// Opens or creates the database (and its folder), in WAL mode, at the current schema version.
+  /// A file that is not a gantry database is refused with DatabaseError before anything is
+  /// written to it.
   explicit ResultStore(const std::filesystem::path& path);
 
   Database& db() { return db_; }

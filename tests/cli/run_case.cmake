@@ -1,7 +1,14 @@
-# Runs `gantry run FILE --db DB` and checks the exit code, the output, and the database file.
-file(REMOVE ${DB} ${DB}-wal ${DB}-shm)
-execute_process(COMMAND ${GANTRY} run ${FILE} --db ${DB}
-  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+# Runs `gantry run FILE --db DB`, or `gantry ARGS` when ARGS is given (arguments separated by '|'),
+# and checks the exit code (EXPECT_CODE), the output (EXPECT_OUTPUT: a part of stdout and stderr;
+# EXPECT_ERROR: all of stderr, exactly) and, for `gantry run`, the database file.
+if(DEFINED ARGS)
+  string(REPLACE "|" ";" args "${ARGS}")
+  execute_process(COMMAND ${GANTRY} ${args} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+else()
+  file(REMOVE ${DB} ${DB}-wal ${DB}-shm)
+  execute_process(COMMAND ${GANTRY} run ${FILE} --db ${DB}
+    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+endif()
 message("${out}${err}")
 if(NOT code EQUAL EXPECT_CODE)
   message(FATAL_ERROR "exit code ${code}, expected ${EXPECT_CODE}")
@@ -9,6 +16,12 @@ endif()
 string(FIND "${out}${err}" "${EXPECT_OUTPUT}" at)
 if(at EQUAL -1)
   message(FATAL_ERROR "output lacks: ${EXPECT_OUTPUT}")
+endif()
+if(DEFINED EXPECT_ERROR AND NOT err STREQUAL "${EXPECT_ERROR}\n")
+  message(FATAL_ERROR "standard error is not exactly: ${EXPECT_ERROR}")
+endif()
+if(DEFINED ARGS)
+  return()
 endif()
 if(EXPECT_NO_DB AND EXISTS ${DB})
   message(FATAL_ERROR "a failed validation created ${DB}")

@@ -11,6 +11,7 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
 
@@ -137,6 +138,70 @@ TEST_F(Results, QueryReadsAndRefusesEveryWrite) {
   }
   EXPECT_EQ(run_query(path, "SELECT COUNT(*) FROM runs").rows[0][0], "8");
   EXPECT_EQ(run_query(path, "PRAGMA user_version").rows[0][0], std::to_string(schema::version));
+}
+
+// Nothing reaches another file or code outside SQLite through `gantry query` (nor through any other
+// read-only connection: they share the authorizer).
+TEST_F(Results, QueryRefusesOtherFilesExtensionsAndSchemaWrites) {
+  const auto other = dir.path / "other.db";
+  const auto refused = [&](const std::string& sql,
+                           const std::string& why = "this statement would write or change the database") {
+    try {
+      run_query(path, sql);
+      ADD_FAILURE() << "ran: " << sql;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()), fmt::format("refused: gantry query only reads ({})", why)) << sql;
+    }
+  };
+  refused(fmt::format("ATTACH DATABASE '{}' AS other", other.string()));
+  refused(fmt::format("ATTACH DATABASE 'file:{}?mode=rwc' AS other", other.string()));
+  refused(fmt::format("VACUUM INTO '{}'", other.string()));
+  refused("SELECT load_extension('/nonexistent/evil.so')", "not authorized to use function: load_extension");
+  refused("SELECT load_extension('libc.so.6', 'abort')", "not authorized to use function: load_extension");
+  refused("PRAGMA writable_schema = ON");
+  refused("PRAGMA main.writable_schema = 1");
+  refused("PRAGMA trusted_schema = ON");
+  EXPECT_FALSE(std::filesystem::exists(other));
+  // gantry's views, which call functions (json_group_object), and pragmas that take an argument
+  // but only read still work.
+  EXPECT_EQ(run_query(path, "SELECT COUNT(*) FROM run_params").rows[0][0], "8");
+  EXPECT_EQ(run_query(path, "SELECT COUNT(*) FROM run_results").rows[0][0], "12");
+  EXPECT_EQ(run_query(path, "PRAGMA table_info(runs)").rows[0][1], "id");
+  EXPECT_EQ(run_query(path, "PRAGMA writable_schema").rows[0][0], "0");
+}
+
+TEST(OutputFile, WholeOrNotAtAll) {
+  test::TempDir dir;
+  const auto file = dir.path / "out.csv";
+  const auto files = [&] {
+    std::vector<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path)) names.push_back(f.path().filename().string());
+    return names;
+  };
+  const auto read = [&] {
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  {
+    OutputFile out(file);
+    out.stream() << "half of it";
+  }  // an error before commit(): nothing left
+  EXPECT_TRUE(files().empty());
+  {
+    OutputFile out(file);
+    out.stream() << "first\n";
+    out.commit();
+  }
+  EXPECT_EQ(read(), "first\n");
+  {
+    OutputFile out(file);
+    out.stream() << "second, never committed\n";
+    EXPECT_EQ(files().size(), 2u);  // the temporary sits beside the destination
+  }
+  EXPECT_EQ(read(), "first\n");
+  EXPECT_EQ(files(), std::vector<std::string>{"out.csv"});
+  EXPECT_THROW(OutputFile(dir.path / "missing" / "x.csv"), ConfigError);
+  EXPECT_THROW(OutputFile{dir.path}, ConfigError);
 }
 
 TEST_F(Results, ExportRoundTripsAsCsvAndJson) {

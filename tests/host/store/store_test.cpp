@@ -7,7 +7,10 @@
 #include "support/experiments.hpp"
 #include "support/plugins.hpp"
 
+#include <gantry/sha256.hpp>
+
 #include <fmt/format.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
 
@@ -40,6 +43,7 @@ class StoreTest : public ::testing::Test {
 TEST_F(StoreTest, SchemaVersionAndWal) {
   ResultStore store(db_path);
   EXPECT_EQ(count(store.db(), "PRAGMA user_version"), schema::version);
+  EXPECT_EQ(count(store.db(), "PRAGMA application_id"), 0x474E5452);  // "GNTR"
   EXPECT_EQ(text(store.db(), "PRAGMA journal_mode"), "wal");
   ResultStore again(db_path);  // reopening an up-to-date database changes nothing
   EXPECT_EQ(count(again.db(), "PRAGMA user_version"), schema::version);
@@ -48,14 +52,96 @@ TEST_F(StoreTest, SchemaVersionAndWal) {
 TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
   {
     ResultStore store(db_path);
+    // As gantry wrote version 1: before the application id.
     store.db().exec(
-        "DROP TABLE run_notes; DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1");
+        "DROP TABLE run_notes; DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1; "
+        "PRAGMA application_id = 0");
   }
+  EXPECT_FALSE(open_results(db_path).table_exists("artifacts"));  // readable as it is, without migration
   ResultStore store(db_path);
   EXPECT_EQ(count(store.db(), "PRAGMA user_version"), schema::version);
+  EXPECT_EQ(count(store.db(), "PRAGMA application_id"), schema::application_id);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 4);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'artifacts'"), 1);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_notes'"), 1);
+}
+
+// Whether opened to write (ResultStore) or to read (open_results), a file that is not gantry's is
+// refused with DatabaseError naming it, and left byte-identical with nothing beside it.
+class ForeignDatabase : public StoreTest {
+ protected:
+  void SetUp() override { std::filesystem::create_directories(db_path.parent_path()); }
+  void make(const std::string& sql) {
+    Database db(db_path);
+    db.exec(sql);
+  }
+  void expect_refused(const std::string& why) {
+    const std::string before = sha256_file(db_path);
+    for (const bool to_write : {true, false}) {
+      try {
+        if (to_write) ResultStore store(db_path);
+        else open_results(db_path);
+        ADD_FAILURE() << "opened " << db_path << (to_write ? " to write" : " to read");
+      } catch (const DatabaseError& e) {
+        EXPECT_EQ(e.what(), fmt::format("{} is not a gantry results database ({})", db_path.string(), why));
+      }
+    }
+    EXPECT_EQ(sha256_file(db_path), before);
+    size_t files = 0;
+    for ([[maybe_unused]] const auto& f : std::filesystem::directory_iterator(db_path.parent_path())) ++files;
+    EXPECT_EQ(files, 1u) << "-wal, -shm or -journal left beside " << db_path;
+  }
+};
+
+TEST_F(ForeignDatabase, AnotherProgramsTablesAreNeverTouched) {
+  // In WAL mode: opening it to write would have run a checkpoint and left -wal and -shm files.
+  make("PRAGMA journal_mode = WAL; CREATE TABLE notes(x); CREATE TABLE accounts(y); INSERT INTO notes VALUES (1)");
+  expect_refused("it has tables: accounts, notes; application_id 0x00000000");
+}
+
+TEST_F(ForeignDatabase, AnotherApplicationIdIsRefusedEvenWithGantrysTables) {
+  { ResultStore store(db_path); }
+  make("PRAGMA application_id = 1234");
+  expect_refused(
+      "it has tables: artifacts, experiments, metric_keys, metrics, params, plugins, run_notes, runs; "
+      "application_id 0x000004d2");
+}
+
+TEST_F(ForeignDatabase, TablesNamedLikeGantrysAreNotEnough) {
+  make("CREATE TABLE experiments(id); CREATE TABLE runs(id); CREATE TABLE t1(x); CREATE TABLE t2(x); "
+       "CREATE TABLE t3(x); CREATE TABLE t4(x); CREATE TABLE t5(x); CREATE TABLE t6(x); CREATE TABLE t7(x); "
+       "PRAGMA user_version = 2");
+  expect_refused("it has tables: experiments, runs, t1, t2, t3, t4, t5, t6 and 1 more; application_id 0x00000000");
+}
+
+TEST_F(ForeignDatabase, ATextFileIsNotADatabase) {
+  std::ofstream(db_path) << "name,value\nnot,a database\n";
+  expect_refused("file is not a database");
+}
+
+TEST_F(ForeignDatabase, ANewerSchemaOfOursIsRefusedWithBothVersions) {
+  { ResultStore store(db_path); }
+  make("PRAGMA user_version = 99");
+  const std::string message =
+      fmt::format("{}: database schema version 99 is newer than this gantry supports ({})", db_path.string(), schema::version);
+  try {
+    ResultStore store(db_path);
+    ADD_FAILURE() << "opened a newer schema";
+  } catch (const DatabaseError& e) {
+    EXPECT_EQ(e.what(), message);
+  }
+  EXPECT_THROW(open_results(db_path), DatabaseError);
+}
+
+TEST_F(ForeignDatabase, AnEmptyFileBecomesOursAndReadingCreatesNothing) {
+  const auto elsewhere = dir.path / "nowhere" / "x.db";
+  EXPECT_THROW(open_results(elsewhere), ConfigError);
+  EXPECT_FALSE(std::filesystem::exists(elsewhere.parent_path()));
+  std::ofstream(db_path).close();
+  EXPECT_THROW(open_results(db_path), DatabaseError);  // holds no results yet
+  EXPECT_EQ(std::filesystem::file_size(db_path), 0u);
+  ResultStore store(db_path);
+  EXPECT_EQ(count(store.db(), "PRAGMA application_id"), schema::application_id);
 }
 
 TEST_F(StoreTest, ACompletedRunHasItsRows) {
