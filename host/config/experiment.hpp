@@ -1,5 +1,5 @@
 #pragma once
-#include "config/source_pos.hpp"
+#include "util/source_pos.hpp"
 #include "registry/registry.hpp"
 
 #include <gantry/params.hpp>

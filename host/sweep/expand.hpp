@@ -1,6 +1,6 @@
 #pragma once
 // Expands an experiment's [sweep] table into points: each a list of (dotted path, value) overrides.
-#include "config/source_pos.hpp"
+#include "util/source_pos.hpp"
 
 #include <memory>
 #include <string>
