@@ -7,6 +7,7 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
@@ -64,9 +65,31 @@ struct Entry {
 };
 using Section = std::vector<Entry>;
 
+// Keys are parameter and section names: a few dozen characters. Far longer ones are hostile or
+// a mistake, and would flood every message that echoes them.
+constexpr size_t max_key_bytes = 200;
+constexpr size_t max_problems = 50;
+
+size_t utf8_chars(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+bool has_control(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;  // C1
+  }
+  return false;
+}
+
+// A point of the sweep, resolved, with the text of each swept value.
+using Point = std::pair<TrialConfig, std::vector<std::string>>;
+
 class Parser {
  public:
-  Parser(std::string file, const Registry& registry) : file_(std::move(file)), registry_(registry) {}
+  Parser(std::string file, const Registry& registry, const LoadOptions& options)
+      : file_(std::move(file)), registry_(registry), options_(options) {}
 
   Experiment parse(std::string_view text) {
     Experiment exp;
@@ -76,10 +99,37 @@ class Parser {
     try {
       root = toml::parse(text, file_);
     } catch (const toml::parse_error& e) {
-      fail(SourcePos::of(file_, e.source()), std::string(e.description()));
+      fail(SourcePos::of(file_, e.source()), syntax_message(e.description()));
       finish();
     }
+    // Text that cannot be stored or shown faithfully stops validation before anything echoes it.
+    check_text(root, "");
+    finish();
+    read_sections(root);
+    read_experiment(root["experiment"].as_table(), exp);
+    std::vector<Point> points = resolve_points(root["sweep"].as_table(), exp);
+    finish();
+    make_trials(points, exp);
+    return exp;
+  }
 
+ private:
+  void check_text(const toml::node& node, const std::string& path) {
+    if (const toml::table* t = node.as_table()) {
+      for (auto&& [key, value] : *t) {
+        const std::string_view k = key.str();
+        if (k.find('\0') != std::string_view::npos) fail(pos(key), fmt::format("key \"{}\" contains a NUL character", k));
+        else if (k.size() > max_key_bytes) fail(pos(key), fmt::format("key is {} bytes long, more than {}", k.size(), max_key_bytes));
+        else check_text(value, path.empty() ? std::string(k) : fmt::format("{}.{}", path, k));
+      }
+    } else if (const toml::array* a = node.as_array()) {
+      for (size_t i = 0; i < a->size(); ++i) check_text((*a)[i], fmt::format("{}[{}]", path, i));
+    } else if (node.is_string() && node.value<std::string_view>()->find('\0') != std::string_view::npos) {
+      fail(pos(node), fmt::format("{} contains a NUL character", path));
+    }
+  }
+
+  void read_sections(const toml::table& root) {
     static const std::vector<std::string> known{"data", "discriminator", "experiment", "generator", "loss",
                                                 "metrics", "optimizer", "sweep", "train"};
     for (auto&& [key, node] : root) {
@@ -103,19 +153,54 @@ class Parser {
         section_pos_[std::string(key.str())] = pos(key);
       }
     }
+  }
 
-    const toml::table* exp_table = root["experiment"].as_table();
-    Params exp_params = builtin(exp_table ? entries(*exp_table) : Section{}, "experiment", experiment_schema());
-    exp.name = exp_params.string("name").empty() ? fs::path(file_).stem().string() : exp_params.string("name");
-    exp.description = exp_params.string("description");
-    exp.timeout = exp_params.real("timeout");
-    for (int64_t s : exp_params.integers("seeds")) exp.seeds.push_back(static_cast<uint64_t>(s));
-    if (exp.seeds.empty()) fail({file_, 1, 1}, "experiment.seeds is empty: give at least one seed");
+  void read_experiment(const toml::table* table, Experiment& exp) {
+    const Section section = table ? entries(*table) : Section{};
+    Params params = builtin(section, "experiment", experiment_schema());
+    exp.name = params.string("name").empty() ? fs::path(file_).stem().string() : params.string("name");
+    if (const Entry* e = find(section, "name")) check_name(exp.name, e->value_pos);
+    exp.description = params.string("description");
+    exp.timeout = params.real("timeout");
+    for (int64_t s : params.integers("seeds")) exp.seeds.push_back(static_cast<uint64_t>(s));
+    const Entry* seeds = find(section, "seeds");
+    if (seeds && seeds->value->is_array()) check_seeds(*seeds->value->as_array(), seeds->value_pos);
+  }
 
-    Sweep sweep = expand_sweep(root["sweep"].as_table(), file_, problems_);
+  // The name labels tables, terminal lines and `gantry status NAME`: it must read back as written.
+  // Control characters are refused rather than escaped, so the name a user sees is the one stored.
+  void check_name(const std::string& name, const SourcePos& at) {
+    if (const size_t n = utf8_chars(name); n > max_name_chars)
+      fail(at, fmt::format("experiment.name is {} characters long, more than {}", n, max_name_chars));
+    else if (has_control(name))
+      fail(at, "experiment.name contains a control character: it is shown in terminals and typed on command lines");
+    else if (name.find_first_not_of(" \t") == std::string::npos)
+      fail(at, "experiment.name is blank: give a name or leave it out to use the file's name");
+  }
+
+  // Seeds must be distinct (a repeated seed is a typo for another: dropping it silently would run
+  // fewer trials than the list promises), and alone may not exceed the trial limit.
+  void check_seeds(const toml::array& seeds, const SourcePos& at) {
+    if (seeds.empty()) {
+      fail(at, "experiment.seeds is empty: give at least one seed");
+      return;
+    }
+    if (seeds.size() > options_.max_trials) {
+      fail(at, fmt::format("experiment.seeds has {} seeds, more than --max-trials {}", seeds.size(), options_.max_trials));
+      return;
+    }
+    std::set<int64_t> seen;
+    for (const auto& s : seeds)
+      if (s.is_integer() && !seen.insert(*s.value<int64_t>()).second)
+        fail(pos(s), fmt::format("experiment.seeds lists seed {} more than once", *s.value<int64_t>()));
+  }
+
+  std::vector<Point> resolve_points(const toml::table* sweep_table, Experiment& exp) {
+    if (exp.seeds.size() > options_.max_trials) return {};  // already reported
+    Sweep sweep = expand_sweep(sweep_table, file_, problems_, {std::max<uint64_t>(exp.seeds.size(), 1), options_.max_trials});
     exp.sweep_mode = sweep.mode;
     exp.sweep_columns = sweep.columns;
-    std::vector<std::pair<TrialConfig, std::vector<std::string>>> points;
+    std::vector<Point> points;
     for (const SweepPoint& point : sweep.points) {
       TrialConfig config = resolve(point.overrides);
       std::vector<std::string> swept(sweep.columns.size());
@@ -125,8 +210,10 @@ class Parser {
       }
       points.emplace_back(std::move(config), std::move(swept));
     }
-    finish();
+    return points;
+  }
 
+  void make_trials(std::vector<Point>& points, Experiment& exp) const {
     std::set<std::string> seen;
     for (auto& [config, swept] : points)
       for (uint64_t seed : exp.seeds) {
@@ -139,18 +226,45 @@ class Parser {
         }
         exp.trials.push_back(std::move(t));
       }
-    return exp;
   }
 
  private:
   SourcePos pos(const toml::node& n) const { return SourcePos::of(file_, n.source()); }
   SourcePos pos(const toml::key& k) const { return SourcePos::of(file_, k.source()); }
+  static const Entry* find(const Section& s, std::string_view key) {
+    const auto it = std::find_if(s.begin(), s.end(), [&](const Entry& e) { return e.key == key; });
+    return it == s.end() ? nullptr : &*it;
+  }
   void fail(const SourcePos& p, const std::string& message) {
-    std::string line = p.str() + ": " + message;
+    std::string line = problem_line(p, message);
     if (reported_.insert(line).second) problems_.push_back(std::move(line));  // once, however many trials hit it
   }
+  // toml++ 3.3 prints a quoted duplicate key garbled ("''a'a' '"); the place is right, so the
+  // message only needs to say what is wrong.
+  static std::string syntax_message(std::string_view description) {
+    const size_t at = description.find("cannot redefine existing");
+    if (at == std::string_view::npos || description.find(" table ") != std::string_view::npos)
+      return std::string(description);
+    return fmt::format("{}duplicate key: already defined in this table (\"k\", 'k' and k are the same key)",
+                       description.substr(0, at));
+  }
+  // Problems in file order (toml++ iterates keys sorted). A random sweep can draw thousands of
+  // distinct bad values: the first few say what is wrong.
   void finish() {
-    if (!problems_.empty()) throw ConfigError(fmt::format("{}", fmt::join(problems_, "\n")));
+    if (problems_.empty()) return;
+    const size_t prefix = printable(file_).size() + 1;  // "file:"
+    auto place = [&](const std::string& line) {
+      int64_t l = 0, c = 0;
+      const char* end = line.data() + line.size();
+      auto r = std::from_chars(line.data() + std::min(line.size(), prefix), end, l);
+      if (r.ptr < end && *r.ptr == ':') std::from_chars(r.ptr + 1, end, c);
+      return std::pair(l, c);
+    };
+    std::stable_sort(problems_.begin(), problems_.end(),
+                     [&](const std::string& a, const std::string& b) { return place(a) < place(b); });
+    if (problems_.size() <= max_problems) throw ConfigError(fmt::format("{}", fmt::join(problems_, "\n")));
+    throw ConfigError(fmt::format("{}\n... and {} more problems", fmt::join(problems_.begin(), problems_.begin() + max_problems, "\n"),
+                                  problems_.size() - max_problems));
   }
 
   Section entries(const toml::table& t) const {
@@ -310,6 +424,7 @@ class Parser {
 
   std::string file_;
   const Registry& registry_;
+  LoadOptions options_;
   std::map<std::string, Section> sections_;
   std::map<std::string, SourcePos> section_pos_;
   std::vector<std::string> metric_order_;
@@ -343,16 +458,17 @@ std::string trial_identity(const TrialConfig& trial) {
   return h.hex();
 }
 
-Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry) {
-  return Parser(file, registry).parse(text);
+Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry,
+                            const LoadOptions& options) {
+  return Parser(file, registry, options).parse(text);
 }
 
-Experiment load_experiment(const fs::path& file, const Registry& registry) {
+Experiment load_experiment(const fs::path& file, const Registry& registry, const LoadOptions& options) {
   std::ifstream in(file);
   if (!in) throw ConfigError(fmt::format("cannot open experiment file {}", file.string()));
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_experiment(ss.str(), file.string(), registry);
+  return parse_experiment(ss.str(), file.string(), registry, options);
 }
 
 }  // namespace gantry
