@@ -196,7 +196,10 @@ class Parser {
   }
 
   std::vector<Point> resolve_points(const toml::table* sweep_table, Experiment& exp) {
-    if (exp.seeds.size() > options_.max_trials) return {};  // already reported
+    if (exp.seeds.size() > options_.max_trials) {  // already reported
+      resolve({});
+      return {};
+    }
     Sweep sweep = expand_sweep(sweep_table, file_, problems_, {std::max<uint64_t>(exp.seeds.size(), 1), options_.max_trials});
     exp.sweep_mode = sweep.mode;
     exp.sweep_columns = sweep.columns;
@@ -210,6 +213,7 @@ class Parser {
       }
       points.emplace_back(std::move(config), std::move(swept));
     }
+    if (points.empty()) resolve({});  // a sweep refused whole: the sections are still checked
     return points;
   }
 

@@ -193,7 +193,7 @@ class Expander {
     count = times(count, limit_.seeds);
     factors.push_back(plural(limit_.seeds, "seed"));
     if (count <= limit_.max_trials) return true;
-    const std::string total = count == no_count ? fmt::format("more than {}", no_count - 1) : std::to_string(count);
+    const std::string total = count == no_count ? fmt::format("more than {}", no_count) : std::to_string(count);
     fail(s.random ? s.trials_pos : pos(t), fmt::format("sweep has {} trials ({}), more than --max-trials {}", total,
                                                         fmt::join(factors, " × "), limit_.max_trials));
     return false;
