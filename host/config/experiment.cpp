@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <toml++/toml.h>
 
 namespace gantry {
@@ -69,6 +68,7 @@ using Section = std::vector<Entry>;
 // a mistake, and would flood every message that echoes them.
 constexpr size_t max_key_bytes = 200;
 constexpr size_t max_problems = 50;
+constexpr size_t max_experiment_bytes = size_t{16} << 20;
 
 size_t utf8_chars(std::string_view s) {
   return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
@@ -217,11 +217,14 @@ class Parser {
     return points;
   }
 
-  void make_trials(std::vector<Point>& points, Experiment& exp) const {
+  static void make_trials(std::vector<Point>& points, Experiment& exp) {
     std::set<std::string> seen;
     for (auto& [config, swept] : points)
-      for (uint64_t seed : exp.seeds) {
-        Trial t{exp.trials.size(), config, swept, ""};
+      for (size_t i = 0; i < exp.seeds.size(); ++i) {
+        const uint64_t seed = exp.seeds[i];
+        // The last seed takes the point's config: a 10⁵-trial sweep holds one copy, not two.
+        const bool last = i + 1 == exp.seeds.size();
+        Trial t{exp.trials.size(), last ? std::move(config) : config, last ? std::move(swept) : swept, ""};
         t.config.seed = seed;
         t.identity = trial_identity(t.config);
         if (!seen.insert(t.identity).second) {
@@ -468,11 +471,16 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
 }
 
 Experiment load_experiment(const fs::path& file, const Registry& registry, const LoadOptions& options) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("cannot open experiment file {}", file.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_experiment(ss.str(), file.string(), registry, options);
+  // Read at most one byte past the limit: /dev/zero or a runaway generated file is a message,
+  // not an exhausted memory.
+  std::string text(max_experiment_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > max_experiment_bytes)
+    throw ConfigError(fmt::format("{}: experiment file is larger than {} MiB", file.string(), max_experiment_bytes >> 20));
+  return parse_experiment(text, file.string(), registry, options);
 }
 
 }  // namespace gantry
