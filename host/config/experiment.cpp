@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <toml++/toml.h>
@@ -68,6 +69,10 @@ using Section = std::vector<Entry>;
 // a mistake, and would flood every message that echoes them.
 constexpr size_t max_key_bytes = 200;
 constexpr size_t max_problems = 50;
+// String values (plugin names, paths, choices) are stored with every run: a megabyte in a sweep
+// of 10⁵ trials would be 100 GB of database. The description is stored once per experiment.
+constexpr size_t max_string_bytes = 4096;
+constexpr size_t max_description_bytes = 65536;
 constexpr size_t max_experiment_bytes = size_t{16} << 20;
 
 size_t utf8_chars(std::string_view s) {
@@ -79,6 +84,13 @@ bool has_control(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7F) return true;
     if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;  // C1
+    // Bidirectional overrides and line separators (U+200E/F, U+2028–U+202E, U+2066–U+2069) make
+    // a name display as something else.
+    if (c == 0xE2 && i + 2 < s.size()) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]), c2 = static_cast<unsigned char>(s[i + 2]);
+      if ((c1 == 0x80 && (c2 == 0x8E || c2 == 0x8F || (c2 >= 0xA8 && c2 <= 0xAE))) || (c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9))
+        return true;
+    }
   }
   return false;
 }
@@ -124,8 +136,14 @@ class Parser {
       }
     } else if (const toml::array* a = node.as_array()) {
       for (size_t i = 0; i < a->size(); ++i) check_text((*a)[i], fmt::format("{}[{}]", path, i));
-    } else if (node.is_string() && node.value<std::string_view>()->find('\0') != std::string_view::npos) {
-      fail(pos(node), fmt::format("{} contains a NUL character", path));
+    } else if (node.is_string()) {
+      const std::string_view text = *node.value<std::string_view>();
+      // The name has its own, tighter limit in characters (check_name).
+      const size_t limit = path == "experiment.description" ? max_description_bytes
+                           : path == "experiment.name"      ? std::numeric_limits<size_t>::max()
+                                                            : max_string_bytes;
+      if (text.find('\0') != std::string_view::npos) fail(pos(node), fmt::format("{} contains a NUL character", path));
+      else if (text.size() > limit) fail(pos(node), fmt::format("{} is {} bytes long, more than {}", path, text.size(), limit));
     }
   }
 
@@ -173,7 +191,7 @@ class Parser {
     if (const size_t n = utf8_chars(name); n > max_name_chars)
       fail(at, fmt::format("experiment.name is {} characters long, more than {}", n, max_name_chars));
     else if (has_control(name))
-      fail(at, "experiment.name contains a control character: it is shown in terminals and typed on command lines");
+      fail(at, "experiment.name contains a control or text-direction character: it is shown in terminals and typed on command lines");
     else if (name.find_first_not_of(" \t") == std::string::npos)
       fail(at, "experiment.name is blank: give a name or leave it out to use the file's name");
   }
@@ -360,7 +378,7 @@ class Parser {
       fail(at, fmt::format("{}: only lists of numbers are supported", what));
       return std::nullopt;
     }
-    fail(at, fmt::format("{}: expected a value, found a table", what));
+    fail(at, fmt::format("{}: expected a value, found {}", what, n.is_table() ? "a table" : "a date or time"));
     return std::nullopt;
   }
 

@@ -214,13 +214,27 @@ TEST(ExperimentHostile, NameIsShortPrintableAndNotBlank) {
             "x.toml:2:8: experiment.name is 1048576 characters long, more than 200");
   EXPECT_EQ(error_of(with_experiment("name = \"" + std::string(200, 'n') + "\"")).substr(0, 8), "(no erro");
   EXPECT_EQ(error_of(with_experiment("name = \"\\u001b[2J\"")),
-            "x.toml:2:8: experiment.name contains a control character: it is shown in terminals and typed on command lines");
+            "x.toml:2:8: experiment.name contains a control or text-direction character: it is shown in terminals and typed on command lines");
   EXPECT_EQ(error_of(with_experiment("name = \"a\\u009bb\"")).substr(0, 46), "x.toml:2:8: experiment.name contains a control");
   EXPECT_EQ(error_of(with_experiment("name = \"   \"")),
             "x.toml:2:8: experiment.name is blank: give a name or leave it out to use the file's name");
   // UTF-8 counts as characters, not bytes.
   EXPECT_EQ(error_of(with_experiment("name = \"" + std::string(199, 'x') + "é" + "\"")).substr(0, 8),
             "(no erro");
+}
+
+TEST(ExperimentHostile, TextDirectionOverridesLongStringsAndDates) {
+  EXPECT_EQ(error_of(with_experiment("name = \"evil\\u202Egnp.exe\"")),
+            "x.toml:2:8: experiment.name contains a control or text-direction character: it is shown in terminals and "
+            "typed on command lines");
+  std::string text = minimal;
+  text.replace(text.find("\"nonsaturating\""), 15, fmt::format("\"{}\"", std::string(4097, 'x')));
+  EXPECT_EQ(error_of(text), "x.toml:9:10: loss.plugin is 4097 bytes long, more than 4096");
+  EXPECT_EQ(error_of(with_experiment("description = \"" + std::string(65537, 'd') + "\"")),
+            "x.toml:2:15: experiment.description is 65537 bytes long, more than 65536");
+  EXPECT_EQ(error_of(with_experiment("description = \"" + std::string(65536, 'd') + "\"")), "(no error)");
+  EXPECT_EQ(error_of(std::string(minimal) + "[optimizer]\nlr = 1979-05-27\n"),
+            "x.toml:11:6: optimizer.lr: expected a value, found a date or time");
 }
 
 TEST(ExperimentHostile, ControlCharactersAreEscapedInMessagesAndLongKeysRefused) {
