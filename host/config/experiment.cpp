@@ -177,7 +177,9 @@ class Parser {
     const Section section = table ? entries(*table) : Section{};
     Params params = builtin(section, "experiment", experiment_schema());
     exp.name = params.string("name").empty() ? fs::path(file_).stem().string() : params.string("name");
-    if (const Entry* e = find(section, "name")) check_name(exp.name, e->value_pos);
+    const Entry* name = find(section, "name");
+    if (name && !params.string("name").empty()) check_name(exp.name, name->value_pos, "");
+    else check_name(exp.name, {file_, 1, 1}, " (it is the file's name: set [experiment] name)");
     exp.description = params.string("description");
     exp.timeout = params.real("timeout");
     for (int64_t s : params.integers("seeds")) exp.seeds.push_back(static_cast<uint64_t>(s));
@@ -187,13 +189,14 @@ class Parser {
 
   // The name labels tables, terminal lines and `gantry status NAME`: it must read back as written.
   // Control characters are refused rather than escaped, so the name a user sees is the one stored.
-  void check_name(const std::string& name, const SourcePos& at) {
+  void check_name(const std::string& name, const SourcePos& at, std::string_view from_file) {
     if (const size_t n = utf8_chars(name); n > max_name_chars)
-      fail(at, fmt::format("experiment.name is {} characters long, more than {}", n, max_name_chars));
+      fail(at, fmt::format("experiment.name is {} characters long, more than {}{}", n, max_name_chars, from_file));
     else if (has_control(name))
-      fail(at, "experiment.name contains a control or text-direction character: it is shown in terminals and typed on command lines");
+      fail(at, fmt::format("experiment.name contains a control or text-direction character: it is shown in terminals "
+                           "and typed on command lines{}", from_file));
     else if (name.find_first_not_of(" \t") == std::string::npos)
-      fail(at, "experiment.name is blank: give a name or leave it out to use the file's name");
+      fail(at, fmt::format("experiment.name is blank: give a name or leave it out to use the file's name{}", from_file));
   }
 
   // Seeds must be distinct (a repeated seed is a typo for another: dropping it silently would run

@@ -223,6 +223,19 @@ TEST(ExperimentHostile, NameIsShortPrintableAndNotBlank) {
             "(no erro");
 }
 
+TEST(ExperimentHostile, NameFromTheFileIsCheckedToo) {
+  try {
+    parse_experiment(minimal, "dir/bad\x1b[2J.toml", test::builtin_registry());
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "dir/bad\\u001b[2J.toml:1:1: experiment.name contains a control or text-direction "
+                                     "character: it is shown in terminals and typed on command lines (it is the file's "
+                                     "name: set [experiment] name)");
+  }
+  EXPECT_EQ(parse_experiment(std::string("[experiment]\nname = \"ok\"\n") + minimal, "bad\x1b.toml",
+                             test::builtin_registry()).name, "ok");
+}
+
 TEST(ExperimentHostile, TextDirectionOverridesLongStringsAndDates) {
   EXPECT_EQ(error_of(with_experiment("name = \"evil\\u202Egnp.exe\"")),
             "x.toml:2:8: experiment.name contains a control or text-direction character: it is shown in terminals and "
