@@ -33,6 +33,7 @@ struct RunArgs {
   int threads = 0;
   double trial_timeout = -1;
   std::string progress = "auto";
+  int64_t max_trials = static_cast<int64_t>(default_max_trials);  // signed: CLI11 wraps "-3" into a uint64_t
 };
 
 void print_trials(const Experiment& exp) {
@@ -115,6 +116,9 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--trial-timeout", args->trial_timeout, "seconds a trial may take (overrides experiment.timeout; 0 = none)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-trials", args->max_trials,
+                  "refuse an experiment with more trials (sweep points × seeds), counted before anything is expanded")
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()))->capture_default_str();
   cmd->add_flag("--force", args->force, "rerun trials that already completed");
   cmd->add_flag("--rerun-failed,!--no-rerun-failed", args->rerun_failed,
                 "rerun trials that failed or diverged before (default: yes)");
@@ -128,7 +132,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
     registry.discover(Registry::search_path(global.plugin_paths));
     for (const auto& w : registry.warnings()) std::cerr << "gantry: warning: " << w << "\n";
     // Validation comes first and throws ConfigError: a bad file never touches the database.
-    const Experiment exp = load_experiment(args->file, registry);
+    const Experiment exp = load_experiment(args->file, registry, {static_cast<uint64_t>(args->max_trials)});
     if (args->preflight) check_before_running(exp, args->jobs);
     if (args->dry_run) {
       print_trials(exp);

@@ -7,10 +7,11 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
+#include <charconv>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
-#include <sstream>
 #include <toml++/toml.h>
 
 namespace gantry {
@@ -64,9 +65,43 @@ struct Entry {
 };
 using Section = std::vector<Entry>;
 
+// Keys are parameter and section names: a few dozen characters. Far longer ones are hostile or
+// a mistake, and would flood every message that echoes them.
+constexpr size_t max_key_bytes = 200;
+constexpr size_t max_problems = 50;
+// String values (plugin names, paths, choices) are stored with every run: a megabyte in a sweep
+// of 10⁵ trials would be 100 GB of database. The description is stored once per experiment.
+constexpr size_t max_string_bytes = 4096;
+constexpr size_t max_description_bytes = 65536;
+constexpr size_t max_experiment_bytes = size_t{16} << 20;
+
+size_t utf8_chars(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+bool has_control(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;  // C1
+    // Bidirectional overrides and line separators (U+200E/F, U+2028–U+202E, U+2066–U+2069) make
+    // a name display as something else.
+    if (c == 0xE2 && i + 2 < s.size()) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]), c2 = static_cast<unsigned char>(s[i + 2]);
+      if ((c1 == 0x80 && (c2 == 0x8E || c2 == 0x8F || (c2 >= 0xA8 && c2 <= 0xAE))) || (c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9))
+        return true;
+    }
+  }
+  return false;
+}
+
+// A point of the sweep, resolved, with the text of each swept value.
+using Point = std::pair<TrialConfig, std::vector<std::string>>;
+
 class Parser {
  public:
-  Parser(std::string file, const Registry& registry) : file_(std::move(file)), registry_(registry) {}
+  Parser(std::string file, const Registry& registry, const LoadOptions& options)
+      : file_(std::move(file)), registry_(registry), options_(options) {}
 
   Experiment parse(std::string_view text) {
     Experiment exp;
@@ -76,10 +111,52 @@ class Parser {
     try {
       root = toml::parse(text, file_);
     } catch (const toml::parse_error& e) {
-      fail(SourcePos::of(file_, e.source()), std::string(e.description()));
+      fail(SourcePos::of(file_, e.source()), syntax_message(e.description()));
       finish();
     }
+    // Text that cannot be stored or shown faithfully stops validation before anything echoes it.
+    check_text(root, "");
+    finish();
+    read_sections(root);
+    record_positions(exp);
+    read_experiment(root["experiment"].as_table(), exp);
+    std::vector<Point> points = resolve_points(root["sweep"].as_table(), exp);
+    finish();
+    make_trials(points, exp);
+    return exp;
+  }
 
+ private:
+  // Where each section and key is written, for problems found after parsing (preflight).
+  void record_positions(Experiment& exp) {
+    for (const auto& [section, at] : section_pos_) {
+      exp.positions[section] = at;
+      for (const Entry& e : sections_[section]) exp.positions[section + "." + e.key] = e.key_pos;
+    }
+  }
+
+  void check_text(const toml::node& node, const std::string& path) {
+    if (const toml::table* t = node.as_table()) {
+      for (auto&& [key, value] : *t) {
+        const std::string_view k = key.str();
+        if (k.find('\0') != std::string_view::npos) fail(pos(key), fmt::format("key \"{}\" contains a NUL character", k));
+        else if (k.size() > max_key_bytes) fail(pos(key), fmt::format("key is {} bytes long, more than {}", k.size(), max_key_bytes));
+        else check_text(value, path.empty() ? std::string(k) : fmt::format("{}.{}", path, k));
+      }
+    } else if (const toml::array* a = node.as_array()) {
+      for (size_t i = 0; i < a->size(); ++i) check_text((*a)[i], fmt::format("{}[{}]", path, i));
+    } else if (node.is_string()) {
+      const std::string_view text = *node.value<std::string_view>();
+      // The name has its own, tighter limit in characters (check_name).
+      const size_t limit = path == "experiment.description" ? max_description_bytes
+                           : path == "experiment.name"      ? std::numeric_limits<size_t>::max()
+                                                            : max_string_bytes;
+      if (text.find('\0') != std::string_view::npos) fail(pos(node), fmt::format("{} contains a NUL character", path));
+      else if (text.size() > limit) fail(pos(node), fmt::format("{} is {} bytes long, more than {}", path, text.size(), limit));
+    }
+  }
+
+  void read_sections(const toml::table& root) {
     static const std::vector<std::string> known{"data", "discriminator", "experiment", "generator", "loss",
                                                 "metrics", "optimizer", "sweep", "train"};
     for (auto&& [key, node] : root) {
@@ -103,23 +180,60 @@ class Parser {
         section_pos_[std::string(key.str())] = pos(key);
       }
     }
+  }
 
-    for (const auto& [section, at] : section_pos_) {
-      exp.positions[section] = at;
-      for (const Entry& e : sections_[section]) exp.positions[section + "." + e.key] = e.key_pos;
+  void read_experiment(const toml::table* table, Experiment& exp) {
+    const Section section = table ? entries(*table) : Section{};
+    Params params = builtin(section, "experiment", experiment_schema());
+    exp.name = params.string("name").empty() ? fs::path(file_).stem().string() : params.string("name");
+    const Entry* name = find(section, "name");
+    if (name && !params.string("name").empty()) check_name(exp.name, name->value_pos, "");
+    else check_name(exp.name, {file_, 1, 1}, " (it is the file's name: set [experiment] name)");
+    exp.description = params.string("description");
+    exp.timeout = params.real("timeout");
+    for (int64_t s : params.integers("seeds")) exp.seeds.push_back(static_cast<uint64_t>(s));
+    const Entry* seeds = find(section, "seeds");
+    if (seeds && seeds->value->is_array()) check_seeds(*seeds->value->as_array(), seeds->value_pos);
+  }
+
+  // The name labels tables, terminal lines and `gantry status NAME`: it must read back as written.
+  // Control characters are refused rather than escaped, so the name a user sees is the one stored.
+  void check_name(const std::string& name, const SourcePos& at, std::string_view from_file) {
+    if (const size_t n = utf8_chars(name); n > max_name_chars)
+      fail(at, fmt::format("experiment.name is {} characters long, more than {}{}", n, max_name_chars, from_file));
+    else if (has_control(name))
+      fail(at, fmt::format("experiment.name contains a control or text-direction character: it is shown in terminals "
+                           "and typed on command lines{}", from_file));
+    else if (name.find_first_not_of(" \t") == std::string::npos)
+      fail(at, fmt::format("experiment.name is blank: give a name or leave it out to use the file's name{}", from_file));
+  }
+
+  // Seeds must be distinct (a repeated seed is a typo for another: dropping it silently would run
+  // fewer trials than the list promises), and alone may not exceed the trial limit.
+  void check_seeds(const toml::array& seeds, const SourcePos& at) {
+    if (seeds.empty()) {
+      fail(at, "experiment.seeds is empty: give at least one seed");
+      return;
     }
-    const toml::table* exp_table = root["experiment"].as_table();
-    Params exp_params = builtin(exp_table ? entries(*exp_table) : Section{}, "experiment", experiment_schema());
-    exp.name = exp_params.string("name").empty() ? fs::path(file_).stem().string() : exp_params.string("name");
-    exp.description = exp_params.string("description");
-    exp.timeout = exp_params.real("timeout");
-    for (int64_t s : exp_params.integers("seeds")) exp.seeds.push_back(static_cast<uint64_t>(s));
-    if (exp.seeds.empty()) fail({file_, 1, 1}, "experiment.seeds is empty: give at least one seed");
+    if (seeds.size() > options_.max_trials) {
+      fail(at, fmt::format("experiment.seeds has {} seeds, more than --max-trials {}", seeds.size(), options_.max_trials));
+      return;
+    }
+    std::set<int64_t> seen;
+    for (const auto& s : seeds)
+      if (s.is_integer() && !seen.insert(*s.value<int64_t>()).second)
+        fail(pos(s), fmt::format("experiment.seeds lists seed {} more than once", *s.value<int64_t>()));
+  }
 
-    Sweep sweep = expand_sweep(root["sweep"].as_table(), file_, problems_);
+  std::vector<Point> resolve_points(const toml::table* sweep_table, Experiment& exp) {
+    if (exp.seeds.size() > options_.max_trials) {  // already reported
+      resolve({});
+      return {};
+    }
+    Sweep sweep = expand_sweep(sweep_table, file_, problems_, {std::max<uint64_t>(exp.seeds.size(), 1), options_.max_trials});
     exp.sweep_mode = sweep.mode;
     exp.sweep_columns = sweep.columns;
-    std::vector<std::pair<TrialConfig, std::vector<std::string>>> points;
+    std::vector<Point> points;
     for (const SweepPoint& point : sweep.points) {
       TrialConfig config = resolve(point.overrides);
       std::vector<std::string> swept(sweep.columns.size());
@@ -129,12 +243,18 @@ class Parser {
       }
       points.emplace_back(std::move(config), std::move(swept));
     }
-    finish();
+    if (points.empty()) resolve({});  // a sweep refused whole: the sections are still checked
+    return points;
+  }
 
+  static void make_trials(std::vector<Point>& points, Experiment& exp) {
     std::set<std::string> seen;
     for (auto& [config, swept] : points)
-      for (uint64_t seed : exp.seeds) {
-        Trial t{exp.trials.size(), config, swept, ""};
+      for (size_t i = 0; i < exp.seeds.size(); ++i) {
+        const uint64_t seed = exp.seeds[i];
+        // The last seed takes the point's config: a 10⁵-trial sweep holds one copy, not two.
+        const bool last = i + 1 == exp.seeds.size();
+        Trial t{exp.trials.size(), last ? std::move(config) : config, last ? std::move(swept) : swept, ""};
         t.config.seed = seed;
         t.identity = trial_identity(t.config);
         if (!seen.insert(t.identity).second) {
@@ -143,18 +263,45 @@ class Parser {
         }
         exp.trials.push_back(std::move(t));
       }
-    return exp;
   }
 
  private:
   SourcePos pos(const toml::node& n) const { return SourcePos::of(file_, n.source()); }
   SourcePos pos(const toml::key& k) const { return SourcePos::of(file_, k.source()); }
+  static const Entry* find(const Section& s, std::string_view key) {
+    const auto it = std::find_if(s.begin(), s.end(), [&](const Entry& e) { return e.key == key; });
+    return it == s.end() ? nullptr : &*it;
+  }
   void fail(const SourcePos& p, const std::string& message) {
-    std::string line = p.str() + ": " + message;
+    std::string line = problem_line(p, message);
     if (reported_.insert(line).second) problems_.push_back(std::move(line));  // once, however many trials hit it
   }
+  // toml++ 3.3 prints a quoted duplicate key garbled ("''a'a' '"); the place is right, so the
+  // message only needs to say what is wrong.
+  static std::string syntax_message(std::string_view description) {
+    const size_t at = description.find("cannot redefine existing");
+    if (at == std::string_view::npos || description.find(" table ") != std::string_view::npos)
+      return std::string(description);
+    return fmt::format("{}duplicate key: already defined in this table (\"k\", 'k' and k are the same key)",
+                       description.substr(0, at));
+  }
+  // Problems in file order (toml++ iterates keys sorted). A random sweep can draw thousands of
+  // distinct bad values: the first few say what is wrong.
   void finish() {
-    if (!problems_.empty()) throw ConfigError(fmt::format("{}", fmt::join(problems_, "\n")));
+    if (problems_.empty()) return;
+    const size_t prefix = printable(file_).size() + 1;  // "file:"
+    auto place = [&](const std::string& line) {
+      int64_t l = 0, c = 0;
+      const char* end = line.data() + line.size();
+      auto r = std::from_chars(line.data() + std::min(line.size(), prefix), end, l);
+      if (r.ptr < end && *r.ptr == ':') std::from_chars(r.ptr + 1, end, c);
+      return std::pair(l, c);
+    };
+    std::stable_sort(problems_.begin(), problems_.end(),
+                     [&](const std::string& a, const std::string& b) { return place(a) < place(b); });
+    if (problems_.size() <= max_problems) throw ConfigError(fmt::format("{}", fmt::join(problems_, "\n")));
+    throw ConfigError(fmt::format("{}\n... and {} more problems", fmt::join(problems_.begin(), problems_.begin() + max_problems, "\n"),
+                                  problems_.size() - max_problems));
   }
 
   Section entries(const toml::table& t) const {
@@ -243,7 +390,7 @@ class Parser {
       fail(at, fmt::format("{}: only lists of numbers are supported", what));
       return std::nullopt;
     }
-    fail(at, fmt::format("{}: expected a value, found a table", what));
+    fail(at, fmt::format("{}: expected a value, found {}", what, n.is_table() ? "a table" : "a date or time"));
     return std::nullopt;
   }
 
@@ -314,6 +461,7 @@ class Parser {
 
   std::string file_;
   const Registry& registry_;
+  LoadOptions options_;
   std::map<std::string, Section> sections_;
   std::map<std::string, SourcePos> section_pos_;
   std::vector<std::string> metric_order_;
@@ -354,16 +502,22 @@ SourcePos Experiment::position_of(const std::string& path) const {
   }
 }
 
-Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry) {
-  return Parser(file, registry).parse(text);
+Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry,
+                            const LoadOptions& options) {
+  return Parser(file, registry, options).parse(text);
 }
 
-Experiment load_experiment(const fs::path& file, const Registry& registry) {
-  std::ifstream in(file);
+Experiment load_experiment(const fs::path& file, const Registry& registry, const LoadOptions& options) {
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("cannot open experiment file {}", file.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_experiment(ss.str(), file.string(), registry);
+  // Read at most one byte past the limit: /dev/zero or a runaway generated file is a message,
+  // not an exhausted memory.
+  std::string text(max_experiment_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > max_experiment_bytes)
+    throw ConfigError(fmt::format("{}: experiment file is larger than {} MiB", file.string(), max_experiment_bytes >> 20));
+  return parse_experiment(text, file.string(), registry, options);
 }
 
 }  // namespace gantry

@@ -1,5 +1,5 @@
 #pragma once
-#include "config/source_pos.hpp"
+#include "util/source_pos.hpp"
 #include "registry/registry.hpp"
 
 #include <gantry/params.hpp>
@@ -67,10 +67,20 @@ const std::vector<ParamSpec>& experiment_schema();
 const std::vector<ParamSpec>& optimizer_schema();
 const std::vector<ParamSpec>& train_schema();
 
+/// Trials an experiment may have unless `gantry run --max-trials` says otherwise.
+inline constexpr uint64_t default_max_trials = 100000;
+/// Longest experiment name, in characters: it is a label in tables and on command lines.
+inline constexpr size_t max_name_chars = 200;
+
+struct LoadOptions {
+  uint64_t max_trials = default_max_trials;  ///< more trials (points × seeds) is a config error
+};
+
 /// Parses and validates an experiment file against the registry's plugins. Every problem is
 /// reported at once in one ConfigError, one "file:line:column: message" per line.
-Experiment load_experiment(const std::filesystem::path& file, const Registry& registry);
+Experiment load_experiment(const std::filesystem::path& file, const Registry& registry, const LoadOptions& options = {});
 /// Same, from text (`file` names it in messages).
-Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry);
+Experiment parse_experiment(std::string_view text, const std::string& file, const Registry& registry,
+                            const LoadOptions& options = {});
 
 }  // namespace gantry

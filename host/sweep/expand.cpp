@@ -3,6 +3,7 @@
 #include <gantry/random.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
@@ -21,6 +22,7 @@ std::string node_text(const toml::node& node) {
 namespace {
 
 constexpr const char* reserved[] = {"mode", "trials", "seed", "cases"};
+constexpr uint64_t no_count = std::numeric_limits<uint64_t>::max();
 
 bool before(const SourcePos& a, const SourcePos& b) {
   return a.line != b.line ? a.line < b.line : a.column < b.column;
@@ -32,6 +34,30 @@ bool is_reserved(std::string_view key) {
   return false;
 }
 
+// Saturates at no_count: a count that large is refused whatever the limit.
+uint64_t times(uint64_t a, uint64_t b) {
+  uint64_t out = 0;
+  return __builtin_mul_overflow(a, b, &out) ? no_count : out;
+}
+
+std::string plural(uint64_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+
+// Why `path` cannot be a sweep path, or "" when it can (it may still name nothing: the
+// experiment's sections decide that).
+std::string path_problem(std::string_view path) {
+  if (path.starts_with('.') || path.ends_with('.') || path.find("..") != std::string_view::npos)
+    return fmt::format("sweep path '{}' has an empty segment", path);
+  for (char c : path)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+      return fmt::format("sweep path '{}' has the character '{}', which no section or parameter name has", path,
+                         std::string(1, c));
+  if (path == "experiment.seeds")
+    return "experiment.seeds cannot be swept: every sweep point already runs once per seed of [experiment] seeds";
+  if (path.starts_with("experiment."))
+    return fmt::format("sweep path '{}' cannot be swept: [experiment] settings apply to the whole experiment", path);
+  return "";
+}
+
 // One axis: its path and how to draw from it.
 struct Axis {
   std::string path;
@@ -39,11 +65,21 @@ struct Axis {
   std::vector<const toml::node*> choices;     // grid values, or random choices
   std::string distribution = "choice";        // choice | uniform | log_uniform | int
   double lo = 0, hi = 0;
+  int64_t int_lo = 0, int_hi = 0;             // int: exact, as doubles lose them beyond 2^53
+};
+
+// The [sweep] table's settings, read before any axis.
+struct Settings {
+  bool random = false;
+  int64_t trials = 0;
+  SourcePos trials_pos;
+  uint64_t seed = 0;
 };
 
 class Expander {
  public:
-  Expander(std::string file, std::vector<std::string>& problems) : file_(std::move(file)), problems_(problems) {}
+  Expander(std::string file, std::vector<std::string>& problems, const SweepLimit& limit)
+      : file_(std::move(file)), problems_(problems), limit_(limit) {}
 
   Sweep run(const toml::table* t) {
     Sweep sweep;
@@ -51,80 +87,25 @@ class Expander {
       sweep.points.emplace_back();
       return sweep;
     }
-    if (const toml::node* m = t->get("mode")) {
-      if (m->is_string() && (*m->value<std::string>() == "grid" || *m->value<std::string>() == "random"))
-        sweep.mode = *m->value<std::string>();
-      else
-        fail(pos(*m), "sweep.mode must be \"grid\" or \"random\"");
-    }
-    const bool random = sweep.mode == "random";
-    int64_t trials = 0;
-    uint64_t seed = 0;
-    if (const toml::node* n = t->get("trials")) {
-      if (!random) fail(pos(*n), "sweep.trials applies to mode = \"random\" only");
-      else if (!n->is_integer() || *n->value<int64_t>() < 1) fail(pos(*n), "sweep.trials must be a positive integer");
-      else trials = *n->value<int64_t>();
-    } else if (random) {
-      fail(pos(*t), "mode = \"random\" needs trials = N");
-    }
-    if (const toml::node* n = t->get("seed")) {
-      if (!n->is_integer() || *n->value<int64_t>() < 0) fail(pos(*n), "sweep.seed must be a non-negative integer");
-      else seed = static_cast<uint64_t>(*n->value<int64_t>());
-    }
-
-    std::vector<Axis> axes;
-    for (auto&& [key, node] : *t) {
-      if (is_reserved(key.str())) continue;
-      const SourcePos kpos = SourcePos::of(file_, key.source());
-      if (key.str().find('.') == std::string_view::npos) {
-        fail(kpos, fmt::format("sweep axis '{}' must be a dotted path such as \"optimizer.lr\" or \"loss.plugin\" "
-                               "(quote it: \"{}\" = [...]); reserved keys: mode, trials, seed, cases",
-                               key.str(), key.str()));
-        continue;
-      }
-      Axis axis{std::string(key.str()), kpos, {}, "choice", 0, 0};
-      if (parse_axis(node, axis, random)) {
-        axes.push_back(std::move(axis));
-        sweep.columns.push_back(std::string(key.str()));
-      }
-    }
-
-    // toml++ keeps a table's keys sorted; the file's order is the one a researcher expects.
-    std::vector<size_t> order(axes.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return before(axes[a].pos, axes[b].pos); });
-    std::vector<Axis> sorted;
-    sweep.columns.clear();
-    for (size_t i : order) {
-      sweep.columns.push_back(axes[i].path);
-      sorted.push_back(std::move(axes[i]));
-    }
-    axes = std::move(sorted);
+    const Settings settings = read_settings(*t, sweep);
+    size_t axis_keys = 0;
+    std::vector<Axis> axes = read_axes(*t, settings.random, axis_keys);
+    for (const Axis& a : axes) sweep.columns.push_back(a.path);
 
     std::vector<std::vector<Override>> cases{{}};
-    if (const toml::node* c = t->get("cases")) cases = parse_cases(*c, sweep.columns);
-
-    std::vector<std::vector<Override>> base;
-    if (random) {
-      Rng rng(derive_seed(seed, "sweep.random"));
-      for (int64_t i = 0; i < trials; ++i) {
-        std::vector<Override> point;
-        for (const Axis& a : axes) point.push_back({a.path, draw(a, rng, sweep), a.pos, a.pos});
-        base.push_back(std::move(point));
-      }
-    } else {
-      base.emplace_back();
-      for (const Axis& a : axes) {
-        std::vector<std::vector<Override>> next;
-        for (const auto& partial : base)
-          for (const toml::node* v : a.choices) {
-            auto p = partial;
-            p.push_back({a.path, v, value_pos(*v, a.pos), a.pos});
-            next.push_back(std::move(p));
-          }
-        base = std::move(next);
-      }
+    const toml::node* cases_node = t->get("cases");
+    if (cases_node) cases = parse_cases(*cases_node, sweep.columns);
+    if (axis_keys == 0 && cases_node == nullptr) {
+      fail(pos(*t), "[sweep] has nothing to sweep: add \"SECTION.KEY\" = [values] or cases = [...], or remove [sweep]");
+      return sweep;
     }
+    if (settings.random && axis_keys == 0) {
+      fail(pos(*t), "mode = \"random\" needs at least one axis to draw from, such as \"optimizer.lr\" = { log_uniform = [1e-5, 1e-3] }");
+      return sweep;
+    }
+    if (!within_limit(*t, settings, axes, cases.size())) return sweep;
+
+    const std::vector<std::vector<Override>> base = settings.random ? random_points(settings, axes, sweep) : grid_points(axes);
     for (const auto& c : cases)
       for (const auto& b : base) {
         SweepPoint p{b};
@@ -140,7 +121,109 @@ class Expander {
   SourcePos value_pos(const toml::node& n, const SourcePos& fallback) const {
     return n.source().begin.line ? pos(n) : fallback;
   }
-  void fail(const SourcePos& p, const std::string& msg) { problems_.push_back(p.str() + ": " + msg); }
+  void fail(const SourcePos& p, const std::string& msg) { problems_.push_back(problem_line(p, msg)); }
+
+  Settings read_settings(const toml::table& t, Sweep& sweep) {
+    Settings s;
+    if (const toml::node* m = t.get("mode")) {
+      if (m->is_string() && (*m->value<std::string>() == "grid" || *m->value<std::string>() == "random"))
+        sweep.mode = *m->value<std::string>();
+      else
+        fail(pos(*m), "sweep.mode must be \"grid\" or \"random\"");
+    }
+    s.random = sweep.mode == "random";
+    if (const toml::node* n = t.get("trials")) {
+      s.trials_pos = pos(*n);
+      if (!s.random) fail(pos(*n), "sweep.trials applies to mode = \"random\" only");
+      else if (!n->is_integer() || *n->value<int64_t>() < 1) fail(pos(*n), "sweep.trials must be a positive integer");
+      else s.trials = *n->value<int64_t>();
+    } else if (s.random) {
+      fail(pos(t), "mode = \"random\" needs trials = N");
+    }
+    if (const toml::node* n = t.get("seed")) {
+      if (!n->is_integer() || *n->value<int64_t>() < 0) fail(pos(*n), "sweep.seed must be a non-negative integer");
+      else s.seed = static_cast<uint64_t>(*n->value<int64_t>());
+    }
+    return s;
+  }
+
+  // The axes in file order (toml++ keeps a table's keys sorted; the file's order is the one a
+  // researcher expects). `keys` counts every axis key written, valid or not.
+  std::vector<Axis> read_axes(const toml::table& t, bool random, size_t& keys) {
+    std::vector<Axis> axes;
+    for (auto&& [key, node] : t) {
+      if (is_reserved(key.str())) continue;
+      ++keys;
+      const SourcePos kpos = SourcePos::of(file_, key.source());
+      if (key.str().find('.') == std::string_view::npos) {
+        fail(kpos, fmt::format("sweep axis '{}' must be a dotted path such as \"optimizer.lr\" or \"loss.plugin\" "
+                               "(quote it: \"{}\" = [...]); reserved keys: mode, trials, seed, cases",
+                               key.str(), key.str()));
+        continue;
+      }
+      if (const std::string why = path_problem(key.str()); !why.empty()) {
+        fail(kpos, why);
+        continue;
+      }
+      Axis axis{std::string(key.str()), kpos, {}, "choice", 0, 0, 0, 0};
+      if (parse_axis(node, axis, random)) axes.push_back(std::move(axis));
+    }
+    std::stable_sort(axes.begin(), axes.end(), [](const Axis& a, const Axis& b) { return before(a.pos, b.pos); });
+    return axes;
+  }
+
+  // Trials = points × seeds, counted from lengths alone; over the limit is a problem at the
+  // place that decides the count (`trials` for a random search, [sweep] for a grid).
+  bool within_limit(const toml::table& t, const Settings& s, const std::vector<Axis>& axes, size_t n_cases) {
+    std::vector<std::string> factors;
+    uint64_t count = 1;
+    if (s.random) {
+      count = static_cast<uint64_t>(s.trials);
+      factors.push_back(fmt::format("{} random points", s.trials));
+    } else {
+      for (const Axis& a : axes) {
+        count = times(count, a.choices.size());
+        factors.push_back(std::to_string(a.choices.size()));
+      }
+    }
+    if (t.get("cases")) {
+      count = times(count, n_cases);
+      factors.push_back(plural(n_cases, "case"));
+    }
+    count = times(count, limit_.seeds);
+    factors.push_back(plural(limit_.seeds, "seed"));
+    if (count <= limit_.max_trials) return true;
+    const std::string total = count == no_count ? fmt::format("more than {}", no_count) : std::to_string(count);
+    fail(s.random ? s.trials_pos : pos(t), fmt::format("sweep has {} trials ({}), more than --max-trials {}", total,
+                                                        fmt::join(factors, " × "), limit_.max_trials));
+    return false;
+  }
+
+  std::vector<std::vector<Override>> random_points(const Settings& s, const std::vector<Axis>& axes, Sweep& sweep) {
+    std::vector<std::vector<Override>> out;
+    Rng rng(derive_seed(s.seed, "sweep.random"));
+    for (int64_t i = 0; i < s.trials; ++i) {
+      std::vector<Override> point;
+      for (const Axis& a : axes) point.push_back({a.path, draw(a, rng, sweep), a.pos, a.pos});
+      out.push_back(std::move(point));
+    }
+    return out;
+  }
+
+  std::vector<std::vector<Override>> grid_points(const std::vector<Axis>& axes) const {
+    std::vector<std::vector<Override>> out{{}};
+    for (const Axis& a : axes) {
+      std::vector<std::vector<Override>> next;
+      for (const auto& partial : out)
+        for (const toml::node* v : a.choices) {
+          auto p = partial;
+          p.push_back({a.path, v, value_pos(*v, a.pos), a.pos});
+          next.push_back(std::move(p));
+        }
+      out = std::move(next);
+    }
+    return out;
+  }
 
   bool parse_axis(const toml::node& node, Axis& axis, bool random) {
     if (const toml::array* a = node.as_array()) {
@@ -184,14 +267,31 @@ class Expander {
       fail(axis.pos, fmt::format("sweep axis '{}': {} needs [lo, hi]", axis.path, axis.distribution));
       return false;
     }
-    axis.lo = *(*list)[0].value<double>();
-    axis.hi = *(*list)[1].value<double>();
+    return parse_bounds(*list, axis);
+  }
+
+  bool parse_bounds(const toml::array& list, Axis& axis) {
+    axis.lo = *list[0].value<double>();
+    axis.hi = *list[1].value<double>();
+    if (!std::isfinite(axis.lo) || !std::isfinite(axis.hi)) {
+      fail(axis.pos, fmt::format("sweep axis '{}': {} bounds must be finite numbers, found [{}, {}]", axis.path,
+                                 axis.distribution, axis.lo, axis.hi));
+      return false;
+    }
     const bool ints = axis.distribution == "int";
     if (!(axis.lo <= axis.hi) || (axis.distribution == "log_uniform" && axis.lo <= 0) ||
-        (ints && (!(*list)[0].is_integer() || !(*list)[1].is_integer()))) {
+        (ints && (!list[0].is_integer() || !list[1].is_integer()))) {
       fail(axis.pos, fmt::format("sweep axis '{}': bad range for {} [{}, {}]{}", axis.path, axis.distribution, axis.lo,
                                  axis.hi, axis.distribution == "log_uniform" ? " (needs 0 < lo <= hi)"
                                           : ints ? " (needs integers lo <= hi)" : " (needs lo <= hi)"));
+      return false;
+    }
+    if (ints) {
+      axis.int_lo = *list[0].value<int64_t>();
+      axis.int_hi = *list[1].value<int64_t>();
+    } else if (!std::isfinite(axis.hi - axis.lo)) {
+      fail(axis.pos, fmt::format("sweep axis '{}': {} range [{}, {}] is wider than the largest number", axis.path,
+                                 axis.distribution, axis.lo, axis.hi));
       return false;
     }
     return true;
@@ -201,8 +301,10 @@ class Expander {
     if (a.distribution == "choice") return a.choices[rng.below(a.choices.size())];
     std::unique_ptr<toml::node> v;
     if (a.distribution == "int") {
-      const auto lo = static_cast<int64_t>(a.lo), hi = static_cast<int64_t>(a.hi);
-      v = std::make_unique<toml::value<int64_t>>(lo + static_cast<int64_t>(rng.below(static_cast<uint64_t>(hi - lo + 1))));
+      // In unsigned arithmetic, where [INT64_MIN, INT64_MAX] has width 2^64 - 1 without overflow.
+      const uint64_t width = static_cast<uint64_t>(a.int_hi) - static_cast<uint64_t>(a.int_lo);
+      const uint64_t offset = width == no_count ? rng.next_u64() : rng.below(width + 1);
+      v = std::make_unique<toml::value<int64_t>>(static_cast<int64_t>(static_cast<uint64_t>(a.int_lo) + offset));
     } else if (a.distribution == "uniform") {
       v = std::make_unique<toml::value<double>>(a.lo + (a.hi - a.lo) * rng.uniform());
     } else {
@@ -226,42 +328,55 @@ class Expander {
         fail(pos(c), "each sweep case must be a table of \"dotted.path\" = value");
         continue;
       }
-      std::vector<Override> overrides;
-      std::vector<std::pair<const toml::key*, const toml::node*>> keys;
-      for (auto&& [key, value] : *t) keys.emplace_back(&key, &value);
-      std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
-        return before(SourcePos::of(file_, a.first->source()), SourcePos::of(file_, b.first->source()));
-      });
-      for (const auto& [key_ptr, value_ptr] : keys) {
-        const toml::key& key = *key_ptr;
-        const toml::node& value = *value_ptr;
-        const SourcePos kpos = SourcePos::of(file_, key.source());
-        if (key.str().find('.') == std::string_view::npos) {
-          fail(kpos, fmt::format("case key '{}' must be a dotted path such as \"train.n_critic\"", key.str()));
-          continue;
-        }
-        if (std::find(columns.begin(), columns.begin() + static_cast<std::ptrdiff_t>(n_axes), key.str()) !=
-            columns.begin() + static_cast<std::ptrdiff_t>(n_axes)) {
-          fail(kpos, fmt::format("case sets '{}', which is also a sweep axis: set it in one place", key.str()));
-          continue;
-        }
-        if (std::find(columns.begin(), columns.end(), key.str()) == columns.end()) columns.emplace_back(key.str());
-        overrides.push_back({std::string(key.str()), &value, value_pos(value, kpos), kpos});
+      if (t->empty()) {
+        fail(pos(c), "sweep case sets nothing: give it \"dotted.path\" = value pairs or remove it");
+        continue;
       }
-      out.push_back(std::move(overrides));
+      out.push_back(parse_case(*t, columns, n_axes));
     }
     if (out.empty()) out.emplace_back();
     return out;
   }
 
+  std::vector<Override> parse_case(const toml::table& t, std::vector<std::string>& columns, size_t n_axes) {
+    std::vector<Override> overrides;
+    std::vector<std::pair<const toml::key*, const toml::node*>> keys;
+    for (auto&& [key, value] : t) keys.emplace_back(&key, &value);
+    std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+      return before(SourcePos::of(file_, a.first->source()), SourcePos::of(file_, b.first->source()));
+    });
+    for (const auto& [key_ptr, value_ptr] : keys) {
+      const auto axes_end = columns.begin() + static_cast<std::ptrdiff_t>(n_axes);  // columns grows below
+      const std::string key(key_ptr->str());
+      const SourcePos kpos = SourcePos::of(file_, key_ptr->source());
+      if (key.find('.') == std::string::npos) {
+        fail(kpos, fmt::format("case key '{}' must be a dotted path such as \"train.n_critic\"", key));
+        continue;
+      }
+      if (const std::string why = path_problem(key); !why.empty()) {
+        fail(kpos, why);
+        continue;
+      }
+      if (std::find(columns.begin(), axes_end, key) != axes_end) {
+        fail(kpos, fmt::format("case sets '{}', which is also a sweep axis: set it in one place", key));
+        continue;
+      }
+      if (std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
+      overrides.push_back({key, value_ptr, value_pos(*value_ptr, kpos), kpos});
+    }
+    return overrides;
+  }
+
   std::string file_;
   std::vector<std::string>& problems_;
+  SweepLimit limit_;
 };
 
 }  // namespace
 
-Sweep expand_sweep(const toml::table* sweep, const std::string& file, std::vector<std::string>& problems) {
-  return Expander(file, problems).run(sweep);
+Sweep expand_sweep(const toml::table* sweep, const std::string& file, std::vector<std::string>& problems,
+                   const SweepLimit& limit) {
+  return Expander(file, problems, limit).run(sweep);
 }
 
 }  // namespace gantry

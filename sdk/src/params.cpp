@@ -101,17 +101,21 @@ std::variant<ParamValue, std::string> check_value(const ParamSpec& spec, const P
     return fmt::format("expected {}, found {} '{}'", type_name(spec.type), type_name(type_of(value)),
                        to_string(value));
   }
-  auto in_range = [&](double x) {
-    return (!spec.min || x >= *spec.min) && (!spec.max || x <= *spec.max) && !std::isnan(x);
-  };
+  // NaN fails every comparison and inf passes an open-ended range: neither is ever a meaningful
+  // setting, so non-finite reals are refused before the range is looked at.
+  auto in_range = [&](double x) { return (!spec.min || x >= *spec.min) && (!spec.max || x <= *spec.max); };
   auto out_of_range = [&](const std::string& found) {
-    return fmt::format("{} is out of range (expected {})", found, constraint_text(spec));
+    const std::string expected = constraint_text(spec);
+    if (expected.empty()) return fmt::format("{} is out of range", found);  // a descriptor's NaN bound
+    return fmt::format("{} is out of range (expected {})", found, expected);
   };
+  auto not_finite = [](const std::string& found) { return fmt::format("{} is not a finite number", found); };
   switch (spec.type) {
     case ParamType::integer:
       if (!in_range(static_cast<double>(std::get<int64_t>(v)))) return out_of_range(to_string(v));
       break;
     case ParamType::real:
+      if (!std::isfinite(std::get<double>(v))) return not_finite(to_string(v));
       if (!in_range(std::get<double>(v))) return out_of_range(to_string(v));
       break;
     case ParamType::integer_list:
@@ -119,10 +123,14 @@ std::variant<ParamValue, std::string> check_value(const ParamSpec& spec, const P
         if (!in_range(static_cast<double>(x))) return out_of_range(fmt::format("element {}", x));
       break;
     case ParamType::real_list:
-      for (double x : std::get<std::vector<double>>(v))
+      for (double x : std::get<std::vector<double>>(v)) {
+        if (!std::isfinite(x)) return not_finite(fmt::format("element {}", x));
         if (!in_range(x)) return out_of_range(fmt::format("element {}", x));
+      }
       break;
     case ParamType::string:
+      // A NUL would cut the text short wherever it becomes a C string (SQLite, file names, logs).
+      if (std::get<std::string>(v).find('\0') != std::string::npos) return std::string("contains a NUL character");
       if (!spec.choices.empty()) {
         const auto& s = std::get<std::string>(v);
         if (std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end())

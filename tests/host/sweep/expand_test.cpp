@@ -4,6 +4,7 @@
 #include "support/experiments.hpp"
 #include "support/plugins.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace gantry {
@@ -15,9 +16,9 @@ Experiment parse(const std::string& sweep) {
   return parse_experiment(base + sweep, "sweep.toml", test::builtin_registry());
 }
 
-std::string error_of(const std::string& sweep) {
+std::string error_of(const std::string& sweep, uint64_t max_trials = default_max_trials) {
   try {
-    parse(sweep);
+    parse_experiment(base + sweep, "sweep.toml", test::builtin_registry(), {max_trials});
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -161,6 +162,114 @@ TEST(SweepErrors, DistributionsAndReservedKeys) {
   EXPECT_NE(error_of("[sweep]\n\"optimizer.lr\" = [1e-4]\ncases = [{ \"optimizer.lr\" = 2e-4 }]\n")
                 .find("case sets 'optimizer.lr', which is also a sweep axis"),
             std::string::npos);
+}
+
+
+// Schema-valid but wrong (issue 11).
+std::string axes(int n, int values) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    out += fmt::format("\"train.a{}\" = [", i);
+    for (int v = 0; v < values; ++v) out += fmt::format("{}{}", v ? ", " : "", v);
+    out += "]\n";
+  }
+  return out;
+}
+
+TEST(SweepSize, RandomSearchIsCountedNotDrawn) {
+  EXPECT_EQ(error_of("[sweep]\nmode = \"random\"\ntrials = 1000000000\n\"optimizer.lr\" = { uniform = [0.0, 1.0] }\n"),
+            "sweep.toml:14:10: sweep has 2000000000 trials (1000000000 random points × 2 seeds), more than --max-trials 100000");
+}
+
+TEST(SweepSize, GridIsCountedFromAxisLengths) {
+  EXPECT_EQ(error_of("[sweep]\n" + axes(6, 10)),
+            "sweep.toml:12:1: sweep has 2000000 trials (10 × 10 × 10 × 10 × 10 × 10 × 2 seeds), more than --max-trials 100000");
+  EXPECT_EQ(error_of("[sweep]\n" + axes(22, 10)).rfind("sweep.toml:12:1: sweep has more than 18446744073709551615 trials (10 × ", 0),
+            0u);
+}
+
+TEST(SweepSize, CasesAndSeedsCountAndTheLimitIsInclusive) {
+  const std::string sweep = "[sweep]\n\"optimizer.lr\" = [1e-4, 2e-4]\ncases = [{ \"train.steps\" = 1 }, { \"train.steps\" = 2 }]\n";
+  EXPECT_EQ(error_of(sweep, 7), "sweep.toml:12:1: sweep has 8 trials (2 × 2 cases × 2 seeds), more than --max-trials 7");
+  EXPECT_EQ(parse_experiment(base + sweep, "sweep.toml", test::builtin_registry(), {8}).trials.size(), 8u);
+  EXPECT_EQ(error_of("", 1), "sweep.toml:3:9: experiment.seeds has 2 seeds, more than --max-trials 1");
+}
+
+TEST(SweepSize, ARefusedSweepStillChecksTheSections) {
+  std::string text = base + "[sweep]\n" + axes(6, 10);
+  text.replace(text.find("\"nonsaturating\""), 15, "\"wgan\"");
+  try {
+    parse_experiment(text, "sweep.toml", test::builtin_registry());
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "sweep.toml:11:10: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, wasserstein)\n"
+              "sweep.toml:12:1: sweep has 2000000 trials (10 × 10 × 10 × 10 × 10 × 10 × 2 seeds), more than --max-trials 100000");
+  }
+}
+
+TEST(SweepHostile, DistributionBoundsAreFinite) {
+  const std::string random = "[sweep]\nmode = \"random\"\ntrials = 3\n";
+  EXPECT_EQ(error_of(random + "\"optimizer.lr\" = { uniform = [0, inf] }\n"),
+            "sweep.toml:15:1: sweep axis 'optimizer.lr': uniform bounds must be finite numbers, found [0, inf]");
+  EXPECT_EQ(error_of(random + "\"optimizer.lr\" = { log_uniform = [1e-5, nan] }\n"),
+            "sweep.toml:15:1: sweep axis 'optimizer.lr': log_uniform bounds must be finite numbers, found [1e-05, nan]");
+  EXPECT_EQ(error_of(random + "\"optimizer.lr\" = { uniform = [-inf, 0] }\n"),
+            "sweep.toml:15:1: sweep axis 'optimizer.lr': uniform bounds must be finite numbers, found [-inf, 0]");
+  EXPECT_EQ(error_of(random + "\"optimizer.eps\" = { uniform = [-1e308, 1e308] }\n"),
+            "sweep.toml:15:1: sweep axis 'optimizer.eps': uniform range [-1e+308, 1e+308] is wider than the largest number");
+  EXPECT_EQ(error_of("[sweep]\n\"optimizer.lr\" = [1e-4, inf]\n"),
+            "sweep.toml:13:25: optimizer.lr of [optimizer]: inf is not a finite number — Adam learning rate for G and D");
+}
+
+TEST(SweepHostile, IntegerDrawsAreExactAtTheEdgesOfInt64) {
+  // Through doubles these bounds were 2^63 (undefined to convert back); now they are exact.
+  const std::string msg = error_of("[sweep]\nmode = \"random\"\ntrials = 4\n"
+                                   "\"train.steps\" = { int = [9223372036854775806, 9223372036854775807] }\n");
+  EXPECT_NE(msg.find("train.steps of [train]: 922337203685477580"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("9223372036854775808"), std::string::npos) << msg;
+  const Experiment e = parse("[sweep]\nmode = \"random\"\ntrials = 4\n\"generator.width\" = { int = [3, 3] }\n");
+  EXPECT_EQ(e.trials[0].config.generator.params.integer("width"), 3);
+  // The whole int64 range: a width of 2^64 - 1 draws without overflow (UBSan would say).
+  EXPECT_NE(error_of("[sweep]\nmode = \"random\"\ntrials = 4\n"
+                     "\"generator.width\" = { int = [-9223372036854775808, 9223372036854775807] }\n")
+                .find("generator.width of generator 'mlp': "),
+            std::string::npos);
+}
+
+TEST(SweepHostile, EmptySweepsAndCases) {
+  EXPECT_EQ(error_of("[sweep]\nmode = \"grid\"\n"),
+            "sweep.toml:12:1: [sweep] has nothing to sweep: add \"SECTION.KEY\" = [values] or cases = [...], or remove [sweep]");
+  EXPECT_EQ(error_of("[sweep]\nmode = \"random\"\ntrials = 3\ncases = [{ \"train.steps\" = 5 }]\n"),
+            "sweep.toml:12:1: mode = \"random\" needs at least one axis to draw from, such as \"optimizer.lr\" = "
+            "{ log_uniform = [1e-5, 1e-3] }");
+  EXPECT_EQ(error_of("[sweep]\ncases = []\n"),
+            "sweep.toml:13:9: sweep.cases must be a non-empty list of tables, e.g. [{ \"loss.plugin\" = \"wasserstein\", "
+            "\"train.n_critic\" = 5 }]");
+  EXPECT_EQ(error_of("[sweep]\ncases = [{ \"train.steps\" = 5 }, {}]\n"),
+            "sweep.toml:13:33: sweep case sets nothing: give it \"dotted.path\" = value pairs or remove it");
+  EXPECT_EQ(error_of("[sweep]\ncases = [\n  { \"loss.plugin\" = \"hinge\" },\n  { \"train.steps\" = 5, \"loss.plugin\" = \"wgan\" },\n]\n"),
+            "sweep.toml:15:40: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, wasserstein)");
+}
+
+TEST(SweepHostile, PathsAreStrictAndExperimentKeysReserved) {
+  EXPECT_EQ(error_of("[sweep]\n\"optimizer..lr\" = [1]\n\".lr\" = [1]\n\"loss.\" = [1]\n"),
+            "sweep.toml:13:1: sweep path 'optimizer..lr' has an empty segment\n"
+            "sweep.toml:14:1: sweep path '.lr' has an empty segment\n"
+            "sweep.toml:15:1: sweep path 'loss.' has an empty segment");
+  EXPECT_EQ(error_of("[sweep]\n\"optimizer. lr\" = [1]\n"),
+            "sweep.toml:13:1: sweep path 'optimizer. lr' has the character ' ', which no section or parameter name has");
+  EXPECT_EQ(error_of("[sweep]\n\"experiment.seeds\" = [[0], [1]]\n"),
+            "sweep.toml:13:1: experiment.seeds cannot be swept: every sweep point already runs once per seed of [experiment] seeds");
+  EXPECT_EQ(error_of("[sweep]\n\"experiment.name\" = [\"a\"]\n"),
+            "sweep.toml:13:1: sweep path 'experiment.name' cannot be swept: [experiment] settings apply to the whole experiment");
+  EXPECT_EQ(error_of("[sweep]\ncases = [{ \"experiment.timeout\" = 5 }]\n"),
+            "sweep.toml:13:12: sweep path 'experiment.timeout' cannot be swept: [experiment] settings apply to the whole experiment");
+  EXPECT_EQ(error_of("[sweep]\n\"optimizer.lr\" = [1e-4]\n'optimizer.lr' = [1e-3]\n"),
+            "sweep.toml:14:18: Error while parsing key-value pair: duplicate key: already defined in this table "
+            "(\"k\", 'k' and k are the same key)");
+  EXPECT_EQ(error_of("[sweep]\n\"optimizer.lr\" = [{ value = 1e-4 }]\n"),
+            "sweep.toml:13:19: optimizer.lr: expected a value, found a table");
 }
 
 }  // namespace
