@@ -52,7 +52,9 @@ TEST(R1Penalty, MatchesExactDoubleBackprop) {
   net->zero_grad();
   const double value = r1_penalty(critic, tensor_of(ref["real"]), ref["r1"]["gamma"].number);
   EXPECT_NEAR(value, ref["r1"]["value"].number, 1e-5 * ref["r1"]["value"].number);
-  expect_grads(*net, ref["r1"]["grads"], 3e-4);
+  // The parameter gradient is a central difference of float32 gradients (h = 1e-2): its error
+  // depends on the kernels oneDNN picks for the CPU (3e-4 on one, 4.2e-4 on an AMD EPYC).
+  expect_grads(*net, ref["r1"]["grads"], 1e-3);
 }
 
 TEST(Critic, InputGradientMatchesFiniteDifferences) {
