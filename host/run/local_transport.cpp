@@ -28,12 +28,7 @@ constexpr int events_fd = 3;  // where a worker finds its event pipe (keep_only_
 
 // The trial itself, in the contained process: report over the event pipe, return the exit code.
 int trial_main(const TrialTicket& ticket, const std::atomic<int>* stop) {
-  if (ticket.memory_limit > 0) {
-    // An impossible allocation fails as bad_alloc inside this trial instead of waking the
-    // kernel's OOM killer, which may pick any process on the machine.
-    const rlimit limit{ticket.memory_limit, ticket.memory_limit};
-    setrlimit(RLIMIT_AS, &limit);
-  }
+  limit_address_space(ticket.memory_limit);
   set_num_threads(ticket.threads);
   PipeSink sink(events_fd);
   try {

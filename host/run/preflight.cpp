@@ -48,10 +48,6 @@ std::string config_key(const TrialConfig& c) {
   return key;
 }
 
-uint64_t physical_memory() {
-  return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 std::string gib(double bytes) {
   if (bytes < (1ull << 30)) return fmt::format("{:.0f} MiB", bytes / (1ull << 20));
   return fmt::format("{:.1f} GiB", bytes / (1ull << 30));
@@ -59,8 +55,7 @@ std::string gib(double bytes) {
 
 // In the rehearsal's process: the verdict as one line "kind\tsection\tmessage|bytes".
 int rehearse_here(const TrialConfig& config, uint64_t limit) {
-  const rlimit as{limit, limit};
-  setrlimit(RLIMIT_AS, &as);
+  limit_address_space(limit);
   set_num_threads(1);
   Silent sink;
   std::string out;

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <string_view>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -230,6 +231,20 @@ void kill_process_tree(pid_t root, bool include_root) {
     if (!any_alive) return;
     usleep(1000);
   }
+}
+
+void limit_address_space(uint64_t bytes) {
+#if defined(__SANITIZE_ADDRESS__)
+  (void)bytes;
+#else
+  if (bytes == 0) return;
+  const rlimit limit{bytes, bytes};
+  setrlimit(RLIMIT_AS, &limit);
+#endif
+}
+
+uint64_t physical_memory() {
+  return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 void become_subreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -52,6 +53,14 @@ Containment containment();
 /// Tests exercise both ways: fixes the choice (before any worker starts).
 void force_containment(Containment c);
 const char* to_string(Containment c);
+
+/// Caps this process's address space (RLIMIT_AS) at `bytes`, so an impossible allocation fails
+/// as bad_alloc here instead of waking the kernel's OOM killer, which may pick any process. Does
+/// nothing for 0 or under AddressSanitizer (its shadow memory is terabytes of address space).
+void limit_address_space(uint64_t bytes);
+
+/// The machine's physical memory in bytes.
+uint64_t physical_memory();
 
 /// The wait status of a process as words: "killed by signal SIGSEGV (Segmentation fault)" or
 /// "exited with code 3".

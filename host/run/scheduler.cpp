@@ -22,15 +22,8 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // The address space one trial may use: its share of the machine's memory, with room for the
 // thread stacks and allocator arenas that count as address space without being used.
 uint64_t memory_limit_per_job(const RunOptions& options, int jobs) {
-#if defined(__SANITIZE_ADDRESS__)
-  // The sanitizer's shadow memory is terabytes of address space: a limit would break it.
-  (void)options, (void)jobs;
-  return 0;
-#else
   if (options.memory_per_job > 0) return options.memory_per_job;
-  const uint64_t physical = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  return std::max<uint64_t>(physical / static_cast<uint64_t>(jobs) + (1ull << 30), 2ull << 30);
-#endif
+  return std::max<uint64_t>(physical_memory() / static_cast<uint64_t>(jobs) + (1ull << 30), 2ull << 30);
 }
 
 std::string trimmed(std::string s) {
