@@ -69,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(All, BuiltinLoss,
 
 TEST(Wasserstein, ClipsEveryCriticParameter) {
   auto loss = test::make<Loss>(PluginKind::loss, "wasserstein", {{"clip", 0.05}});
-  Parameter w{"w", Tensor({4}, {-1.0f, -0.01f, 0.02f, 3.0f}), Tensor({4})};
+  Parameter w("w", Tensor({4}, {-1.0f, -0.01f, 0.02f, 3.0f}));
   loss->after_discriminator_step({&w});
   EXPECT_EQ(w.value[0], -0.05f);
   EXPECT_EQ(w.value[1], -0.01f);
