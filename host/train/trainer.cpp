@@ -70,7 +70,7 @@ TrialResult Trainer::run() {
   std::vector<std::vector<MetricKey>> metric_keys;
   for (const PluginChoice& m : trial_.metrics) {
     metrics.push_back(instantiate<Metric>(m, ctx));
-    metric_keys.push_back(metrics.back()->keys());
+    metric_keys.push_back(m.library->descriptor->metric_keys);
   }
 
   Layer& g = gen->layer();
