@@ -6,6 +6,18 @@
 #include <iostream>
 
 namespace gantry::cli {
+namespace {
+
+// In declared order (the order of the values), the primary key marked.
+void print_metric_keys(const PluginDescriptor& d) {
+  if (d.metric_keys.empty()) return;
+  std::cout << "  keys (* = primary, the one compare and report use by default):\n";
+  for (const MetricKey& k : d.metric_keys)
+    std::cout << fmt::format("  {} {:<14} {:<17} {}\n", k.name == d.primary_key ? '*' : ' ', k.name,
+                             k.direction == Direction::higher_is_better ? "higher is better" : "lower is better", k.doc);
+}
+
+}  // namespace
 
 void add_plugins_command(CLI::App& app, GlobalOptions& global, int& result) {
   auto* cmd = app.add_subcommand("plugins", "list the plugins gantry finds, with their parameters");
@@ -33,6 +45,7 @@ void add_plugins_command(CLI::App& app, GlobalOptions& global, int& result) {
           std::cout << fmt::format("  {:<14} {:<16} default {}{}\n  {:<14} {}\n", p.name, type_name(p.type),
                                    to_string(p.default_value), range.empty() ? "" : ", " + range, "", p.doc);
         }
+        print_metric_keys(d);
       }
     }
     result = ExitCode::ok;

@@ -62,8 +62,7 @@ RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOp
   for (const Trial& t : exp.trials)
     for (const auto& m : t.config.metrics)
       if (described.insert(m.plugin()).second) {
-        BuildContext ctx{{}, 0};
-        store.record_metric_keys(m.plugin(), instantiate<Metric>(m, ctx)->keys());
+        store.record_metric_keys(m.plugin(), m.library->descriptor->metric_keys);
       }
   store.record_metric_keys("loss", {{"d", Direction::lower_is_better, "discriminator loss"},
                                     {"g", Direction::lower_is_better, "generator loss"}});

@@ -160,7 +160,7 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * batch_, 1}), g_grad_({batch_, 1}),
       fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_),
       penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_} {
-  for (auto& metric : m.metrics) metric_keys_.push_back(metric->keys());
+  for (const PluginChoice& c : trial.metrics) metric_keys_.push_back(c.library->descriptor->metric_keys);
 }
 
 void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer) {

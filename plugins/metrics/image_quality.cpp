@@ -32,18 +32,6 @@ class ImageQuality final : public gantry::Metric {
       throw gantry::ConfigError(fmt::format("metric 'image_quality': samples ({}) must exceed pr_k and dc_k", samples_));
   }
 
-  std::vector<gantry::MetricKey> keys() const override {
-    using gantry::Direction;
-    return {{"fd", Direction::lower_is_better, "Fréchet distance of classifier features to the reference split"},
-            {"kid", Direction::lower_is_better, "kernel distance (unbiased MMD², cubic kernel) to the reference split"},
-            {"precision", Direction::higher_is_better, "share of samples inside the reference k-NN manifold"},
-            {"recall", Direction::higher_is_better, "share of reference images inside the samples' k-NN manifold"},
-            {"density", Direction::higher_is_better, "Naeem et al. density; about 1 when samples match the data"},
-            {"coverage", Direction::higher_is_better, "share of reference k-NN balls holding a sample"},
-            {"classes", Direction::higher_is_better, "classes given at least class_share of the samples"},
-            {"class_entropy", Direction::higher_is_better, "entropy of the predicted-class histogram, nats"}};
-  }
-
   std::vector<std::pair<std::string, std::string>> notes() const override {
     if (!classifier_) return {};
     return {{"classifier_sha256", classifier_->weights_sha256()},
@@ -127,6 +115,19 @@ class ImageQuality final : public gantry::Metric {
   std::vector<float> reference_pr2_, reference_dc2_;
 };
 
+// Primary key: fd, the Fréchet distance image-GAN papers rank by (FID's formula).
+std::vector<gantry::MetricKey> metric_keys() {
+  using gantry::Direction;
+  return {{"fd", Direction::lower_is_better, "Fréchet distance of classifier features to the reference split"},
+          {"kid", Direction::lower_is_better, "kernel distance (unbiased MMD², cubic kernel) to the reference split"},
+          {"precision", Direction::higher_is_better, "share of samples inside the reference k-NN manifold"},
+          {"recall", Direction::higher_is_better, "share of reference images inside the samples' k-NN manifold"},
+          {"density", Direction::higher_is_better, "Naeem et al. density; about 1 when samples match the data"},
+          {"coverage", Direction::higher_is_better, "share of reference k-NN balls holding a sample"},
+          {"classes", Direction::higher_is_better, "classes given at least class_share of the samples"},
+          {"class_entropy", Direction::higher_is_better, "entropy of the predicted-class histogram, nats"}};
+}
+
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::metric,
           "image_quality",
@@ -142,7 +143,8 @@ gantry::PluginDescriptor describe() {
            gantry::real_param("class_share", 0.05, "a class counts as generated at this share of the samples (0.05: half its share under a uniform mix)", 0.0, 1.0),
            gantry::integer_param("batch", 500, "images per forward pass of G and of the classifier", 1, 100000),
            gantry::string_param("path", "", "folder with the Fashion-MNIST *-ubyte.gz files; empty = Debian's")},
-          gantry::factory_of<ImageQuality>()};
+          gantry::factory_of<ImageQuality>(),
+          metric_keys(), "fd"};
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ Adam::Adam(std::vector<Parameter*> params, AdamOptions options)
 }
 
 void Adam::zero_grad() {
-  for (Parameter* p : params_) p->grad_is_zero = true;
+  for (Parameter* p : params_) p->zero_grad();
 }
 
 void Adam::step() {

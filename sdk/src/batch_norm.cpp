@@ -23,7 +23,7 @@ struct BatchNorm::Plan {
 
 BatchNorm::BatchNorm(int64_t channels, float momentum, float eps)
     : channels_(channels), momentum_(momentum), eps_(eps),
-      gamma_{"gamma", Tensor({channels}), Tensor({channels})}, beta_{"beta", Tensor({channels}), Tensor({channels})},
+      gamma_("gamma", Tensor({channels})), beta_("beta", Tensor({channels})),
       running_mean_({channels}), running_var_({channels}) {
   GANTRY_ASSERT(channels > 0);
   gamma_.value.fill(1.0f);

@@ -10,30 +10,43 @@ const Tensor& detail::empty_tensor() {
   return empty;
 }
 
+Parameter::Parameter(std::string param_name, Tensor initial)
+    : name(std::move(param_name)), value(std::move(initial)), grad_(value.shape()) {}
+
 void Parameter::accumulate(const Tensor& delta) {
-  GANTRY_ASSERT(delta.size() == grad.size());
-  if (grad_is_zero) {
-    std::copy(delta.data(), delta.data() + delta.size(), grad.data());
-    grad_is_zero = false;
+  GANTRY_ASSERT(delta.size() == grad_.size());
+  if (grad_is_zero_) {
+    std::copy(delta.data(), delta.data() + delta.size(), grad_.data());
+    grad_is_zero_ = false;
     return;
   }
-  float* g = grad.data();
+  float* g = grad_.data();
   const float* d = delta.data();
-  for (int64_t i = 0; i < grad.size(); ++i) g[i] += d[i];
+  for (int64_t i = 0; i < grad_.size(); ++i) g[i] += d[i];
+}
+
+Tensor& Parameter::write_buffer(Tensor& scratch) {
+  return grad_is_zero_ ? grad_ : scratch;
+}
+
+void Parameter::commit(const Tensor& scratch) {
+  // Still "zero" means write_buffer() handed out the gradient itself, which now holds the pass.
+  if (grad_is_zero_) grad_is_zero_ = false;
+  else accumulate(scratch);
 }
 
 const Tensor& Parameter::gradient() {
-  if (grad_is_zero) {
-    grad.fill(0.0f);
-    grad_is_zero = false;
+  if (grad_is_zero_) {
+    grad_.fill(0.0f);
+    grad_is_zero_ = false;
   }
-  return grad;
+  return grad_;
 }
 
 Layer::~Layer() = default;
 
 void Layer::zero_grad() {
-  for (Parameter* p : parameters()) p->grad_is_zero = true;
+  for (Parameter* p : parameters()) p->zero_grad();
 }
 
 }  // namespace gantry

@@ -21,4 +21,6 @@ const char* to_string(PluginKind kind) {
   return "?";
 }
 
+const char* build_fingerprint() { return GANTRY_BUILD_FINGERPRINT; }
+
 }  // namespace gantry

@@ -79,8 +79,8 @@ const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, 
   dnnl::memory& dd = bwd_diff_dst.in(diff_dst);
   if (options.weight_grad) {
     // The first gradient after zero_grad() is written in place; later ones are summed.
-    float* dw = weight.grad_is_zero ? weight.grad.data() : dw_scratch.data();
-    float* db = b.grad_is_zero ? b.grad.data() : db_scratch.data();
+    float* dw = weight.write_buffer(dw_scratch).data();
+    float* db = b.write_buffer(db_scratch).data();
     diff_weights.set_data_handle(dw);
     diff_bias.set_data_handle(db);
     dnnl::memory* s = &src;
@@ -97,10 +97,8 @@ const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, 
                                    {DNNL_ARG_DIFF_BIAS, diff_bias}});
     bww_diff_weights.out(diff_weights);
     stream().wait();
-    if (weight.grad_is_zero) weight.grad_is_zero = false;
-    else weight.accumulate(dw_scratch);
-    if (b.grad_is_zero) b.grad_is_zero = false;
-    else b.accumulate(db_scratch);
+    weight.commit(dw_scratch);
+    b.commit(db_scratch);
   }
   if (!options.input_grad) return empty_tensor();
   dnnl::memory& w = bwd_weights_as_fwd ? (fwd_weights.active ? fwd_weights.inner : weights) : bwd_data_weights.in(weights);
@@ -117,7 +115,7 @@ const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, 
 namespace gantry {
 
 WeightedLayer::WeightedLayer(std::vector<int64_t> weight_shape, int64_t outputs, float init_bound, Rng& init_rng)
-    : weight_{"weight", Tensor(weight_shape), Tensor(weight_shape)}, bias_{"bias", Tensor({outputs}), Tensor({outputs})} {
+    : weight_("weight", Tensor(weight_shape)), bias_("bias", Tensor({outputs})) {
   init_rng.fill_uniform(weight_.value.values(), -init_bound, init_bound);
   init_rng.fill_uniform(bias_.value.values(), -init_bound, init_bound);
 }

@@ -5,6 +5,9 @@
 #include "support/plugins.hpp"
 
 #include <gantry/loss.hpp>
+#include <gantry/model.hpp>
+#include <gantry/optimizer.hpp>
+#include <gantry/random.hpp>
 
 #include <gtest/gtest.h>
 
@@ -69,12 +72,45 @@ INSTANTIATE_TEST_SUITE_P(All, BuiltinLoss,
 
 TEST(Wasserstein, ClipsEveryCriticParameter) {
   auto loss = test::make<Loss>(PluginKind::loss, "wasserstein", {{"clip", 0.05}});
-  Parameter w{"w", Tensor({4}, {-1.0f, -0.01f, 0.02f, 3.0f}), Tensor({4})};
+  Parameter w("w", Tensor({4}, {-1.0f, -0.01f, 0.02f, 3.0f}));
   loss->after_discriminator_step({&w});
   EXPECT_EQ(w.value[0], -0.05f);
   EXPECT_EQ(w.value[1], -0.01f);
   EXPECT_EQ(w.value[2], 0.02f);
   EXPECT_EQ(w.value[3], 0.05f);
+}
+
+TEST(Wasserstein, ClipsTheCriticsWeightsAfterADiscriminatorStep) {
+  // A real critic step as the trainer runs it (one batch of real and fake rows, Adam, then the
+  // loss's hook): every weight must end in [-clip, clip], and the step must have needed it.
+  const float clip = 0.01f;
+  auto loss = test::make<Loss>(PluginKind::loss, "wasserstein", {{"clip", static_cast<double>(clip)}});
+  auto disc = test::make<Discriminator>(PluginKind::discriminator, "mlp");
+  Layer& d = disc->layer();
+  const int64_t batch = 64;
+  Tensor both({2 * batch, 2}), dy({2 * batch, 1});
+  Rng rng(3);
+  rng.fill_normal(both.values());
+  Adam adam(d.parameters(), {1e-2, 0.5, 0.999, 1e-8});
+  adam.zero_grad();
+  const Tensor& logits = d.forward(both);
+  const auto l = logits.values();
+  const auto g = dy.values();
+  loss->discriminator_loss(l.first(batch), l.last(batch), g.first(batch), g.last(batch));
+  d.backward(dy, {.input_grad = false, .weight_grad = true});
+  adam.step();
+  int64_t outside = 0, total = 0;
+  for (Parameter* p : d.parameters())
+    for (float w : p->value.values()) outside += std::abs(w) > clip, ++total;
+  ASSERT_GT(outside, 0);
+  loss->after_discriminator_step(d.parameters());
+  int64_t at_bound = 0;
+  for (Parameter* p : d.parameters())
+    for (float w : p->value.values()) {
+      ASSERT_LE(std::abs(w), clip) << p->name;
+      at_bound += std::abs(w) == clip;
+    }
+  EXPECT_EQ(at_bound, outside) << "of " << total << " weights";
 }
 
 }  // namespace

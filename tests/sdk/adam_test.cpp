@@ -11,7 +11,7 @@ namespace {
 TEST(Adam, MatchesTorchOptimAdam) {
   const auto ref = test::reference("adam.json");  // lr 1e-3, betas (0.5, 0.999), eps 1e-8
   const auto p0 = ref["p0"].numbers();
-  Parameter p{"p", Tensor({static_cast<int64_t>(p0.size())}), Tensor({static_cast<int64_t>(p0.size())})};
+  Parameter p("p", Tensor({static_cast<int64_t>(p0.size())}));
   for (size_t i = 0; i < p0.size(); ++i) p.value[static_cast<int64_t>(i)] = static_cast<float>(p0[i]);
   Adam adam({&p}, {1e-3, 0.5, 0.999, 1e-8});
   for (size_t step = 0; step < ref["grads"].array.size(); ++step) {
@@ -27,7 +27,8 @@ TEST(Adam, MatchesTorchOptimAdam) {
 }
 
 TEST(Adam, TreatsAMissingGradientAsZero) {
-  Parameter p{"p", Tensor({2}, {1.0f, -1.0f}), Tensor({2}, {5.0f, 5.0f})};
+  Parameter p("p", Tensor({2}, {1.0f, -1.0f}));
+  p.accumulate(Tensor({2}, {5.0f, 5.0f}));
   Adam adam({&p}, {});
   adam.zero_grad();  // no backward pass follows: the stale 5s must not be used
   adam.step();

@@ -75,7 +75,7 @@ TEST(Linear, SkipsWeightGradientsWhenAsked) {
   layer.forward(x);
   const Tensor dx = layer.backward(dy, {.input_grad = true, .weight_grad = false});
   EXPECT_EQ(dx.size(), 8);
-  EXPECT_TRUE(layer.weight().grad_is_zero);
+  EXPECT_TRUE(layer.weight().grad_is_zero());
   for (float g : layer.weight().gradient().values()) EXPECT_EQ(g, 0.0f);
 }
 

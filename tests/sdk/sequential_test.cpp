@@ -42,7 +42,7 @@ TEST(Sequential, InputGradientOnlyLeavesWeightsUntouched) {
   net->forward(x);
   const Tensor& dx = net->backward(dy, {.input_grad = true, .weight_grad = false});
   EXPECT_EQ(dx.size(), 6);
-  for (Parameter* p : net->parameters()) EXPECT_TRUE(p->grad_is_zero) << p->name;
+  for (Parameter* p : net->parameters()) EXPECT_TRUE(p->grad_is_zero()) << p->name;
 }
 
 }  // namespace

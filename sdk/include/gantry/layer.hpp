@@ -9,18 +9,33 @@
 namespace gantry {
 
 /// A trainable tensor and the gradient accumulated into it since the last zero_grad().
-struct Parameter {
+/// The gradient is private: after zero_grad() its buffer holds stale numbers that only the
+/// accumulation API knows to ignore.
+class GANTRY_API Parameter {
+ public:
+  /// A parameter named `name` (e.g. "weight") with a gradient of the value's shape.
+  Parameter(std::string param_name, Tensor initial);
+
   std::string name;
   Tensor value;
-  Tensor grad;
-  /// True after zero_grad() until a backward pass writes the gradient. Layers then write the
-  /// gradient directly instead of adding to a zeroed buffer; readers treat it as all zeros.
-  bool grad_is_zero = true;
 
-  /// Adds `delta` (same size as grad) into the gradient, honouring grad_is_zero.
-  GANTRY_API void accumulate(const Tensor& delta);
+  /// Forgets the gradient: readers see zeros and the next write replaces it (no memset).
+  void zero_grad() { grad_is_zero_ = true; }
+  /// True after zero_grad() until something is accumulated.
+  bool grad_is_zero() const { return grad_is_zero_; }
+  /// Adds `delta` (the value's size) into the gradient.
+  void accumulate(const Tensor& delta);
+  /// Where a backward pass writes this pass's gradient: the gradient itself right after
+  /// zero_grad() (so the first pass costs no copy), otherwise `scratch`. Follow with commit().
+  Tensor& write_buffer(Tensor& scratch);
+  /// Makes what was written into write_buffer(scratch) part of the gradient.
+  void commit(const Tensor& scratch);
   /// The gradient, materialising zeros when nothing was accumulated.
-  GANTRY_API const Tensor& gradient();
+  const Tensor& gradient();
+
+ private:
+  Tensor grad_;
+  bool grad_is_zero_ = true;
 };
 
 enum class Mode { train, eval };

@@ -9,15 +9,6 @@
 
 namespace gantry {
 
-enum class Direction { higher_is_better, lower_is_better };
-
-/// One value a metric reports; stored as "<metric>.<name>".
-struct MetricKey {
-  std::string name;
-  Direction direction = Direction::higher_is_better;
-  std::string doc;
-};
-
 /// What a metric sees at an evaluation.
 struct EvalContext {
   DataSource& data;
@@ -30,8 +21,7 @@ struct EvalContext {
 
 class GANTRY_API Metric : public Plugin {
  public:
-  virtual std::vector<MetricKey> keys() const = 0;
-  /// One value per key, in the order of keys().
+  /// One value per key, in the order of the descriptor's metric_keys.
   virtual std::vector<double> evaluate(EvalContext& ctx) = 0;
   /// Facts about how the values were measured, read after the first evaluation and stored with
   /// the run as "<metric>.<key>" (e.g. the feature network's hash, the sample count).

@@ -13,11 +13,24 @@
 namespace gantry {
 
 /// Bumped whenever the plugin interfaces change; the host refuses plugins built for another.
-/// 2: Layer::buffers/couples_batch, Metric::notes.
-inline constexpr uint32_t abi_version = 2;
+/// 2: Layer::buffers/couples_batch, Metric::notes. 3: build fingerprint in PluginEntry, metric
+/// keys in the descriptor, Parameter's gradient private.
+inline constexpr uint32_t abi_version = 3;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
+
+/// The host's build fingerprint (GANTRY_BUILD_FINGERPRINT as the SDK was compiled).
+GANTRY_API const char* build_fingerprint();
+
+enum class Direction { higher_is_better, lower_is_better };
+
+/// One value a metric reports; stored as "<metric>.<name>".
+struct MetricKey {
+  std::string name;
+  Direction direction = Direction::higher_is_better;
+  std::string doc;
+};
 
 /// What a factory knows besides its parameters.
 struct BuildContext {
@@ -41,12 +54,17 @@ struct PluginDescriptor {
   std::string description;
   std::vector<ParamSpec> params;
   Factory factory;
+  // Default member initialisers: descriptors of other kinds may leave these out of their braces.
+  std::vector<MetricKey> metric_keys{};  ///< metrics only: what evaluate() returns, in order
+  std::string primary_key{};             ///< metrics only: the key compare and report default to
 };
 
 /// The one symbol a plugin exports. A plain struct whose first member is the ABI version, so the
-/// host can read the version before it calls anything that depends on the SDK's layout.
+/// host can read the version before it touches anything else; then the fingerprint (a C string,
+/// no STL) before it calls anything that depends on the SDK's layout.
 struct PluginEntry {
   uint32_t abi_version;
+  const char* build_fingerprint;  ///< GANTRY_BUILD_FINGERPRINT as the plugin was compiled
   const PluginDescriptor& (*describe)();
 };
 
@@ -64,6 +82,34 @@ Factory factory_of() {
 #define GANTRY_PLUGIN_ABI_VERSION ::gantry::abi_version
 #endif
 
+// What must match between host and plugin besides the ABI number: the boundary passes STL types
+// and vtables, whose layout depends on the SDK, the compiler and libstdc++'s dual string ABI.
+// Evaluated in each translation unit, so a plugin carries the values it was compiled with.
+#define GANTRY_STRINGIFY_IMPL(x) #x
+#define GANTRY_STRINGIFY(x) GANTRY_STRINGIFY_IMPL(x)
+#ifndef GANTRY_VERSION
+#define GANTRY_VERSION "unknown"  // set by the gantry::sdk target; without it nothing matches
+#endif
+#if defined(__clang__)
+#define GANTRY_FINGERPRINT_COMPILER "Clang " GANTRY_STRINGIFY(__clang_major__)
+#elif defined(__GNUC__)
+#define GANTRY_FINGERPRINT_COMPILER "GCC " GANTRY_STRINGIFY(__GNUC__)
+#else
+#define GANTRY_FINGERPRINT_COMPILER "unknown compiler"
+#endif
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define GANTRY_FINGERPRINT_STDLIB "libstdc++ cxx11 ABI " GANTRY_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+#elif defined(_LIBCPP_VERSION)
+#define GANTRY_FINGERPRINT_STDLIB "libc++ " GANTRY_STRINGIFY(_LIBCPP_ABI_VERSION)
+#else
+#define GANTRY_FINGERPRINT_STDLIB "unknown standard library"
+#endif
+#ifndef GANTRY_BUILD_FINGERPRINT
+/// "gantry 0.1.0; GCC 12; libstdc++ cxx11 ABI 1"
+#define GANTRY_BUILD_FINGERPRINT \
+  "gantry " GANTRY_VERSION "; " GANTRY_FINGERPRINT_COMPILER "; " GANTRY_FINGERPRINT_STDLIB
+#endif
+
 /// Exports a plugin: `describe_fn` returns its PluginDescriptor (called once, then cached).
 #define GANTRY_PLUGIN(describe_fn)                                                    \
   namespace gantry_plugin_export {                                                    \
@@ -72,7 +118,8 @@ Factory factory_of() {
     return descriptor;                                                                \
   }                                                                                   \
   static const ::gantry::PluginEntry* entry() {                                       \
-    static const ::gantry::PluginEntry e{GANTRY_PLUGIN_ABI_VERSION, &cached_descriptor}; \
+    static const ::gantry::PluginEntry e{GANTRY_PLUGIN_ABI_VERSION, GANTRY_BUILD_FINGERPRINT, \
+                                         &cached_descriptor};                         \
     return &e;                                                                        \
   }                                                                                   \
   }                                                                                   \

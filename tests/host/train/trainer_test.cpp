@@ -99,7 +99,9 @@ TEST(Trainer, LogsAndEvaluatesOnSchedule) {
   EXPECT_EQ(eval_steps, (std::vector<int64_t>{0, 20, 40, 45}));
 }
 
-TEST(Trainer, WassersteinHonoursNCriticAndClipping) {
+// Clipping itself is checked on the weights in tests/plugins/losses_test.cpp (Wasserstein.ClipsThe
+// CriticsWeightsAfterADiscriminatorStep); here: n_critic D steps per G step.
+TEST(Trainer, WassersteinHonoursNCritic) {
   const Experiment exp = tiny("plugin = \"wasserstein\"\nclip = 0.02", 5, "n_critic = 5\n");
   Recorder r;
   const TrialResult result = Trainer(exp.trials[0].config, r).run();
