@@ -37,7 +37,7 @@ const PluginDescriptor& describe_library(const boost::dll::shared_library& libra
   if (theirs == nullptr || std::string_view(theirs, strnlen(theirs, 256)) != ours)
     throw PluginError(fmt::format("{}: built as \"{}\", gantry is \"{}\" (rebuild the plugin against this gantry SDK "
                                   "with the same compiler)",
-                                  where(file), theirs == nullptr ? "(none)" : printable(std::string_view(theirs, strnlen(theirs, 256))),
+                                  where(file), theirs == nullptr ? "(none)" : ascii_printable(std::string_view(theirs, strnlen(theirs, 256))),
                                   ours));
   if (entry->describe == nullptr) throw PluginError(fmt::format("{}: entry point has no describe function", where(file)));
   try {
@@ -52,7 +52,7 @@ const PluginDescriptor& describe_library(const boost::dll::shared_library& libra
 
 }  // namespace
 
-std::string printable(std::string_view text, size_t limit) {
+std::string ascii_printable(std::string_view text, size_t limit) {
   std::string out;
   for (size_t i = 0; i < text.size() && i < limit; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);

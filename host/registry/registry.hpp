@@ -77,6 +77,6 @@ std::string unknown_plugin_message(const Registry& registry, PluginKind kind, st
 
 /// `text` with every byte outside printable ASCII written as \xNN, cut at `limit` bytes: names
 /// and fingerprints come from plugins and may hold anything.
-std::string printable(std::string_view text, size_t limit = 200);
+std::string ascii_printable(std::string_view text, size_t limit = 200);
 
 }  // namespace gantry

@@ -43,7 +43,7 @@ class Validator {
       fail(fmt::format("unknown plugin kind {} (expected 0 to 4: data, generator, discriminator, loss, metric)", kind));
     if (d_.name.empty()) fail("descriptor has an empty name");
     if (!valid_plugin_name(d_.name))
-      fail(fmt::format("name '{}' has characters outside [A-Za-z0-9_-]", printable(d_.name)));
+      fail(fmt::format("name '{}' has characters outside [A-Za-z0-9_-]", ascii_printable(d_.name)));
     what_ = fmt::format("{} '{}'", to_string(d_.kind), d_.name);
     if (!d_.factory) fail(fmt::format("{} has no factory", what_));
     std::set<std::string_view> seen;
@@ -52,7 +52,7 @@ class Validator {
       if (p.name.empty()) fail(fmt::format("{}: parameter {} has an empty name", what_, i + 1));
       if (!valid_identifier(p.name))
         fail(fmt::format("{}: parameter '{}' is not a valid name (expected [A-Za-z_][A-Za-z0-9_]*)", what_,
-                         printable(p.name)));
+                         ascii_printable(p.name)));
       if (p.name == "plugin")
         fail(fmt::format("{}: parameter 'plugin' is reserved (the key that chooses the plugin)", what_));
       if (!seen.insert(p.name).second) fail(fmt::format("{}: parameter '{}' is declared twice", what_, p.name));
@@ -92,7 +92,7 @@ class Validator {
     for (const MetricKey& k : d_.metric_keys) {
       if (!valid_identifier(k.name))
         fail(fmt::format("{}: metric key '{}' is not a valid name (expected [A-Za-z_][A-Za-z0-9_]*)", what_,
-                         printable(k.name)));
+                         ascii_printable(k.name)));
       if (!seen.insert(k.name).second) fail(fmt::format("{}: metric key '{}' is declared twice", what_, k.name));
       const int dir = static_cast<int>(k.direction);
       if (dir != static_cast<int>(Direction::higher_is_better) && dir != static_cast<int>(Direction::lower_is_better))
@@ -102,7 +102,7 @@ class Validator {
     if (d_.primary_key.empty())
       fail(fmt::format("{} names no primary key (expected one of: {})", what_, fmt::join(names, ", ")));
     if (!seen.count(d_.primary_key))
-      fail(fmt::format("{}: primary key '{}' is not one of its keys ({})", what_, printable(d_.primary_key),
+      fail(fmt::format("{}: primary key '{}' is not one of its keys ({})", what_, ascii_printable(d_.primary_key),
                        fmt::join(names, ", ")));
   }
 

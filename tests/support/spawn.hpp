@@ -17,14 +17,15 @@ extern char** environ;
 
 namespace gantry::test {
 
-/// Starts gantry with `args`, its standard output (and error, when `with_stderr`) appended to
-/// `out`; returns its pid.
+/// Starts gantry with `args`, its standard output appended to `out` and its standard error to
+/// `err` (empty: left as the test's); returns its pid.
 inline pid_t spawn_gantry(const std::vector<std::string>& args, const std::filesystem::path& out,
-                          bool with_stderr = false) {
+                          const std::filesystem::path& err = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (with_stderr) posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  if (!err.empty())
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   std::vector<std::string> all{GANTRY_TEST_BINARY};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -47,6 +48,24 @@ inline int wait_exit(pid_t pid) {
 inline std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file);
   return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+/// What a finished gantry command printed, and its exit code.
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+/// Runs gantry with `args` to the end, its outputs captured apart in files under `dir`.
+inline Outcome run_gantry(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+  const auto out = dir / "gantry.out", err = dir / "gantry.err";
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  Outcome o;
+  o.code = wait_exit(spawn_gantry(args, out, err));
+  o.out = read_text(out);
+  o.err = read_text(err);
+  return o;
 }
 
 /// Whether a process with this pid exists (a zombie counts: it is not gone yet).

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
+#include "support/spawn.hpp"
+
 #include <gtest/gtest.h>
 #include <optional>
 #include <spawn.h>
@@ -336,39 +338,12 @@ TEST(Registry, SearchPathHonoursTheEnvironmentThenTheCommandLine) {
 namespace gantry {
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using test::Outcome;
 
 // Runs the gantry program with `args`, capturing stdout and stderr apart.
 Outcome run_gantry(const std::vector<std::string>& args) {
   TempDir dir;
-  const std::string out = (dir.path() / "out").string(), err = (dir.path() / "err").string();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> all{GANTRY_TEST_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  Outcome o;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  auto slurp = [](const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  o.out = slurp(out);
-  o.err = slurp(err);
-  return o;
+  return test::run_gantry(args, dir.path());
 }
 
 TEST(PluginsCommand, LibrariesThatCrashAtLoadAreWarningsAndTheBuiltinsStillList) {

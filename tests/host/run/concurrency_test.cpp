@@ -53,7 +53,7 @@ class WholeProcess : public ::testing::Test {
 
 TEST_F(WholeProcess, SigtermEndsGantryWithinSecondsAndRecordsTheTrialInterrupted) {
   const pid_t gantry = test::spawn_gantry({"--plugin-path", fixtures, "run", hanging_experiment(), "--db", db,
-                                           "--progress", "plain"}, dir.path / "out.log");
+                                           "--progress", "plain", "--no-preflight"}, dir.path / "out.log");
   const pid_t escaped = escaped_pid();
   std::this_thread::sleep_for(1s);  // into the generator step, where the trial hangs
   ::kill(gantry, SIGTERM);
@@ -74,7 +74,8 @@ TEST_F(WholeProcess, KillingGantryTakesEveryTrialProcessWithIt) {
   if (probe == 0) _exit(unshare(CLONE_NEWPID) == 0 ? 0 : 1);
   if (test::wait_exit(probe) != 0)
     GTEST_SKIP() << "PID namespaces are not permitted here: a process a trial detached survives kill -9 of gantry";
-  const pid_t gantry = test::spawn_gantry({"--plugin-path", fixtures, "run", hanging_experiment(), "--db", db},
+  const pid_t gantry = test::spawn_gantry({"--plugin-path", fixtures, "run", hanging_experiment(), "--db", db,
+                                           "--no-preflight"},
                                           dir.path / "out.log");
   const pid_t escaped = escaped_pid();
   ::kill(gantry, SIGKILL);

@@ -57,11 +57,9 @@ TEST_F(Preflight, AMissingDataFolderIsNamedAtTheDataSection) {
 }
 
 TEST_F(Preflight, APenaltyOnABatchCoupledCriticIsRefusedAtTheLoss) {
-  const PreflightReport r = check(test::tiny_dcgan_experiment("batch_norm = true") + R"(
-[loss]
-plugin = "wasserstein"
-mode = "gp"
-)");
+  std::string text = test::tiny_dcgan_experiment("batch_norm = true");
+  text.replace(text.find("plugin = \"nonsaturating\""), 24, "plugin = \"wasserstein\"\nmode = \"gp\"");
+  const PreflightReport r = check(text);
   ASSERT_EQ(r.problems.size(), 1u) << "no problem found";
   EXPECT_NE(r.problems[0].find("[loss] loss 'wasserstein': its penalty failed: a gradient penalty needs a "
                                "discriminator that treats each sample on its own"),

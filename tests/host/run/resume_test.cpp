@@ -5,6 +5,7 @@
 #include <gantry/error.hpp>
 
 #include "support/experiments.hpp"
+#include "support/spawn.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -12,11 +13,8 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
-
-extern char** environ;
 
 namespace gantry {
 namespace {
@@ -42,26 +40,11 @@ class Resume : public ::testing::Test {
   }
 
   pid_t start() {
-    const std::string out = (dir.path / "out.log").string();
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    std::vector<std::string> args{GANTRY_TEST_BINARY, "run", toml, "--db", db, "--jobs", "2", "--threads", "1",
-                                  "--progress", "plain"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
+    return test::spawn_gantry({"run", toml, "--db", db, "--jobs", "2", "--threads", "1", "--progress", "plain"},
+                              dir.path / "out.log");
   }
 
-  static int wait_exit(pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
+  static int wait_exit(pid_t pid) { return test::wait_exit(pid); }
 
   int64_t count(const std::string& where) {
     if (!std::filesystem::exists(db)) return 0;
