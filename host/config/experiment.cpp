@@ -29,8 +29,8 @@ const std::vector<ParamSpec>& experiment_schema() {
 const std::vector<ParamSpec>& optimizer_schema() {
   static const std::vector<ParamSpec> schema{
       real_param("lr", 2e-4, "Adam learning rate for G and D", 0.0, {}),
-      real_param("beta1", 0.5, "Adam first-moment decay", 0.0, 1.0),
-      real_param("beta2", 0.999, "Adam second-moment decay", 0.0, 1.0),
+      real_param("beta1", 0.5, "Adam first-moment decay, below 1 (at 1 the bias correction divides by zero)", 0.0, 0.99999),
+      real_param("beta2", 0.999, "Adam second-moment decay, below 1 (at 1 the bias correction divides by zero)", 0.0, 0.99999),
       real_param("eps", 1e-8, "Adam denominator epsilon", 0.0, {}),
   };
   return schema;

@@ -1,5 +1,7 @@
 #include "registry/probe.hpp"
 
+#include "util/process.hpp"
+
 #include "registry/registry.hpp"
 
 #include <gantry/error.hpp>
@@ -55,15 +57,8 @@ void remember_ok(const fs::path& entry, const fs::path& file) {
   if (ec) fs::remove(tmp, ec);
 }
 
-[[noreturn]] void run_child(const fs::path& file, const std::string& sha256, int write_fd) {
-  setpgid(0, 0);                      // its own group, so whatever it starts is killed with it
-  prctl(PR_SET_PDEATHSIG, SIGKILL);   // and it never outlives the process waiting for it
-  const int out = fcntl(write_fd, F_DUPFD, result_fd);
-  const int null = open("/dev/null", O_RDWR);
-  if (out < 0 || null < 0) _exit(120);
-  for (int fd = 0; fd <= 2; ++fd) dup2(null, fd);
-  if (out != result_fd) dup2(out, result_fd);
-  close_range(result_fd + 1, ~0U, 0);  // no inherited descriptor (the database's) stays reachable
+// In the contained child: load the library, say what happened on fd 3.
+int probe_here(const fs::path& file, const std::string& sha256) {
   std::string verdict;
   try {
     // Unloaded again before the verdict: a library whose teardown crashes would crash the parent
@@ -78,10 +73,10 @@ void remember_ok(const fs::path& entry, const fs::path& file) {
   }
   for (size_t done = 0; done < verdict.size();) {
     const ssize_t n = write(result_fd, verdict.data() + done, verdict.size() - done);
-    if (n <= 0) _exit(121);
+    if (n <= 0) return 121;
     done += static_cast<size_t>(n);
   }
-  _exit(0);  // no destructors, no atexit handlers: the library's own teardown is not probed
+  return 0;
 }
 
 struct ChildEnd {
@@ -91,7 +86,7 @@ struct ChildEnd {
 };
 
 // Reads the child's verdict until the child exits or the deadline passes. Exit is detected
-// without reaping (WNOWAIT), so its process group can still be killed before the pid is freed.
+// without reaping (WNOWAIT), so its process tree can still be killed before the pid is freed.
 ChildEnd wait_for_child(pid_t pid, int read_fd, std::chrono::milliseconds timeout) {
   ChildEnd end;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -115,17 +110,10 @@ ChildEnd wait_for_child(pid_t pid, int read_fd, std::chrono::milliseconds timeou
       break;
     }
   }
-  kill(-pid, SIGKILL);  // the child (if hung) and anything it started in its group
+  kill_process_tree(pid, true);  // the child (if hung) and anything it started, however detached
   while (waitpid(pid, &end.status, 0) < 0 && errno == EINTR) {}
   for (ssize_t n; !end.hung && (n = read(read_fd, buf, sizeof buf)) > 0;) end.output.append(buf, static_cast<size_t>(n));
   return end;
-}
-
-std::string signal_text(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  const char* desc = sigdescr_np(sig);
-  return fmt::format("SIG{} ({})", abbrev != nullptr ? abbrev : std::to_string(sig).c_str(),
-                     desc != nullptr ? desc : "unknown signal");
 }
 
 ProbeVerdict verdict_of(const fs::path& file, const ChildEnd& end, std::chrono::milliseconds timeout) {
@@ -134,7 +122,7 @@ ProbeVerdict verdict_of(const fs::path& file, const ChildEnd& end, std::chrono::
     return {false, fmt::format("{}: hung while loading: no answer within {} s, killed", where,
                                static_cast<double>(timeout.count()) / 1000.0)};
   if (WIFSIGNALED(end.status))
-    return {false, fmt::format("{}: crashed while loading: killed by signal {}", where, signal_text(WTERMSIG(end.status)))};
+    return {false, fmt::format("{}: crashed while loading: {}", where, wait_status_text(end.status))};
   const int code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : -1;
   if (code == 0 && end.output == "ok") return {true, ""};
   if (code == 0 && end.output.starts_with("error\n")) return {false, end.output.substr(6)};
@@ -161,14 +149,20 @@ ProbeVerdict probe_plugin_library(const fs::path& file, const std::string& sha25
   // Non-blocking: a process the child started may hold the write end open after the child exits.
   fcntl(fds[0], F_SETFL, O_NONBLOCK);
   std::fflush(nullptr);  // nothing buffered here may be written twice by the child
+  const pid_t parent = getpid();
+  containment();  // decided here, once, not again in every probe's child
   const pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
     throw PluginError(fmt::format("plugin '{}': cannot probe it: fork: {}", file.string(), std::strerror(errno)));
   }
-  if (pid == 0) run_child(file, sha256, fds[1]);
-  setpgid(pid, pid);  // as the child does: whichever runs first, the group exists before any kill
+  if (pid == 0) {
+    // Only the result pipe survives (no inherited descriptor, the database's among them, stays
+    // reachable), and whatever the library starts ends with the probe (util/process.hpp).
+    keep_only_fds(-1, fds[1]);
+    run_contained(parent, [&file, &sha256] { return probe_here(file, sha256); });
+  }
   close(fds[1]);
   const ChildEnd end = wait_for_child(pid, fds[0], options.timeout);
   close(fds[0]);

@@ -46,6 +46,12 @@ class Validator {
       fail(fmt::format("name '{}' has characters outside [A-Za-z0-9_-]", ascii_printable(d_.name)));
     what_ = fmt::format("{} '{}'", to_string(d_.kind), d_.name);
     if (!d_.factory) fail(fmt::format("{} has no factory", what_));
+    // The trainer records its own curves as "loss.d", "loss.g": a metric of that name would
+    // write over them.
+    if (d_.kind == PluginKind::metric && d_.name == "loss")
+      fail("metric name 'loss' is reserved for the trainer's loss curves");
+    check_text("version", d_.version, 64);
+    check_text("description", d_.description, 1000);
     std::set<std::string_view> seen;
     for (size_t i = 0; i < d_.params.size(); ++i) {
       const ParamSpec& p = d_.params[i];
@@ -66,8 +72,33 @@ class Validator {
  private:
   [[noreturn]] void fail(const std::string& msg) const { throw PluginError(fmt::format("{}: {}", where_, msg)); }
 
+  // Text that gantry prints and stores: no control characters (a terminal would obey them, a
+  // NUL would cut it short in the database), and not a screenful.
+  void check_text(const std::string& what, const std::string& text, size_t max_bytes) const {
+    if (text.size() > max_bytes)
+      fail(fmt::format("{}: {} is {} bytes long, at most {} allowed", what_, what, text.size(), max_bytes));
+    for (char c : text)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        fail(fmt::format("{}: {} '{}' holds a control character", what_, what, ascii_printable(text, 60)));
+  }
+
+  void check_choices(const ParamSpec& p, const std::string& at) const {
+    std::set<std::string_view> seen;
+    for (const std::string& c : p.choices) {
+      check_text(fmt::format("parameter '{}' choice", p.name), c, 200);
+      if (c.empty()) fail(fmt::format("{}: has an empty choice", at));
+      if (!seen.insert(c).second) fail(fmt::format("{}: choice '{}' is listed twice", at, c));
+    }
+  }
+
   void check_param(const ParamSpec& p) const {
     const std::string at = fmt::format("{}: parameter '{}'", what_, p.name);
+    check_text(fmt::format("parameter '{}' doc", p.name), p.doc, 1000);
+    check_choices(p, at);
+    const bool integral = p.type == ParamType::integer || p.type == ParamType::integer_list;
+    for (const auto& bound : {p.min, p.max})
+      if (integral && bound && std::isfinite(*bound) && *bound != std::floor(*bound))
+        fail(fmt::format("{}: bound {} of an integer parameter is not a whole number", at, number(*bound)));
     const int type = static_cast<int>(p.type);
     if (type < 0 || type >= param_types) fail(fmt::format("{}: unknown type {}", at, type));
     if (p.min && !std::isfinite(*p.min)) fail(fmt::format("{}: min is {}, expected a finite number", at, number(*p.min)));
@@ -94,6 +125,7 @@ class Validator {
         fail(fmt::format("{}: metric key '{}' is not a valid name (expected [A-Za-z_][A-Za-z0-9_]*)", what_,
                          ascii_printable(k.name)));
       if (!seen.insert(k.name).second) fail(fmt::format("{}: metric key '{}' is declared twice", what_, k.name));
+      check_text(fmt::format("metric key '{}' doc", k.name), k.doc, 1000);
       const int dir = static_cast<int>(k.direction);
       if (dir != static_cast<int>(Direction::higher_is_better) && dir != static_cast<int>(Direction::lower_is_better))
         fail(fmt::format("{}: metric key '{}' has unknown direction {}", what_, k.name, dir));

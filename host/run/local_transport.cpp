@@ -24,6 +24,9 @@ namespace gantry {
 namespace {
 
 constexpr size_t stderr_tail_bytes = 2000;
+// Longer than any event gantry's trainer sends (the largest is a sample grid, a few hundred KiB
+// in base64): a worker that sends more without a newline is not speaking the protocol.
+constexpr size_t max_event_line = 64u << 20;
 constexpr int events_fd = 3;  // where a worker finds its event pipe (keep_only_fds)
 
 // The trial itself, in the contained process: report over the event pipe, return the exit code.
@@ -132,6 +135,11 @@ void LocalTransport::read_events(Worker& w, TransportListener& listener) {
     start = nl + 1;
   }
   w.events_buf.erase(0, start);
+  if (w.events_buf.size() > max_event_line && !w.ended) {
+    listener.on_malformed(w.record, fmt::format("an event line of over {} MiB: the trial was stopped", max_event_line >> 20));
+    w.events_buf.clear();
+    kill_process_tree(w.pid, true);
+  }
 }
 
 void LocalTransport::reap_if_ended(Worker& w) {

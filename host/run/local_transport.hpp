@@ -1,5 +1,5 @@
 #pragma once
-#include "run/process.hpp"
+#include "util/process.hpp"
 #include "run/transport.hpp"
 
 #include <atomic>

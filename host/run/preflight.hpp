@@ -10,7 +10,8 @@ namespace gantry {
 struct PreflightOptions {
   int jobs = 1;                 ///< trials that will run at once: each gets memory_budget / jobs
   uint64_t memory_budget = 0;   ///< bytes for all jobs together; 0 = the machine's memory
-  double seconds_per_config = 120;  ///< a rehearsal that takes longer is abandoned, with a warning
+  double seconds_per_config = 60;  ///< a rehearsal that takes longer is abandoned, with a warning
+  double seconds_in_all = 300;     ///< no rehearsal starts after this long; a warning says so
   size_t max_configs = 64;      ///< distinct configurations rehearsed at most
 };
 

@@ -1,6 +1,6 @@
 #include "run/scheduler.hpp"
 
-#include "run/process.hpp"
+#include "util/process.hpp"
 
 #include <gantry/error.hpp>
 
@@ -23,7 +23,9 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // thread stacks and allocator arenas that count as address space without being used.
 uint64_t memory_limit_per_job(const RunOptions& options, int jobs) {
   if (options.memory_per_job > 0) return options.memory_per_job;
-  return std::max<uint64_t>(physical_memory() / static_cast<uint64_t>(jobs) + (1ull << 30), 2ull << 30);
+  // The budget preflight checks against (four fifths of the memory, shared by the jobs), plus
+  // 1 GiB of address space that thread stacks and allocator arenas reserve without using.
+  return std::max<uint64_t>(physical_memory() / 5 * 4 / static_cast<uint64_t>(jobs) + (1ull << 30), 2ull << 30);
 }
 
 std::string trimmed(std::string s) {
@@ -101,6 +103,12 @@ void Scheduler::launch_next(TrialTransport& transport) {
   Active& a = active_[record];
   a.writer = std::make_unique<RunWriter>(store_, rec.run_id);
   a.start = Clock::now();
+  a.steps = trial.config.train.integer("steps");
+  a.keys = {"loss.d", "loss.g", "loss.penalty"};
+  for (const PluginChoice& m : trial.config.metrics) {
+    a.note_prefixes.push_back(m.plugin() + ".");
+    for (const MetricKey& k : m.library->descriptor->metric_keys) a.keys.insert(m.plugin() + "." + k.name);
+  }
   log_.flush();
   transport.launch({record, rec.run_id, &trial.config, threads_, options_.memory_per_job});
   std::string swept;
@@ -138,8 +146,31 @@ void Scheduler::enforce_time_limits(TrialTransport& transport) {
     }
 }
 
+bool Scheduler::plausible(const Active& a, const Event& e) const {
+  constexpr size_t max_artifact_bytes = 16u << 20, max_note_bytes = 4096;
+  const bool step_ok = e.step >= 0 && e.step <= a.steps;
+  switch (e.type) {
+    case Event::Type::metric: return step_ok && a.keys.count(e.key) > 0;
+    case Event::Type::progress: return step_ok && e.steps == a.steps;
+    case Event::Type::artifact:
+      return step_ok && e.key == "samples" && e.mime == "image/png" && e.bytes.size() <= max_artifact_bytes;
+    case Event::Type::note:
+      return e.key.size() + e.message.size() <= max_note_bytes &&
+             std::any_of(a.note_prefixes.begin(), a.note_prefixes.end(),
+                         [&](const std::string& p) { return e.key.starts_with(p); });
+    default: return true;
+  }
+}
+
 void Scheduler::on_event(size_t record, const Event& e) {
   Active& a = active_.at(record);
+  if (!plausible(a, e)) {
+    on_malformed(record, fmt::format("{} event for key '{}' at step {} is not one this trial sends",
+                                     e.type == Event::Type::artifact ? "artifact" : e.type == Event::Type::note ? "note"
+                                                                                                               : "metric",
+                                     e.key.substr(0, 80), e.step));
+    return;
+  }
   switch (e.type) {
     case Event::Type::metric:
       a.writer->metric(e.step, e.key, e.value);
@@ -162,19 +193,21 @@ void Scheduler::on_malformed(size_t record, std::string_view line) {
   if (m.size() < 2000) m += fmt::format("(malformed event: {})\n", line.substr(0, 200));
 }
 
-// What the trial's end means for its run: its own verdict when it sent one, else the reason
-// gantry stopped it, else how its process died, with the tail of what it printed.
+// What the trial's end means for its run: the reason gantry stopped it, else its own verdict
+// (trusted only from a worker that then exited normally: a plugin can write a forged one into
+// the event pipe and crash after it), else how its process died, with the tail of what it printed.
 void Scheduler::settle(RunRecord& rec, Active& a, const TrialExit& exit) {
+  const bool exited_normally = WIFEXITED(exit.wait_status) && WEXITSTATUS(exit.wait_status) == 0;
   if (a.timed_out) {
     rec.status = RunStatus::failed;
     rec.error = fmt::format("timeout: stopped after {:g} s", timeout_);
-  } else if (a.result) {
+  } else if (a.result && exited_normally) {
     rec.status = a.result->outcome == TrialOutcome::completed  ? RunStatus::completed
                  : a.result->outcome == TrialOutcome::diverged ? RunStatus::diverged
                                                                : RunStatus::interrupted;
     rec.error = a.result->message;
     a.last_step = std::max(a.last_step, a.result->step);
-  } else if (!a.error.empty()) {
+  } else if (!a.error.empty() && !WIFSIGNALED(exit.wait_status)) {
     rec.status = RunStatus::failed;
     rec.error = a.error;
   } else if (a.killed_by_stop || stop_seen_ > 0) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace gantry {
@@ -31,7 +32,13 @@ class Scheduler final : private TransportListener {
     std::chrono::steady_clock::time_point start;
     bool timed_out = false, killed_by_stop = false;
     int64_t last_step = 0;
+    std::set<std::string, std::less<>> keys;  // the metric keys this trial may report
+    std::vector<std::string> note_prefixes;   // "modes.": notes come from the trial's metrics
+    int64_t steps = 0;
   };
+  /// Whether an event is one this trial's trainer could have sent; a plugin can write anything
+  /// into the event pipe, and what it forges must not reach the store.
+  bool plausible(const Active& a, const Event& e) const;
 
   void plan();
   void launch_next(TrialTransport& transport);

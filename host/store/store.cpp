@@ -279,18 +279,28 @@ std::vector<std::pair<std::string, double>> ResultStore::final_metrics(int64_t r
   auto st = db_.prepare("SELECT key, value FROM final_metrics WHERE run_id = ?1 ORDER BY key");
   st.bind(1, run_id);
   std::vector<std::pair<std::string, double>> out;
-  while (st.step()) out.emplace_back(st.column_text(0), st.column_double(1));
+  // A NaN is stored as NULL; it reads back as NaN, not as 0.
+  while (st.step())
+    out.emplace_back(st.column_text(0), st.column_is_null(1) ? std::nan("") : st.column_double(1));
   return out;
 }
 
 RunWriter::RunWriter(ResultStore& store, int64_t run_id) : store_(store), run_id_(run_id) {}
 
+// A trial flushes after every evaluation; one that never does (or floods) must not make the
+// parent hold its points without bound.
+constexpr size_t max_pending_points = 100000;
+constexpr size_t max_pending_bytes = 64u << 20;
+
 void RunWriter::metric(int64_t step, std::string_view key, double value) {
   pending_.push_back({step, std::string(key), value});
+  if (pending_.size() >= max_pending_points) flush();
 }
 
 void RunWriter::artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) {
+  artifact_bytes_ += bytes.size();
   artifacts_.push_back({step, std::string(kind), std::string(mime), std::string(bytes)});
+  if (artifact_bytes_ >= max_pending_bytes) flush();
 }
 
 void RunWriter::note(std::string_view key, std::string_view value) {
@@ -313,6 +323,7 @@ void RunWriter::flush() {
     art.run();
   }
   artifacts_.clear();
+  artifact_bytes_ = 0;
   auto st = db.prepare("INSERT OR REPLACE INTO metrics(run_id, key, step, value) VALUES (?1, ?2, ?3, ?4)");
   for (const Point& p : pending_) {
     st.bind(1, run_id_).bind(2, p.key).bind(3, p.step);

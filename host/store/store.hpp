@@ -101,6 +101,7 @@ class RunWriter final : public EventSink {
     std::string kind, mime, bytes;
   };
   std::vector<Artifact> artifacts_;
+  size_t artifact_bytes_ = 0;
 };
 
 }  // namespace gantry

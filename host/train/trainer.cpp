@@ -327,9 +327,11 @@ uint64_t heap_in_use() {
 Trainer::Cost Trainer::rehearse() {
   const uint64_t before = heap_in_use();
   TrialModels models = build_trial_models(trial_);
+  Cost cost;
+  const uint64_t built = heap_in_use();
+  cost.build_bytes = built > before ? built - before : 0;
   TrainingLoop loop(trial_, models, sink_, stop_);
   loop.rehearse();
-  Cost cost;
   const uint64_t trained = heap_in_use();
   cost.train_bytes = trained > before ? trained - before : 0;
   // G at two batch sizes: each shape keeps its own buffers, so the difference of the two

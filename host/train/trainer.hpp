@@ -65,6 +65,7 @@ class Trainer {
   TrialResult run();
   /// What a trial's memory was measured to be in a rehearsal.
   struct Cost {
+    uint64_t build_bytes = 0;       ///< the models as built
     uint64_t train_bytes = 0;       ///< the models, their optimizers and one step's buffers
     uint64_t eval_sample_bytes = 0;  ///< per evaluation sample: G's activations and the sample
   };

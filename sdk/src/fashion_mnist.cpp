@@ -21,6 +21,10 @@ struct Idx {
 };
 
 Idx read_idx(const std::filesystem::path& file, int rank) {
+  // Opening a FIFO or a device would block or never end: only regular files are data.
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
+    throw Error(fmt::format("Fashion-MNIST: {} is not a regular file; {}", file.string(), install_hint));
   std::unique_ptr<gzFile_s, int (*)(gzFile)> gz(gzopen(file.c_str(), "rb"), gzclose);
   if (!gz) throw Error(fmt::format("Fashion-MNIST: cannot open {}; {}", file.string(), install_hint));
   auto read = [&](void* into, size_t n) {

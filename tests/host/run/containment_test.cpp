@@ -1,7 +1,7 @@
 // A hostile plugin cannot reach the database through a descriptor it inherited, and no process
 // a trial starts outlives it — whether the trial completes or is stopped on timeout — under
 // both ways of containing a trial (a PID namespace, or a subreaper where namespaces are denied).
-#include "run/process.hpp"
+#include "util/process.hpp"
 #include "run/runner.hpp"
 
 #include "support/experiments.hpp"
@@ -88,6 +88,38 @@ TEST_P(Containment, ACompletedTrialLeavesNoProcessBehind) {
   const pid_t escaped = escaped_pid();
   EXPECT_TRUE(test::eventually([&] { return !test::process_exists(escaped); }))
       << "process " << escaped << " outlived its trial";
+}
+
+TEST_P(Containment, AForgedResultFromACrashingTrialIsNotBelieved) {
+  ResultStore store(dir.path / "c.db");
+  const RunSummary summary = run(hostile("forge", 20), store);
+  EXPECT_EQ(summary.runs[0].status, RunStatus::failed);
+  EXPECT_EQ(summary.runs[0].error, "killed by signal SIGSEGV (Segmentation fault)");
+}
+
+TEST_P(Containment, AnEventLineWithoutEndStopsTheTrialNotTheParent) {
+  ResultStore store(dir.path / "c.db");
+  const RunSummary summary = run(hostile("flood", 20), store);
+  EXPECT_EQ(summary.runs[0].status, RunStatus::failed);
+  EXPECT_EQ(summary.runs[0].error, "killed by signal SIGKILL (Killed)\nstderr:\n(malformed event: an event line of "
+                                   "over 64 MiB: the trial was stopped)");
+}
+
+TEST_P(Containment, EventsTheTrainerNeverSendsDoNotReachTheStore) {
+  ResultStore store(dir.path / "c.db");
+  const RunSummary summary = run(hostile("badkeys", 20), store);
+  EXPECT_EQ(summary.runs[0].status, RunStatus::completed) << summary.runs[0].error;
+  auto st = store.db().prepare("SELECT COUNT(*), MIN(step), MAX(step) FROM metrics WHERE run_id = ?1");
+  st.bind(1, summary.runs[0].run_id).step();
+  EXPECT_GT(st.column_int(0), 0);
+  EXPECT_EQ(st.column_int(1), 0);
+  EXPECT_EQ(st.column_int(2), 20);
+  auto keys = store.db().prepare("SELECT COUNT(*) FROM metrics WHERE key = 'nope.x'");
+  keys.step();
+  EXPECT_EQ(keys.column_int(0), 0);
+  auto notes = store.db().prepare("SELECT COUNT(*) FROM run_notes WHERE key = 'loss.d'");
+  notes.step();
+  EXPECT_EQ(notes.column_int(0), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, Containment,

@@ -1,4 +1,4 @@
-#include "run/process.hpp"
+#include "util/process.hpp"
 
 #include <gantry/error.hpp>
 
