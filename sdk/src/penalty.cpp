@@ -1,6 +1,7 @@
 #include <gantry/error.hpp>
 #include <gantry/penalty.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gantry {
@@ -68,6 +69,22 @@ double gradient_penalty(Critic& critic, const Tensor& real, const Tensor& fake, 
   }
   critic.add_parameter_gradient(x_hat, v);
   return lambda * value / static_cast<double>(n);
+}
+
+double dragan_penalty(Critic& critic, const Tensor& real, Rng& rng, double lambda) {
+  const int64_t n = real.dim(0);
+  double sum = 0, sq = 0;
+  for (float x : real.values()) sum += x, sq += static_cast<double>(x) * x;
+  const double count = static_cast<double>(real.size()), mean = sum / count;
+  const double std = std::sqrt(std::max(0.0, sq / count - mean * mean));  // numpy's x.std(): ddof 0
+  Tensor& perturbed = critic.perturbed_;
+  perturbed.reshape(real.shape());
+  rng.fill_uniform(perturbed.values(), 0.0f, 1.0f);
+  for (int64_t i = 0; i < real.size(); ++i) perturbed[i] = real[i] + static_cast<float>(0.5 * std) * perturbed[i];
+  critic.alpha_.resize(static_cast<size_t>(n));
+  rng.fill_uniform(critic.alpha_, 0.0f, 1.0f);
+  // x + α(x_p − x) is gradient_penalty's α·x_p + (1 − α)·x.
+  return gradient_penalty(critic, perturbed, real, critic.alpha_, lambda);
 }
 
 double r1_penalty(Critic& critic, const Tensor& real, double gamma) {

@@ -24,17 +24,23 @@ class GANTRY_API Critic {
  private:
   friend double gradient_penalty(Critic&, const Tensor&, const Tensor&, std::span<const float>, double);
   friend double r1_penalty(Critic&, const Tensor&, double);
+  friend double dragan_penalty(Critic&, const Tensor&, Rng&, double);
   void check_per_sample() const;
   void size_seed(int64_t n);
   Layer& d_;
   Tensor ones_, grad_, none_;
-  Tensor x_hat_, v_;  // the penalties' buffers, kept so the training loop does not allocate
+  Tensor x_hat_, v_, perturbed_;  // the penalties' buffers, kept so the training loop does not allocate
+  std::vector<float> alpha_;
 };
 
 /// WGAN-GP (Gulrajani et al. 2017): λ · mean_i (‖∇x D(x̂_i)‖ − 1)² at x̂_i = α_i real_i + (1 − α_i)
 /// fake_i. Adds the penalty's gradient to D's parameter gradients and returns its value.
 GANTRY_API double gradient_penalty(Critic& critic, const Tensor& real, const Tensor& fake,
                                    std::span<const float> alpha, double lambda);
+/// DRAGAN (Kodali et al. 2017): λ · mean_i (‖∇x D(x̃_i)‖ − 1)² around the real data, at x̃_i = x_i +
+/// α_i·δ_i with δ = 0.5·std(x)·u, u ~ U[0, 1) per element, std over the whole batch and α_i ~ U[0, 1)
+/// per sample (the authors' code). Draws from `rng`; adds its gradient to D's; returns its value.
+GANTRY_API double dragan_penalty(Critic& critic, const Tensor& real, Rng& rng, double lambda);
 /// R1 (Mescheder et al. 2018): γ/2 · mean_i ‖∇x D(real_i)‖². Adds its gradient; returns its value.
 GANTRY_API double r1_penalty(Critic& critic, const Tensor& real, double gamma);
 

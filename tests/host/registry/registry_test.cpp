@@ -295,7 +295,7 @@ TEST(Registry, AddingAShadowedFileReturnsThePluginThatWon) {
   r.discover({plugin_dir});
   const PluginLibrary& kept = r.add_file(fixtures + "/shadow/fixture_shadow_loss.so");
   EXPECT_EQ(&kept, r.find(PluginKind::loss, "nonsaturating"));
-  EXPECT_EQ(kept.descriptor->version, "1.0.0");
+  EXPECT_EQ(kept.descriptor->version, "1.1.0");
   ASSERT_EQ(r.warnings().size(), 1u);
   EXPECT_EQ(r.warnings()[0], fmt::format("loss plugin 'nonsaturating' in {}/shadow/fixture_shadow_loss.so is shadowed "
                                          "by {}/loss_nonsaturating.so", fixtures, plugin_dir));
@@ -304,7 +304,7 @@ TEST(Registry, AddingAShadowedFileReturnsThePluginThatWon) {
 TEST(Registry, FirstFoundWinsWithAWarning) {
   Registry r;
   r.discover({GANTRY_TEST_PLUGIN_DIR, fixtures + "/shadow"});
-  EXPECT_EQ(r.find(PluginKind::loss, "nonsaturating")->descriptor->version, "1.0.0");
+  EXPECT_EQ(r.find(PluginKind::loss, "nonsaturating")->descriptor->version, "1.1.0");
   ASSERT_EQ(r.warnings().size(), 1u);
   EXPECT_NE(r.warnings()[0].find("is shadowed by"), std::string::npos);
 }
