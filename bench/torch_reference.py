@@ -5,7 +5,9 @@ One step = one D update on the real batch and G(z) held fixed (one forward of th
 gantry does), then one G update with fresh z, D's weights frozen (no weight gradients, as
 gantry), non-saturating loss, Adam(2e-4, 0.5, 0.999). Data sits in memory. Prints one JSON line
 in the format of `gantry bench step --json`. FLOPs are counted as gantry counts them (2 x the
-multiply-adds of the Linear/Conv/ConvT passes the step runs).
+multiply-adds of the Linear/Conv/ConvT passes the step runs). With --loss wgan-gp, the D update
+is the Wasserstein loss plus WGAN-GP's penalty by double backprop (create_graph=True), as
+`gantry bench step --loss wgan-gp`.
 
   /usr/bin/python3 bench/torch_reference.py --model mlp --batch 256 --threads 1
 """
@@ -76,6 +78,7 @@ def macs(net, x):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["mlp", "dcgan"], default="mlp")
+    ap.add_argument("--loss", choices=["nonsaturating", "wgan-gp"], default="nonsaturating")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=20)
@@ -92,6 +95,9 @@ def main():
     md, md1, _ = macs(d, sample)
     b = a.batch
     flops = 2 * (b * mg + 2 * b * (md + md + (md - md1)) + b * (mg + md + md + mg + (mg - mg1)))
+    gp = a.loss == "wgan-gp"
+    if gp:  # as host/bench/bench.cpp's penalty_flops
+        flops += 2 * b * (md + md + 2 * md + md + (md - md1))
     g.train(), d.train()
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -108,14 +114,22 @@ def main():
         with torch.no_grad():
             fake = g(torch.randn(b, nz))
         logits = d(torch.cat([real, fake]))
-        loss_d = F.softplus(-logits[:b]).mean() + F.softplus(logits[b:]).mean()
+        if gp:
+            loss_d = logits[b:].mean() - logits[:b].mean()
+            alpha = torch.rand(b, *([1] * (real.dim() - 1)))
+            x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(d(x_hat).sum(), x_hat, create_graph=True)
+            loss_d = loss_d + 10.0 * (grad.reshape(b, -1).norm(dim=1) - 1).pow(2).mean()
+        else:
+            loss_d = F.softplus(-logits[:b]).mean() + F.softplus(logits[b:]).mean()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
         # G: fresh z; D frozen, so only its input gradient is computed.
         for p in d.parameters():
             p.requires_grad_(False)
-        loss_g = F.softplus(-d(g(torch.randn(b, nz)))).mean()
+        fake_logits = d(g(torch.randn(b, nz)))
+        loss_g = -fake_logits.mean() if gp else F.softplus(-fake_logits).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -139,7 +153,7 @@ def main():
         elif "libblas.so" in text:
             blas = "reference BLAS"
     print(json.dumps({
-        "model": a.model, "batch": b, "threads": a.threads,
+        "model": a.model, "loss": a.loss, "batch": b, "threads": a.threads,
         "steps_per_s": {"min": min(rates), "median": med, "max": max(rates)},
         "gflop_per_step": flops / 1e9, "gflops": med * flops / 1e9,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

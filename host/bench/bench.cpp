@@ -57,12 +57,18 @@ channels = 64
   } else {
     throw ConfigError(fmt::format("unknown bench model '{}' (available: dcgan, mlp)", spec.model));
   }
+  std::string loss = "plugin = \"nonsaturating\"\n", n_critic;
+  if (spec.loss == "wgan-gp") {
+    loss = "plugin = \"wasserstein\"\nmode = \"gp\"\nlambda = 10.0\n";
+    n_critic = "n_critic = 1\n";  // one D step per step, as in the non-saturating row
+  } else if (spec.loss != "nonsaturating") {
+    throw ConfigError(fmt::format("unknown bench loss '{}' (available: nonsaturating, wgan-gp)", spec.loss));
+  }
   const int64_t total = spec.warmup + spec.steps * spec.repeats;
   return fmt::format(R"([experiment]
 name = "bench-{}"
 {}[loss]
-plugin = "nonsaturating"
-[optimizer]
+{}[optimizer]
 lr = 2e-4
 beta1 = 0.5
 beta2 = 0.999
@@ -73,8 +79,8 @@ log_every = {}
 eval_every = {}
 eval_samples = 2
 sample_grid = 0
-)",
-                     spec.model, models, total, spec.batch, total, total);
+{})",
+                     spec.model, models, loss, total, spec.batch, total, total, n_critic);
 }
 
 ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
@@ -119,12 +125,17 @@ double step_flops(const ModelMacs& m, int64_t batch) {
   return 2 * (d_step + g_step);
 }
 
+double penalty_flops(const ModelMacs& m, int64_t batch) {
+  return 2 * static_cast<double>(batch) * (m.d + m.d + 2 * m.d + m.d + (m.d - m.d_first));
+}
+
 StepBenchResult run_step_bench(const StepBenchSpec& spec, const Registry& registry) {
   if (spec.batch < 1 || spec.steps < 1 || spec.repeats < 1 || spec.warmup < 1)
     throw ConfigError("bench: batch, warmup, steps and repeats must be positive");
   set_num_threads(spec.threads);
   StepBenchResult r;
-  r.flops_per_step = step_flops(model_macs(spec, registry), spec.batch);
+  const ModelMacs macs = model_macs(spec, registry);
+  r.flops_per_step = step_flops(macs, spec.batch) + (spec.loss == "wgan-gp" ? penalty_flops(macs, spec.batch) : 0.0);
   const Experiment exp = parse_experiment(bench_experiment(spec), "bench.toml", registry);
   NullSink sink;
   Trainer trainer(exp.trials.at(0).config, sink);

@@ -12,6 +12,7 @@ namespace gantry {
 
 struct StepBenchSpec {
   std::string model = "mlp";  ///< "mlp" (ring8) or "dcgan" (Fashion-MNIST)
+  std::string loss = "nonsaturating";  ///< or "wgan-gp": Wasserstein with the gradient penalty, n_critic 1
   int64_t batch = 256;
   int threads = 1;
   int64_t warmup = 20;   ///< steps before timing
@@ -40,6 +41,10 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry);
 /// FLOPs of one step: D step = G fwd (B) + D fwd, bwd-weights, bwd-data (2B); G step = G fwd,
 /// D fwd, D bwd-data, G bwd-weights, G bwd-data (B); first layers skip bwd-data.
 double step_flops(const ModelMacs& m, int64_t batch);
+/// FLOPs the gradient penalty adds to a D step on B interpolates: ∇x D (D fwd, bwd-data), the dual
+/// forward (2 D fwd) and, for a piecewise-linear D, one backward of the tangent (bwd-weights and
+/// bwd-data but the first layer's).
+double penalty_flops(const ModelMacs& m, int64_t batch);
 
 /// GFLOP/s of oneDNN's fp32 matmul on n×n×n, best of `repeats` after one warm-up.
 double matmul_peak_gflops(int threads, int64_t n, int repeats);

@@ -28,6 +28,8 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
   auto json = std::make_shared<bool>(false);
   auto* step = cmd->add_subcommand("step", "steps per second of a reference model (docs/PERFORMANCE.md)");
   step->add_option("--model", spec->model, "mlp (ring8) or dcgan (Fashion-MNIST)")->capture_default_str();
+  step->add_option("--loss", spec->loss, "nonsaturating, or wgan-gp (gradient penalty, one D step per step)")
+      ->capture_default_str();
   step->add_option("--batch", spec->batch, "batch size (real and fake each)")->capture_default_str();
   step->add_option("--threads", spec->threads, "oneDNN threads")->capture_default_str();
   step->add_option("--warmup", spec->warmup, "untimed steps first")->capture_default_str();
@@ -42,15 +44,15 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
     const double med = median(r.steps_per_second);
     if (*json) {
       std::cout << fmt::format(
-          R"({{"model": "{}", "batch": {}, "threads": {}, "steps_per_s": {{"min": {:.3f}, "median": {:.3f}, "max": {:.3f}}}, )"
+          R"({{"model": "{}", "loss": "{}", "batch": {}, "threads": {}, "steps_per_s": {{"min": {:.3f}, "median": {:.3f}, "max": {:.3f}}}, )"
           R"("gflop_per_step": {:.4f}, "gflops": {:.2f}, "peak_rss_mib": {:.1f}, "repeats": {}, "steps": {}}})"
           "\n",
-          spec->model, spec->batch, spec->threads, *lo, med, *hi, r.flops_per_step / 1e9, med * r.flops_per_step / 1e9,
+          spec->model, spec->loss, spec->batch, spec->threads, *lo, med, *hi, r.flops_per_step / 1e9, med * r.flops_per_step / 1e9,
           r.peak_rss_mib, spec->repeats, spec->steps);
     } else {
-      std::cout << fmt::format("{} batch {} on {} thread(s): {:.2f} steps/s median (min {:.2f}, max {:.2f}) over {} × {} steps\n"
+      std::cout << fmt::format("{} ({}) batch {} on {} thread(s): {:.2f} steps/s median (min {:.2f}, max {:.2f}) over {} × {} steps\n"
                                "{:.3f} GFLOP per step → {:.1f} GFLOP/s; peak RSS {:.0f} MiB\n",
-                               spec->model, spec->batch, spec->threads, med, *lo, *hi, spec->repeats, spec->steps,
+                               spec->model, spec->loss, spec->batch, spec->threads, med, *lo, *hi, spec->repeats, spec->steps,
                                r.flops_per_step / 1e9, med * r.flops_per_step / 1e9, r.peak_rss_mib);
     }
     result = ExitCode::ok;

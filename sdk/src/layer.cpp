@@ -3,6 +3,8 @@
 #include <gantry/error.hpp>
 #include <gantry/layer.hpp>
 
+#include <fmt/format.h>
+
 namespace gantry {
 
 const Tensor& detail::empty_tensor() {
@@ -44,6 +46,16 @@ const Tensor& Parameter::gradient() {
 }
 
 Layer::~Layer() = default;
+
+DualTensors Layer::forward_dual(const Tensor& /*x*/, const Tensor& /*x_dot*/, Mode /*mode*/) {
+  throw Error(fmt::format("layer {} has no dual mode (forward_dual/backward_dual), which exact gradient penalties "
+                          "need from every layer of the critic",
+                          describe()));
+}
+
+DualTensors Layer::backward_dual(const Tensor& /*y_bar*/, const Tensor& /*y_dot_bar*/, BackwardOptions /*options*/) {
+  throw Error(fmt::format("layer {} has no dual mode (forward_dual/backward_dual)", describe()));
+}
 
 void Layer::zero_grad() {
   for (Parameter* p : parameters()) p->zero_grad();

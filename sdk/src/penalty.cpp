@@ -1,85 +1,47 @@
 #include <gantry/error.hpp>
 #include <gantry/penalty.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gantry {
 
-Critic::Critic(Layer& d, double epsilon) : d_(d), epsilon_(epsilon) {}
+Critic::Critic(Layer& d) : d_(d) {}
 
-const Tensor& Critic::input_gradient(const Tensor& x) {
+void Critic::check_per_sample() const {
   // ∇x D(x_i) row by row is only each sample's own gradient when D treats samples apart.
   if (d_.couples_batch())
     throw Error("a gradient penalty needs a discriminator that treats each sample on its own, but this one "
                 "normalises over its batch (BatchNorm): turn its batch normalisation off");
-  const int64_t n = x.dim(0);
+}
+
+void Critic::size_seed(int64_t n) {
   if (ones_.size() != n) {
     ones_.reshape({n, 1});
     ones_.fill(1.0f);
   }
+}
+
+const Tensor& Critic::input_gradient(const Tensor& x) {
+  check_per_sample();
+  size_seed(x.dim(0));
   d_.forward(x, Mode::train);
   // Copied: the next pass through D reuses its input-gradient buffer.
   grad_ = d_.backward(ones_, {.input_grad = true, .weight_grad = false});
   return grad_;
 }
 
+// Σ_i v_i·∇x D(x_i) = Σ_i ẏ_i, the output tangent of D at x in direction v; its gradient with
+// respect to θ is the reverse pass through the dual computation seeded with ȳ = 0, ẏ̄ = 1. The zero
+// primal seed is passed as an empty tensor, which lets piecewise-linear critics (σ'' = 0) skip the
+// primal stream altogether: there the whole reverse pass is one ordinary backward of the tangent.
 void Critic::add_parameter_gradient(const Tensor& x, const Tensor& v) {
-  GANTRY_ASSERT(v.size() == x.size() && grad_.size() == x.size());
-  const int64_t n = x.dim(0), d = x.sample_size();
-  // Each row steps h_i along its own unit direction u_i = v_i/‖v_i‖ and its parameter gradient is
-  // scaled back by ‖v_i‖/2h_i. Central differences of ∇θD are exact for a critic that is linear
-  // between x − h u and x + h u (ReLU-family critics, away from a kink) and second-order accurate
-  // for smooth ones. A kink in between shows: D's own difference quotient then disagrees with
-  // u·∇x D(x) from input_gradient(). Such rows retry with a step 8 times shorter.
-  norms_.assign(static_cast<size_t>(n), 0.0);
-  steps_.assign(static_cast<size_t>(n), epsilon_);
-  directional_.assign(static_cast<size_t>(n), 0.0);
-  bool any = false;
-  for (int64_t i = 0; i < n; ++i) {
-    double sq = 0, dot = 0;
-    for (int64_t j = 0; j < d; ++j) {
-      sq += static_cast<double>(v[i * d + j]) * v[i * d + j];
-      dot += static_cast<double>(v[i * d + j]) * grad_[i * d + j];
-    }
-    norms_[static_cast<size_t>(i)] = std::sqrt(sq);
-    if (sq > 0) directional_[static_cast<size_t>(i)] = dot / std::sqrt(sq), any = true;
-  }
-  if (!any) return;
-  shifted_.reshape(x.shape());
-  if (scale_.size() != n) scale_.reshape({n, 1});
-  auto shift = [&](int sign) {
-    for (int64_t i = 0; i < n; ++i) {
-      const double norm = norms_[static_cast<size_t>(i)];
-      const float step = norm > 0 ? static_cast<float>(sign * steps_[static_cast<size_t>(i)] / norm) : 0.0f;
-      for (int64_t j = 0; j < d; ++j) shifted_[i * d + j] = x[i * d + j] + step * v[i * d + j];
-    }
-  };
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    shift(+1);
-    plus_ = d_.forward(shifted_, Mode::train);
-    shift(-1);
-    const Tensor& minus = d_.forward(shifted_, Mode::train);
-    bool retry = false;
-    for (int64_t i = 0; i < n; ++i) {
-      double& h = steps_[static_cast<size_t>(i)];
-      if (norms_[static_cast<size_t>(i)] == 0) continue;
-      const double quotient = (static_cast<double>(plus_[i]) - minus[i]) / (2 * h);
-      const double rounding = 1e-6 * (std::abs(plus_[i]) + std::abs(minus[i])) / h;
-      if (std::abs(quotient - directional_[static_cast<size_t>(i)]) >
-          1e-3 * std::abs(directional_[static_cast<size_t>(i)]) + rounding + 1e-6) {
-        h /= 8;
-        retry = true;
-      }
-    }
-    if (!retry) break;
-  }
-  for (int sign : {+1, -1}) {
-    shift(sign);
-    for (int64_t i = 0; i < n; ++i)
-      scale_[i] = static_cast<float>(sign * norms_[static_cast<size_t>(i)] / (2 * steps_[static_cast<size_t>(i)]));
-    d_.forward(shifted_, Mode::train);
-    d_.backward(scale_, {.input_grad = false, .weight_grad = true});
-  }
+  GANTRY_ASSERT(v.size() == x.size() && x.rank() >= 1);
+  check_per_sample();
+  size_seed(x.dim(0));
+  const DualTensors y = d_.forward_dual(x, v, Mode::train);
+  GANTRY_ASSERT(y.tangent->size() == ones_.size());
+  d_.backward_dual(none_, ones_, {.input_grad = false, .weight_grad = true});
 }
 
 double gradient_penalty(Critic& critic, const Tensor& real, const Tensor& fake, std::span<const float> alpha,
@@ -107,6 +69,22 @@ double gradient_penalty(Critic& critic, const Tensor& real, const Tensor& fake, 
   }
   critic.add_parameter_gradient(x_hat, v);
   return lambda * value / static_cast<double>(n);
+}
+
+double dragan_penalty(Critic& critic, const Tensor& real, Rng& rng, double lambda) {
+  const int64_t n = real.dim(0);
+  double sum = 0, sq = 0;
+  for (float x : real.values()) sum += x, sq += static_cast<double>(x) * x;
+  const double count = static_cast<double>(real.size()), mean = sum / count;
+  const double std = std::sqrt(std::max(0.0, sq / count - mean * mean));  // numpy's x.std(): ddof 0
+  Tensor& perturbed = critic.perturbed_;
+  perturbed.reshape(real.shape());
+  rng.fill_uniform(perturbed.values(), 0.0f, 1.0f);
+  for (int64_t i = 0; i < real.size(); ++i) perturbed[i] = real[i] + static_cast<float>(0.5 * std) * perturbed[i];
+  critic.alpha_.resize(static_cast<size_t>(n));
+  rng.fill_uniform(critic.alpha_, 0.0f, 1.0f);
+  // x + α(x_p − x) is gradient_penalty's α·x_p + (1 − α)·x.
+  return gradient_penalty(critic, perturbed, real, critic.alpha_, lambda);
 }
 
 double r1_penalty(Critic& critic, const Tensor& real, double gamma) {

@@ -39,6 +39,27 @@ const Tensor& Reshape::backward(const Tensor& dy, BackwardOptions options) {
   return y_;
 }
 
+DualTensors Reshape::forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode) {
+  GANTRY_ASSERT(x_dot.size() == x.size());
+  forward(x, mode);
+  y_dot_.reshape(y_.shape());
+  std::copy(x_dot.data(), x_dot.data() + x_dot.size(), y_dot_.data());
+  return {&y_, &y_dot_};
+}
+
+DualTensors Reshape::backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options) {
+  const Tensor& none = empty_tensor();
+  if (!options.input_grad) return {&none, &none};
+  // As in backward(): both outputs are dead by now, so their buffers carry the adjoints.
+  for (auto [from, to] : {std::pair{&y_bar, &y_}, std::pair{&y_dot_bar, &y_dot_}}) {
+    if (from->size() == 0) continue;
+    GANTRY_ASSERT(from->size() == to->size());
+    to->reshape(in_shape_);
+    std::copy(from->data(), from->data() + from->size(), to->data());
+  }
+  return {y_bar.size() > 0 ? &y_ : &none, y_dot_bar.size() > 0 ? &y_dot_ : &none};
+}
+
 std::unique_ptr<Layer> make_flatten(int64_t sample_size) { return std::make_unique<Reshape>(std::vector<int64_t>{sample_size}); }
 
 }  // namespace gantry

@@ -26,6 +26,32 @@ const Tensor& Sequential::backward(const Tensor& dy, BackwardOptions options) {
   return *g;
 }
 
+bool Sequential::supports_dual() const {
+  for (const auto& layer : layers_)
+    if (!layer->supports_dual()) return false;
+  return true;
+}
+
+DualTensors Sequential::forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode) {
+  GANTRY_ASSERT(!layers_.empty());
+  // Checked before any layer runs; Layer's own forward_dual() throws the error naming the layer.
+  for (auto& layer : layers_)
+    if (!layer->supports_dual()) return layer->Layer::forward_dual(x, x_dot, mode);
+  DualTensors h{&x, &x_dot};
+  for (auto& layer : layers_) h = layer->forward_dual(*h.value, *h.tangent, mode);
+  return h;
+}
+
+DualTensors Sequential::backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options) {
+  GANTRY_ASSERT(!layers_.empty());
+  DualTensors g{&y_bar, &y_dot_bar};
+  for (size_t i = layers_.size(); i-- > 0;) {
+    BackwardOptions o{i == 0 ? options.input_grad : true, options.weight_grad};
+    g = layers_[i]->backward_dual(*g.value, *g.tangent, o);
+  }
+  return g;
+}
+
 std::vector<Parameter*> Sequential::parameters() {
   std::vector<Parameter*> all;
   for (auto& layer : layers_)

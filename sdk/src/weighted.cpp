@@ -59,55 +59,98 @@ void WeightedPlan::bind(const dnnl::memory::desc& src_md, const dnnl::memory::de
   bww_diff_weights.init(diff_weights, l.bww_diff_weights, true);
 }
 
-const Tensor& WeightedPlan::forward(const Tensor& input) {
-  x = &input;
+void WeightedPlan::run_forward(const Tensor& input, dnnl::memory& w, dnnl::memory& b, Tensor& out) {
   src.set_data_handle(const_cast<float*>(input.data()));
+  dst.set_data_handle(out.data());
   dnnl::memory& s = fwd_src.in(src);
-  dnnl::memory& w = fwd_weights.in(weights);  // weights change after every optimizer step
   fwd.execute(stream(), {{DNNL_ARG_SRC, s},
                          {DNNL_ARG_WEIGHTS, w},
-                         {DNNL_ARG_BIAS, bias},
+                         {DNNL_ARG_BIAS, b},
                          {DNNL_ARG_DST, fwd_dst.active ? fwd_dst.inner : dst}});
   fwd_dst.out(dst);
   stream().wait();
+}
+
+const Tensor& WeightedPlan::forward(const Tensor& input) {
+  x = &input;
+  run_forward(input, fwd_weights.in(weights), bias, y);  // weights change after every optimizer step
   return y;
 }
 
-const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, Parameter& weight, Parameter& b) {
-  GANTRY_ASSERT(x != nullptr && dy.size() == y.size());
+dnnl::memory& WeightedPlan::bww_input(const Tensor& input, bool converted) {
+  src.set_data_handle(const_cast<float*>(input.data()));
+  if (bww_src_as_fwd && fwd_src.active) {
+    if (!converted) fwd_src.in(src);
+    return fwd_src.inner;
+  }
+  return bww_src.in(src);
+}
+
+void WeightedPlan::backward_stream(const Tensor& input, bool converted, const Tensor& dy, Parameter* weight,
+                                   Parameter* b, Tensor* out) {
+  GANTRY_ASSERT(dy.size() == y.size());
   diff_dst.set_data_handle(const_cast<float*>(dy.data()));
   dnnl::memory& dd = bwd_diff_dst.in(diff_dst);
-  if (options.weight_grad) {
+  if (weight != nullptr) {
     // The first gradient after zero_grad() is written in place; later ones are summed.
-    float* dw = weight.write_buffer(dw_scratch).data();
-    float* db = b.write_buffer(db_scratch).data();
-    diff_weights.set_data_handle(dw);
-    diff_bias.set_data_handle(db);
-    dnnl::memory* s = &src;
-    if (bww_src_as_fwd && fwd_src.active) {
-      s = &fwd_src.inner;
-    } else {
-      src.set_data_handle(const_cast<float*>(x->data()));
-      s = &bww_src.in(src);
-    }
+    diff_weights.set_data_handle(weight->write_buffer(dw_scratch).data());
+    diff_bias.set_data_handle(b != nullptr ? b->write_buffer(db_scratch).data() : db_discard.data());
+    dnnl::memory& s = bww_input(input, converted);
     dnnl::memory& ddw = bww_diff_dst_as_bwd ? dd : bww_diff_dst.in(diff_dst);
-    bwd_weights.execute(stream(), {{DNNL_ARG_SRC, *s},
+    bwd_weights.execute(stream(), {{DNNL_ARG_SRC, s},
                                    {DNNL_ARG_DIFF_DST, ddw},
                                    {DNNL_ARG_DIFF_WEIGHTS, bww_diff_weights.active ? bww_diff_weights.inner : diff_weights},
                                    {DNNL_ARG_DIFF_BIAS, diff_bias}});
     bww_diff_weights.out(diff_weights);
     stream().wait();
-    weight.commit(dw_scratch);
-    b.commit(db_scratch);
+    weight->commit(dw_scratch);
+    if (b != nullptr) b->commit(db_scratch);
   }
-  if (!options.input_grad) return empty_tensor();
+  if (out == nullptr) return;
+  // Runs after the weight gradient: its output buffer may be the converted input's (see bind).
   dnnl::memory& w = bwd_weights_as_fwd ? (fwd_weights.active ? fwd_weights.inner : weights) : bwd_data_weights.in(weights);
+  diff_src.set_data_handle(out->data());
   bwd_data.execute(stream(), {{DNNL_ARG_DIFF_DST, dd},
                               {DNNL_ARG_WEIGHTS, w},
                               {DNNL_ARG_DIFF_SRC, bwd_diff_src.active ? bwd_diff_src.inner : diff_src}});
   bwd_diff_src.out(diff_src);
   stream().wait();
-  return dx;
+}
+
+const Tensor& WeightedPlan::backward(const Tensor& dy, BackwardOptions options, Parameter& weight, Parameter& b) {
+  GANTRY_ASSERT(x != nullptr);
+  backward_stream(*x, true, dy, options.weight_grad ? &weight : nullptr, &b, options.input_grad ? &dx : nullptr);
+  return options.input_grad ? dx : empty_tensor();
+}
+
+DualTensors WeightedPlan::forward_dual(const Tensor& input, const Tensor& input_dot) {
+  GANTRY_ASSERT(input_dot.size() == input.size());
+  if (y_dot.size() != y.size()) {
+    y_dot = Tensor(y.shape());
+    dx_dot = Tensor(dx.shape());
+    zero_bias = Tensor({static_cast<int64_t>(bias.get_desc().get_size() / sizeof(float))});
+    db_discard = Tensor(zero_bias.shape());
+    zero_bias_mem = wrap(bias.get_desc(), zero_bias.data());
+  }
+  x = &input;
+  x_dot = &input_dot;
+  dnnl::memory& w = fwd_weights.in(weights);
+  run_forward(input, w, bias, y);
+  run_forward(input_dot, w, zero_bias_mem, y_dot);
+  return {&y, &y_dot};
+}
+
+DualTensors WeightedPlan::backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options,
+                                        Parameter& weight, Parameter& b) {
+  GANTRY_ASSERT(x != nullptr && x_dot != nullptr);
+  // fwd_src's buffer last held the tangent, so each stream converts its own input again. The bias
+  // only moves y: its adjoint is Σȳ alone.
+  const bool primal = y_bar.size() > 0, tangent = y_dot_bar.size() > 0;
+  Parameter* w = options.weight_grad ? &weight : nullptr;
+  if (primal) backward_stream(*x, false, y_bar, w, &b, options.input_grad ? &dx : nullptr);
+  if (tangent) backward_stream(*x_dot, false, y_dot_bar, w, nullptr, options.input_grad ? &dx_dot : nullptr);
+  const Tensor& none = empty_tensor();
+  return {options.input_grad && primal ? &dx : &none, options.input_grad && tangent ? &dx_dot : &none};
 }
 
 }  // namespace gantry::detail
@@ -132,6 +175,18 @@ const Tensor& WeightedLayer::forward(const Tensor& x, Mode /*mode*/) {
 const Tensor& WeightedLayer::backward(const Tensor& dy, BackwardOptions options) {
   GANTRY_ASSERT(last_ != nullptr);
   return last_->backward(dy, options, weight_, bias_);
+}
+
+DualTensors WeightedLayer::forward_dual(const Tensor& x, const Tensor& x_dot, Mode /*mode*/) {
+  auto it = plans_.find(x.shape());
+  if (it == plans_.end()) it = plans_.emplace(x.shape(), build_plan(x.shape())).first;
+  last_ = it->second.get();
+  return last_->forward_dual(x, x_dot);
+}
+
+DualTensors WeightedLayer::backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options) {
+  GANTRY_ASSERT(last_ != nullptr);
+  return last_->backward_dual(y_bar, y_dot_bar, options, weight_, bias_);
 }
 
 }  // namespace gantry

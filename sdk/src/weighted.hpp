@@ -50,6 +50,11 @@ struct WeightedPlan {
   bool bwd_weights_as_fwd = false, bww_src_as_fwd = false, bww_diff_dst_as_bwd = false;
   Tensor y, dx, dw_scratch, db_scratch;
   const Tensor* x = nullptr;
+  // Dual mode, allocated by the first forward_dual(): the tangent's output and input adjoint, a
+  // zero bias (a tangent has none: ẏ = W·ẋ) and where the tangent stream's Σẏ̄ is dropped.
+  Tensor y_dot, dx_dot, zero_bias, db_discard;
+  dnnl::memory zero_bias_mem;
+  const Tensor* x_dot = nullptr;
 
   /// Wraps the layer's buffers and prepares the reorders `layouts` need; call once the three
   /// primitives are set. The plain descriptors are what the layer exchanges with its neighbours.
@@ -59,6 +64,21 @@ struct WeightedPlan {
   const Tensor& forward(const Tensor& input);
   /// dL/dx (empty unless asked for); adds dL/dweights and dL/dbias into the parameters.
   const Tensor& backward(const Tensor& dy, BackwardOptions options, Parameter& weight, Parameter& b);
+  /// y = W·x + b and ẏ = W·ẋ, the same forward primitive run twice (the second with a zero bias).
+  DualTensors forward_dual(const Tensor& input, const Tensor& input_dot);
+  /// x̄ = Wᵀȳ, ẋ̄ = Wᵀẏ̄, W̄ += ȳ·xᵀ + ẏ̄·ẋᵀ, b̄ += Σȳ: the usual backward primitives on each stream.
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options, Parameter& weight,
+                            Parameter& b);
+
+ private:
+  void run_forward(const Tensor& input, dnnl::memory& w, dnnl::memory& b, Tensor& out);
+  /// The input in the backward-weights primitive's layout; `converted` when the last forward's
+  /// conversion of this very input still sits in fwd_src's buffer.
+  dnnl::memory& bww_input(const Tensor& input, bool converted);
+  /// One adjoint stream dy of the output of `input`: adds dy·inputᵀ into `weight` (when given) and
+  /// Σdy into `b` (when given, else discarded); writes Wᵀ·dy into `out` (when given).
+  void backward_stream(const Tensor& input, bool converted, const Tensor& dy, Parameter* weight, Parameter* b,
+                       Tensor* out);
 };
 
 /// The plan of a (transposed) convolution: `Fwd`, `BwdData` and `BwdWeights` are oneDNN's

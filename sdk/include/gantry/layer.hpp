@@ -46,6 +46,13 @@ struct BackwardOptions {
   bool weight_grad = true;
 };
 
+/// A primal tensor and its tangent (forward_dual) or their two adjoints (backward_dual), owned by
+/// the layer that returned them. An empty tensor stands for zeros.
+struct DualTensors {
+  const Tensor* value;
+  const Tensor* tangent;
+};
+
 /// A differentiable layer. forward() keeps what backward() needs; the input passed to forward()
 /// must stay alive and unchanged until the matching backward(), which runs at most once per
 /// forward(). Both return references to buffers owned by the layer, valid until the next call
@@ -64,6 +71,17 @@ class GANTRY_API Layer {
   virtual bool couples_batch() const { return false; }
   /// "Linear(2, 256)"
   virtual std::string describe() const = 0;
+
+  /// True when forward_dual() and backward_dual() are implemented: exact gradient penalties
+  /// (penalty.hpp) need them from every layer of the critic.
+  virtual bool supports_dual() const { return false; }
+  /// Forward-mode pass: y = f(x) and its directional derivative ẏ = J_f(x)·ẋ. Like forward(), keeps
+  /// pointers to x and ẋ for the matching backward_dual(). Throws Error unless supports_dual().
+  virtual DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train);
+  /// Reverse pass through forward_dual(): from the adjoints ȳ and ẏ̄ of y and ẏ, returns x̄ = J_fᵀȳ +
+  /// (∂(J_f·ẋ)/∂x)ᵀẏ̄ and ẋ̄ = J_fᵀẏ̄ (unless !options.input_grad), and adds θ̄ = ∂(y, ẏ)/∂θ ᵀ(ȳ, ẏ̄)
+  /// to the parameter gradients (when options.weight_grad). Either adjoint may be empty (zero).
+  virtual DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {});
   void zero_grad();
 };
 

@@ -22,6 +22,9 @@ class GANTRY_API WeightedLayer : public Layer {
   ~WeightedLayer() override;
   const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
   const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
   std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
   Parameter& weight() { return weight_; }
   Parameter& bias() { return bias_; }
@@ -89,6 +92,9 @@ class GANTRY_API Eltwise final : public Layer {
   ~Eltwise() override;
   const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
   const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
   std::string describe() const override;
 
  private:
@@ -142,12 +148,15 @@ class GANTRY_API Reshape final : public Layer {
   explicit Reshape(std::vector<int64_t> sample_shape);
   const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
   const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
   std::string describe() const override;
 
  private:
   std::vector<int64_t> sample_shape_;
   std::vector<int64_t> in_shape_;
-  Tensor y_;
+  Tensor y_, y_dot_;
 };
 /// [N, C, H, W] → [N, C·H·W]
 GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
@@ -170,6 +179,11 @@ class GANTRY_API Sequential final : public Layer {
   std::vector<Parameter*> parameters() override;
   std::vector<Tensor*> buffers() override;
   bool couples_batch() const override;
+  /// True when every layer supports it.
+  bool supports_dual() const override;
+  /// Throws Error naming the first layer without a dual mode.
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
   std::string describe() const override;
   size_t size() const { return layers_.size(); }
   Layer& at(size_t i) { return *layers_.at(i); }

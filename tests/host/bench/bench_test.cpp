@@ -47,5 +47,21 @@ TEST(Bench, TimesTheRequestedRepeats) {
   EXPECT_THROW(run_step_bench(spec, test::builtin_registry()), ConfigError);
 }
 
+// The WGAN-GP row: one D step with the penalty per step; its FLOPs add ∇x D, the dual forward and
+// the tangent's backward on the B interpolates.
+TEST(Bench, WganGpRowTrainsWithThePenalty) {
+  StepBenchSpec spec;
+  spec.loss = "wgan-gp";
+  const std::string text = bench_experiment(spec);
+  EXPECT_NE(text.find("plugin = \"wasserstein\"\nmode = \"gp\"\nlambda = 10.0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("n_critic = 1\n"), std::string::npos) << text;
+  const ModelMacs m = model_macs(spec, test::builtin_registry());
+  EXPECT_DOUBLE_EQ(penalty_flops(m, 64), 2 * 64 * (6 * m.d - m.d_first));
+  spec.batch = 8, spec.warmup = 1, spec.steps = 1, spec.repeats = 1;
+  EXPECT_EQ(run_step_bench(spec, test::builtin_registry()).steps_per_second.size(), 1u);
+  spec.loss = "hinge";
+  EXPECT_THROW(bench_experiment(spec), ConfigError);
+}
+
 }  // namespace
 }  // namespace gantry

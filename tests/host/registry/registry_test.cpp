@@ -77,7 +77,7 @@ TEST(Registry, LoadsAGoodPluginWithItsDescriptorAndHash) {
 
 TEST(Registry, RefusesAnotherAbiVersionNamingPathAndBoth) {
   EXPECT_EQ(load_error(fixtures + "/bad/fixture_wrong_abi.so"),
-            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 3 (rebuild the plugin "
+            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 4 (rebuild the plugin "
                         "against this gantry SDK)", fixtures));
 }
 
@@ -293,7 +293,7 @@ TEST(Registry, BadFilesInAFolderBecomeWarnings) {
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/bad/fixture_no_entry.so': not a gantry plugin (no 'gantry_plugin' "
                                           "entry point; declare one with GANTRY_PLUGIN)", fixtures),
-                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 3 "
+                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 4 "
                                           "(rebuild the plugin against this gantry SDK)", fixtures)}));
 }
 
@@ -303,7 +303,7 @@ TEST(Registry, AddingAShadowedFileReturnsThePluginThatWon) {
   r.discover({plugin_dir});
   const PluginLibrary& kept = r.add_file(fixtures + "/shadow/fixture_shadow_loss.so");
   EXPECT_EQ(&kept, r.find(PluginKind::loss, "nonsaturating"));
-  EXPECT_EQ(kept.descriptor->version, "1.0.0");
+  EXPECT_EQ(kept.descriptor->version, "1.1.0");
   ASSERT_EQ(r.warnings().size(), 1u);
   EXPECT_EQ(r.warnings()[0], fmt::format("loss plugin 'nonsaturating' in {}/shadow/fixture_shadow_loss.so is shadowed "
                                          "by {}/loss_nonsaturating.so", fixtures, plugin_dir));
@@ -312,7 +312,7 @@ TEST(Registry, AddingAShadowedFileReturnsThePluginThatWon) {
 TEST(Registry, FirstFoundWinsWithAWarning) {
   Registry r;
   r.discover({GANTRY_TEST_PLUGIN_DIR, fixtures + "/shadow"});
-  EXPECT_EQ(r.find(PluginKind::loss, "nonsaturating")->descriptor->version, "1.0.0");
+  EXPECT_EQ(r.find(PluginKind::loss, "nonsaturating")->descriptor->version, "1.1.0");
   ASSERT_EQ(r.warnings().size(), 1u);
   EXPECT_NE(r.warnings()[0].find("is shadowed by"), std::string::npos);
 }

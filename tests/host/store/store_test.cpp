@@ -164,7 +164,8 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM final_metrics WHERE step = 40"), 7);
   EXPECT_EQ(text(db, "SELECT direction FROM metric_keys WHERE key = 'modes.reverse_kl'"), "lower");
   // Provenance: every plugin with version and file hash; the build that ran it.
-  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM plugins WHERE length(sha256) = 64 AND version = '1.0.0'"), 6);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM plugins WHERE length(sha256) = 64 AND version <> ''"), 6);
+  EXPECT_EQ(text(db, "SELECT version FROM plugins WHERE name = 'nonsaturating'"), "1.1.0");
   EXPECT_EQ(text(db, "SELECT abi_version || ' ' || gantry_version FROM runs"), fmt::format("{} 0.1.0", abi_version));
   EXPECT_NE(text(db, "SELECT compiler FROM runs"), "");
   EXPECT_EQ(text(db, "PRAGMA integrity_check"), "ok");
