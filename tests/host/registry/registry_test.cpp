@@ -77,7 +77,7 @@ TEST(Registry, LoadsAGoodPluginWithItsDescriptorAndHash) {
 
 TEST(Registry, RefusesAnotherAbiVersionNamingPathAndBoth) {
   EXPECT_EQ(load_error(fixtures + "/bad/fixture_wrong_abi.so"),
-            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 3 (rebuild the plugin "
+            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 4 (rebuild the plugin "
                         "against this gantry SDK)", fixtures));
 }
 
@@ -198,7 +198,8 @@ TEST(RegistryProbe, LibrariesThatCrashAtLoadAreWarningsNamingPathAndCause) {
   Registry r;
   r.discover({plugin_dir, fixtures + "/crash"});
   EXPECT_EQ(r.names(PluginKind::loss),
-            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "wasserstein"}));
+            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "ragan", "rahinge", "ralsgan",
+                                      "rsgan", "wasserstein"}));
   const std::string dir = fixtures + "/crash";
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/fixture_abort_at_load.so': crashed while loading: killed by "
@@ -270,7 +271,8 @@ TEST(Registry, DiscoversEveryBuiltinPlugin) {
   EXPECT_TRUE(r.warnings().empty());
   EXPECT_EQ(r.names(PluginKind::data), (std::vector<std::string>{"fashion_mnist", "grid25", "ring8", "swissroll"}));
   EXPECT_EQ(r.names(PluginKind::loss),
-            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "wasserstein"}));
+            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "ragan", "rahinge", "ralsgan",
+                                      "rsgan", "wasserstein"}));
   EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "image_quality", "modes"}));
   EXPECT_NE(r.find(PluginKind::generator, "mlp"), nullptr);
   EXPECT_NE(r.find(PluginKind::discriminator, "mlp"), nullptr);
@@ -285,7 +287,7 @@ TEST(Registry, BadFilesInAFolderBecomeWarnings) {
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/bad/fixture_no_entry.so': not a gantry plugin (no 'gantry_plugin' "
                                           "entry point; declare one with GANTRY_PLUGIN)", fixtures),
-                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 3 "
+                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 4 "
                                           "(rebuild the plugin against this gantry SDK)", fixtures)}));
 }
 
@@ -317,8 +319,8 @@ TEST(Registry, UnknownPluginListsWhatExistsAndTheClosest) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_STREQ(e.what(),
-                 "unknown loss 'wasserstien' (available: hinge, least_squares, minimax, nonsaturating, wasserstein; did you mean: "
-                 "wasserstein?)");
+                 "unknown loss 'wasserstien' (available: hinge, least_squares, minimax, nonsaturating, ragan, rahinge, "
+                 "ralsgan, rsgan, wasserstein; did you mean: wasserstein?)");
   }
 }
 
@@ -356,7 +358,8 @@ TEST(PluginsCommand, LibrariesThatCrashAtLoadAreWarningsAndTheBuiltinsStillList)
                                "with status 0\n"
                                "gantry: warning: plugin '{0}/fixture_segfault_in_describe.so': crashed while loading: "
                                "killed by signal SIGSEGV (Segmentation fault)\n", dir));
-  for (const char* loss : {"loss hinge ", "loss least_squares ", "loss minimax ", "loss nonsaturating ", "loss wasserstein "})
+  for (const char* loss : {"loss hinge ", "loss least_squares ", "loss minimax ", "loss nonsaturating ", "loss ragan ",
+                           "loss rahinge ", "loss ralsgan ", "loss rsgan ", "loss wasserstein "})
     EXPECT_NE(o.out.find(loss), std::string::npos) << loss;
 }
 
