@@ -84,7 +84,7 @@ TEST(ExperimentErrors, UnknownPluginListsWhatExists) {
   text.replace(text.find("\"nonsaturating\""), 15, "\"wgan\"");
   EXPECT_EQ(error_of(text),
             "x.toml:9:10: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, "
-            "ragan, rahinge, ralsgan, rsgan, wasserstein)");
+            "ragan, rahinge, ralsgan, rsgan, wasserstein; did you mean: ragan, rsgan?)");
 }
 
 TEST(ExperimentErrors, UnknownParameterNamesPluginAndWhatItAccepts) {
