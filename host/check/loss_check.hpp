@@ -15,8 +15,9 @@ struct LossCheckReport {
 };
 
 /// Checks a loss: its D and G gradients against central differences on random logits (batches of
-/// 1, 7 and 64, logits up to |30|), finite values and gradients at |logit| up to 1000, and the
-/// sign convention (D's loss falls as real logits rise and fake logits fall; G's as fake rise).
+/// 1, 7 and 64, logits up to |30|; G's with respect to the fake logits, given real logits when the
+/// loss reads them), finite values and gradients at |logit| up to 1000, and the sign convention
+/// (D's loss falls as real logits rise and fake logits fall; G's as fake rise).
 LossCheckReport check_loss(Loss& loss, uint64_t seed = 0, double tolerance = 1e-3);
 
 }  // namespace gantry

@@ -33,6 +33,9 @@ add_test(NAME check_{name} COMMAND gantry::gantry check $<TARGET_FILE:loss_{name
 constexpr const char* source_template = R"TMPL(// {name}: a GAN loss written as three per-sample terms on D's raw logits. gantry takes the
 // batch means and derives the exact gradients with dual numbers, so only the formula is yours.
 // Use gantry::softplus, gantry::sigmoid, gantry::relu, gantry::square, exp and log on T.
+// A relativistic-average loss (each term on one logit and the mean of the other side's logits)
+// derives from gantry::RelativisticFormulaLoss instead, with four terms: d_real(r, mean_fake),
+// d_fake(f, mean_real), g_fake(f, mean_real), g_real(r, mean_fake); see <gantry/loss.hpp>.
 #include <gantry/loss.hpp>
 
 namespace {{

@@ -128,12 +128,16 @@ class TrainingLoop {
   const double r1_gamma_;
   Adam g_opt_, d_opt_;
   const std::vector<Parameter*> d_params_;
-  // Independent streams, so changing one consumer (e.g. eval size) leaves the others' draws alone.
-  Rng data_rng_, latent_rng_, penalty_rng_;
+  // Independent streams, so changing one consumer (e.g. eval size) leaves the others' draws alone;
+  // the G step's real batch has its own, so losses that do not read it draw exactly as before.
+  Rng data_rng_, latent_rng_, penalty_rng_, g_real_rng_;
   // D sees real and fake as one batch of 2B rows, which needs one forward and one backward per
   // critic step and no gradient accumulation — unless D normalises over its batch (BatchNorm):
   // then real and fake go through as separate batches.
   const bool separate_batches_;
+  // Relativistic losses compare G's fake logits with D's logits on a real batch of the G step.
+  const bool g_uses_real_;
+  Tensor g_real_, g_real_logits_;
   Tensor split_logits_, d_grad_part_, z_, both_, real_, d_grad_, g_grad_, fake_batch_;
   Critic critic_;
   PenaltyContext penalty_ctx_;
@@ -155,8 +159,11 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       g_opt_(g_.parameters(), adam_options(trial.optimizer)), d_opt_(d_.parameters(), adam_options(trial.optimizer)),
       d_params_(d_.parameters()), data_rng_(derive_seed(trial.seed, "data")),
       latent_rng_(derive_seed(trial.seed, "latent")), penalty_rng_(derive_seed(trial.seed, "penalty")),
-      separate_batches_(d_.couples_batch()), split_logits_({2 * batch_, 1}), d_grad_part_({batch_, 1}),
-      z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
+      g_real_rng_(derive_seed(trial.seed, "g.real")), separate_batches_(d_.couples_batch()),
+      g_uses_real_(m.loss->uses_real_logits_in_generator_step()),
+      g_real_(g_uses_real_ ? Tensor(batch_shape(batch_, m.sample_shape)) : Tensor()),
+      g_real_logits_(g_uses_real_ ? Tensor({batch_, 1}) : Tensor()), split_logits_({2 * batch_, 1}),
+      d_grad_part_({batch_, 1}), z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
       real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * batch_, 1}), g_grad_({batch_, 1}),
       fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_),
       penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_} {
@@ -251,10 +258,17 @@ std::optional<std::string> TrainingLoop::critic_steps(int64_t step) {
 
 // G step: D is only differentiated with respect to its input; its weights are left alone.
 bool TrainingLoop::generator_step() {
+  if (g_uses_real_) {
+    // The real batch goes through D on its own, before the fake one: a batch-coupled D then sees
+    // it as in the critic step, and D's state for the backward below is the fake forward's. Its
+    // logits are constants for G, so it needs no backward (cheaper than one [2B] pass would be).
+    m_.data->sample(g_real_rng_, g_real_);
+    g_real_logits_.copy_rows_from(d_.forward(g_real_, Mode::train), 0);
+  }
   latent_rng_.fill_normal(z_.values());
   const Tensor& fake = g_.forward(z_, Mode::train);
   const Tensor& logits = d_.forward(fake, Mode::train);
-  g_loss_ = m_.loss->generator_loss(logits.values(), g_grad_.values());
+  g_loss_ = m_.loss->generator_loss(g_real_logits_.values(), logits.values(), g_grad_.values());
   if (!std::isfinite(g_loss_)) return false;
   const Tensor& dx = d_.backward(g_grad_, {.input_grad = true, .weight_grad = false});
   g_opt_.zero_grad();

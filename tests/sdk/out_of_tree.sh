@@ -57,4 +57,29 @@ sqlite3 -header -column "$work/results.db" "
   JOIN run_overview r ON r.run_id = f.run_id AND r.experiment = 'out-of-tree'
   WHERE f.key = 'modes.modes' GROUP BY p.value ORDER BY modes DESC" | tee "$work/compare.txt"
 grep -q "focal_ns" "$work/compare.txt"
+
+# docs/writing-a-loss.md, "Relativistic losses": the RaGAN example, taken from the page itself,
+# built out of tree, checked, and trained beside the built-in ragan: same seed, same numbers.
+"$gantry" new loss my_ragan --dir "$work/src"
+docs="$(dirname "$0")/../../docs/writing-a-loss.md"
+awk '/^## Relativistic losses/ { on = 1 } on && /^```cpp/ { grab = 1; next } grab && /^```/ { exit } grab' "$docs" \
+  > "$work/src/my_ragan/my_ragan.cpp"
+grep -q "RelativisticFormulaLoss" "$work/src/my_ragan/my_ragan.cpp"
+cmake -S "$work/src/my_ragan" -B "$work/src/my_ragan/build" -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure_ragan.log"
+cmake --build "$work/src/my_ragan/build" > "$work/build_ragan.log"
+"$gantry" check "$work/src/my_ragan/build/loss_my_ragan.so"
+sed -e 's/^name = "out-of-tree"$/name = "out-of-tree-ragan"/' \
+    -e 's/^"loss.plugin" = .*$/"loss.plugin" = ["my_ragan", "ragan"]/' "$work/sweep.toml" > "$work/ragan.toml"
+GANTRY_PLUGIN_PATH="$work/src/my_ragan/build" "$gantry" run "$work/ragan.toml" --db "$work/results.db" --progress plain \
+  | tee "$work/ragan.log"
+grep -q "2 run(s): 2 completed" "$work/ragan.log"
+differing=$(sqlite3 "$work/results.db" "
+  SELECT COUNT(*) FROM (SELECT m.key, m.step FROM metrics m
+    JOIN run_overview r ON r.run_id = m.run_id AND r.experiment = 'out-of-tree-ragan'
+    GROUP BY m.key, m.step HAVING COUNT(*) != 2 OR COUNT(DISTINCT m.value) != 1)")
+points=$(sqlite3 "$work/results.db" "
+  SELECT COUNT(*) FROM metrics m JOIN run_overview r ON r.run_id = m.run_id AND r.experiment = 'out-of-tree-ragan'")
+echo "my_ragan vs ragan: $points points, $differing differing"
+[ "$differing" = 0 ] && [ "$points" -gt 0 ]
+
 echo "out-of-tree loss: ok"

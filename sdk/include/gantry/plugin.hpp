@@ -15,7 +15,9 @@ namespace gantry {
 /// Bumped whenever the plugin interfaces change; the host refuses plugins built for another.
 /// 2: Layer::buffers/couples_batch, Metric::notes. 3: build fingerprint in PluginEntry, metric
 /// keys in the descriptor, Parameter's gradient private. 4: Layer's dual mode (supports_dual,
-/// forward_dual, backward_dual), Critic without the finite-difference step.
+/// forward_dual, backward_dual), Critic without the finite-difference step;
+/// Loss::generator_loss takes the G step's real logits (relativistic losses),
+/// Loss::uses_real_logits_in_generator_step.
 inline constexpr uint32_t abi_version = 4;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };

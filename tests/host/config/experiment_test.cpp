@@ -83,7 +83,8 @@ TEST(ExperimentErrors, UnknownPluginListsWhatExists) {
   std::string text = minimal;
   text.replace(text.find("\"nonsaturating\""), 15, "\"wgan\"");
   EXPECT_EQ(error_of(text),
-            "x.toml:9:10: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, wasserstein)");
+            "x.toml:9:10: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, "
+            "ragan, rahinge, ralsgan, rsgan, wasserstein; did you mean: ragan, rsgan?)");
 }
 
 TEST(ExperimentErrors, UnknownParameterNamesPluginAndWhatItAccepts) {

@@ -206,7 +206,8 @@ TEST(RegistryProbe, LibrariesThatCrashAtLoadAreWarningsNamingPathAndCause) {
   Registry r;
   r.discover({plugin_dir, fixtures + "/crash"});
   EXPECT_EQ(r.names(PluginKind::loss),
-            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "wasserstein"}));
+            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "ragan", "rahinge", "ralsgan",
+                                      "rsgan", "wasserstein"}));
   const std::string dir = fixtures + "/crash";
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/fixture_abort_at_load.so': crashed while loading: killed by "
@@ -278,7 +279,8 @@ TEST(Registry, DiscoversEveryBuiltinPlugin) {
   EXPECT_TRUE(r.warnings().empty());
   EXPECT_EQ(r.names(PluginKind::data), (std::vector<std::string>{"fashion_mnist", "grid25", "ring8", "swissroll"}));
   EXPECT_EQ(r.names(PluginKind::loss),
-            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "wasserstein"}));
+            (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "ragan", "rahinge", "ralsgan",
+                                      "rsgan", "wasserstein"}));
   EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "image_quality", "modes"}));
   EXPECT_NE(r.find(PluginKind::generator, "mlp"), nullptr);
   EXPECT_NE(r.find(PluginKind::discriminator, "mlp"), nullptr);
@@ -325,8 +327,8 @@ TEST(Registry, UnknownPluginListsWhatExistsAndTheClosest) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_STREQ(e.what(),
-                 "unknown loss 'wasserstien' (available: hinge, least_squares, minimax, nonsaturating, wasserstein; did you mean: "
-                 "wasserstein?)");
+                 "unknown loss 'wasserstien' (available: hinge, least_squares, minimax, nonsaturating, ragan, rahinge, "
+                 "ralsgan, rsgan, wasserstein; did you mean: wasserstein?)");
   }
 }
 
@@ -364,7 +366,8 @@ TEST(PluginsCommand, LibrariesThatCrashAtLoadAreWarningsAndTheBuiltinsStillList)
                                "with status 0\n"
                                "gantry: warning: plugin '{0}/fixture_segfault_in_describe.so': crashed while loading: "
                                "killed by signal SIGSEGV (Segmentation fault)\n", dir));
-  for (const char* loss : {"loss hinge ", "loss least_squares ", "loss minimax ", "loss nonsaturating ", "loss wasserstein "})
+  for (const char* loss : {"loss hinge ", "loss least_squares ", "loss minimax ", "loss nonsaturating ", "loss ragan ",
+                           "loss rahinge ", "loss ralsgan ", "loss rsgan ", "loss wasserstein "})
     EXPECT_NE(o.out.find(loss), std::string::npos) << loss;
 }
 

@@ -135,7 +135,8 @@ TEST(SweepErrors, AxisPathThatNamesNothing) {
 
 TEST(SweepErrors, BadValuesPointAtTheValue) {
   const std::string msg = error_of("[sweep]\n\"loss.plugin\" = [\"minimax\", \"wgan\"]\n\"train.steps\" = [10, -5]\n");
-  EXPECT_NE(msg.find("sweep.toml:13:29: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, wasserstein)"),
+  EXPECT_NE(msg.find("sweep.toml:13:29: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, "
+                     "ragan, rahinge, ralsgan, rsgan, wasserstein; did you mean: ragan, rsgan?)"),
             std::string::npos) << msg;
   EXPECT_NE(msg.find("sweep.toml:14:22: train.steps of [train]: -5 is out of range"), std::string::npos) << msg;
 }
@@ -203,7 +204,8 @@ TEST(SweepSize, ARefusedSweepStillChecksTheSections) {
     ADD_FAILURE() << "accepted";
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "sweep.toml:11:10: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, wasserstein)\n"
+              "sweep.toml:11:10: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, "
+              "ragan, rahinge, ralsgan, rsgan, wasserstein; did you mean: ragan, rsgan?)\n"
               "sweep.toml:12:1: sweep has 2000000 trials (10 × 10 × 10 × 10 × 10 × 10 × 2 seeds), more than --max-trials 100000");
   }
 }
@@ -249,7 +251,8 @@ TEST(SweepHostile, EmptySweepsAndCases) {
   EXPECT_EQ(error_of("[sweep]\ncases = [{ \"train.steps\" = 5 }, {}]\n"),
             "sweep.toml:13:33: sweep case sets nothing: give it \"dotted.path\" = value pairs or remove it");
   EXPECT_EQ(error_of("[sweep]\ncases = [\n  { \"loss.plugin\" = \"hinge\" },\n  { \"train.steps\" = 5, \"loss.plugin\" = \"wgan\" },\n]\n"),
-            "sweep.toml:15:40: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, wasserstein)");
+            "sweep.toml:15:40: unknown loss 'wgan' (available: hinge, least_squares, minimax, nonsaturating, "
+            "ragan, rahinge, ralsgan, rsgan, wasserstein; did you mean: ragan, rsgan?)");
 }
 
 TEST(SweepHostile, PathsAreStrictAndExperimentKeysReserved) {

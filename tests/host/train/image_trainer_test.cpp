@@ -70,6 +70,18 @@ TEST(ImageTrainer, BatchNormInDShowsItRealAndFakeSeparately) {
   EXPECT_FALSE(plain->layer().couples_batch());
 }
 
+TEST(ImageTrainer, RelativisticLossWithBatchNormInD) {
+  // The G step's real batch goes through a batch-coupled D on its own, as in the critic step.
+  std::string toml = test::tiny_dcgan_experiment("batch_norm = true");
+  toml.replace(toml.find("\"nonsaturating\""), 15, "\"ragan\"");
+  const Experiment exp = parse_experiment(toml, "dcgan.toml", test::builtin_registry());
+  Recorder rec;
+  const TrialResult result = Trainer(exp.trials[0].config, rec).run();
+  ASSERT_EQ(result.outcome, TrialOutcome::completed) << result.message;
+  EXPECT_EQ(result.g_updates, 4);
+  EXPECT_TRUE(std::isfinite(rec.points.at({"loss.g", 4})));
+}
+
 TEST(ImageTrainer, DcganRefusesNonImageData) {
   const std::string toml = R"([data]
 plugin = "ring8"

@@ -7,6 +7,7 @@
 #include <gantry/data.hpp>
 
 #include <cmath>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <map>
 
@@ -146,6 +147,44 @@ TEST(Trainer, NonFiniteLossEndsTheTrialAsDiverged) {
   EXPECT_EQ(result.outcome, TrialOutcome::diverged);
   EXPECT_EQ(result.step, 7);
   EXPECT_EQ(result.message, "non-finite generator loss at step 7");
+}
+
+TEST(Trainer, TheGStepEvaluatesDOnARealBatchOnlyForLossesThatAskForIt) {
+  // real_probe's G loss is the number of real logits it was given; otherwise non-saturating.
+  Registry registry;
+  registry.discover({GANTRY_TEST_PLUGIN_DIR, std::string(GANTRY_TEST_FIXTURE_DIR) + "/relativistic"});
+  std::map<bool, Recorder> runs;
+  for (const bool reads_real : {true, false}) {
+    const Experiment exp = parse_experiment(
+        test::tiny_experiment(fmt::format("plugin = \"real_probe\"\nreads_real = {}", reads_real), 20), "probe.toml",
+        registry);
+    ASSERT_EQ(Trainer(exp.trials[0].config, runs[reads_real]).run().outcome, TrialOutcome::completed);
+    EXPECT_EQ(runs[reads_real].points.at({"loss.g", 20}), reads_real ? 64.0 : 0.0);
+  }
+  // The real batch has its own random stream and D only runs forward on it (an MLP D keeps no
+  // batch statistics), so D's training is exactly the same with it as without it.
+  const Experiment ns = tiny("plugin = \"nonsaturating\"", 20);
+  Recorder plain;
+  Trainer(ns.trials[0].config, plain).run();
+  for (const auto& [key, value] : plain.points)
+    if (key.first != "loss.g") {
+      EXPECT_EQ(runs[true].points.at(key), value) << key.first << " at " << key.second;
+      EXPECT_EQ(runs[false].points.at(key), value) << key.first << " at " << key.second;
+    }
+}
+
+TEST(Trainer, RelativisticLossesTrainReproducibly) {
+  for (const char* loss : {"rsgan", "ragan", "ralsgan", "rahinge"}) {
+    const Experiment exp = tiny(fmt::format("plugin = \"{}\"", loss), 20);
+    Recorder a, b;
+    const TrialResult result = Trainer(exp.trials[0].config, a).run();
+    ASSERT_EQ(result.outcome, TrialOutcome::completed) << loss << ": " << result.message;
+    EXPECT_EQ(result.d_updates, 20) << loss;
+    EXPECT_EQ(result.g_updates, 20) << loss;
+    EXPECT_TRUE(std::isfinite(a.points.at({"loss.g", 20}))) << loss;
+    Trainer(exp.trials[0].config, b).run();
+    EXPECT_EQ(a.points, b.points) << loss;
+  }
 }
 
 TEST(Trainer, StopFlagInterrupts) {
