@@ -127,6 +127,10 @@ void LocalTransport::kill(size_t record) {
 void LocalTransport::read_events(Worker& w, TransportListener& listener) {
   read_available(w.events, w.events_buf, false);
   read_available(w.errors, w.stderr_tail, true);
+  if (w.overflowed) {
+    w.events_buf.clear();
+    return;
+  }
   size_t start = 0, nl;
   while ((nl = w.events_buf.find('\n', start)) != std::string::npos) {
     const std::string_view line = std::string_view(w.events_buf).substr(start, nl - start);
@@ -135,10 +139,11 @@ void LocalTransport::read_events(Worker& w, TransportListener& listener) {
     start = nl + 1;
   }
   w.events_buf.erase(0, start);
-  if (w.events_buf.size() > max_event_line && !w.ended) {
+  if (w.events_buf.size() > max_event_line) {
     listener.on_malformed(w.record, fmt::format("an event line of over {} MiB: the trial was stopped", max_event_line >> 20));
     w.events_buf.clear();
-    kill_process_tree(w.pid, true);
+    w.overflowed = true;
+    if (!w.ended) kill_process_tree(w.pid, true);
   }
 }
 

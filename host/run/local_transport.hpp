@@ -33,6 +33,7 @@ class LocalTransport final : public TrialTransport {
     UniqueFd events, errors, exited;  // exited: a pidfd, readable once the worker has ended
     std::string events_buf, stderr_tail;
     bool ended = false;
+    bool overflowed = false;  // sent an over-long line: stopped, the rest of what it sent is dropped
     int wait_status = 0;
   };
   void read_events(Worker& w, TransportListener& listener);
