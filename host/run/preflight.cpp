@@ -226,8 +226,7 @@ void record(const Experiment& exp, const Trial& trial, const Verdict& v, uint64_
 
 PreflightReport preflight(const Experiment& exp, const PreflightOptions& given) {
   PreflightOptions options = given;
-  // Four fifths of the memory: the rest is the system's, gantry's own and the allocator's slack.
-  if (options.memory_budget == 0) options.memory_budget = physical_memory() / 5 * 4;
+  if (options.memory_budget == 0) options.memory_budget = trial_memory_budget();
   const uint64_t per_job = options.memory_budget / static_cast<uint64_t>(std::max(1, options.jobs));
   std::map<std::string, const Trial*> distinct;
   for (const Trial& t : exp.trials) distinct.emplace(config_key(t.config), &t);

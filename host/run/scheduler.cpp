@@ -23,9 +23,9 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 // thread stacks and allocator arenas that count as address space without being used.
 uint64_t memory_limit_per_job(const RunOptions& options, int jobs) {
   if (options.memory_per_job > 0) return options.memory_per_job;
-  // The budget preflight checks against (four fifths of the memory, shared by the jobs), plus
-  // 1 GiB of address space that thread stacks and allocator arenas reserve without using.
-  return std::max<uint64_t>(physical_memory() / 5 * 4 / static_cast<uint64_t>(jobs) + (1ull << 30), 2ull << 30);
+  // The budget preflight checks against, shared by the jobs, plus 1 GiB of address space that
+  // thread stacks and allocator arenas reserve without using.
+  return std::max<uint64_t>(trial_memory_budget() / static_cast<uint64_t>(jobs) + (1ull << 30), 2ull << 30);
 }
 
 std::string trimmed(std::string s) {

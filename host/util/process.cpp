@@ -247,6 +247,8 @@ uint64_t physical_memory() {
   return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
+uint64_t trial_memory_budget() { return physical_memory() / 5 * 4; }
+
 void become_subreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
 void end_stray_children(const std::vector<pid_t>& keep) {

@@ -61,6 +61,9 @@ void limit_address_space(uint64_t bytes);
 
 /// The machine's physical memory in bytes.
 uint64_t physical_memory();
+/// What trials may use in all: four fifths of the memory (the rest is the system's, gantry's own
+/// and the allocator's slack). Preflight's estimates and the trials' address-space caps share it.
+uint64_t trial_memory_budget();
 
 /// The wait status of a process as words: "killed by signal SIGSEGV (Segmentation fault)" or
 /// "exited with code 3".
