@@ -1,6 +1,10 @@
 #pragma once
 // Runs the gantry program as a user would, for tests of what only a whole process shows:
 // signals, exit codes, two processes on one database.
+#include "store/sqlite.hpp"
+
+#include <gantry/error.hpp>
+
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -66,6 +70,18 @@ inline Outcome run_gantry(const std::vector<std::string>& args, const std::files
   o.out = read_text(out);
   o.err = read_text(err);
   return o;
+}
+
+/// Runs in `db` matching `where` (SQL), read as another process would; 0 while gantry is still
+/// creating the database.
+inline int64_t count_runs(const std::string& db, const std::string& where) {
+  try {
+    Database d(db, Database::Access::read_only);
+    auto st = d.prepare("SELECT COUNT(*) FROM runs WHERE " + where);
+    return st.step() ? st.column_int(0) : 0;
+  } catch (const Error&) {
+    return 0;
+  }
 }
 
 /// Whether a process with this pid exists (a zombie counts: it is not gone yet).

@@ -35,15 +35,7 @@ class WholeProcess : public ::testing::Test {
                                                         pid_file + "\"", 20));
   }
 
-  int64_t count(const std::string& where) {
-    try {
-      Database d(db, Database::Access::read_only);
-      auto st = d.prepare("SELECT COUNT(*) FROM runs WHERE " + where);
-      return st.step() ? st.column_int(0) : 0;
-    } catch (const Error&) {
-      return 0;  // gantry is still creating the database
-    }
-  }
+  int64_t count(const std::string& where) { return test::count_runs(db, where); }
 
   pid_t escaped_pid() {
     EXPECT_TRUE(test::eventually([&] { return std::filesystem::exists(pid_file); }, 20s)) << "no pid file";

@@ -46,16 +46,7 @@ class Resume : public ::testing::Test {
 
   static int wait_exit(pid_t pid) { return test::wait_exit(pid); }
 
-  int64_t count(const std::string& where) {
-    if (!std::filesystem::exists(db)) return 0;
-    try {
-      Database d(db, Database::Access::read_only);
-      auto st = d.prepare("SELECT COUNT(*) FROM runs WHERE " + where);
-      return st.step() ? st.column_int(0) : 0;
-    } catch (const Error&) {
-      return 0;  // gantry is still creating the database
-    }
-  }
+  int64_t count(const std::string& where) { return test::count_runs(db, where); }
 
   void wait_for(const std::string& where, int64_t n) {
     const auto deadline = std::chrono::steady_clock::now() + 60s;
