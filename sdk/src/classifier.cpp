@@ -4,6 +4,8 @@
 #include <gantry/optimizer.hpp>
 #include <gantry/sha256.hpp>
 
+#include "reference_training.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -22,31 +24,13 @@ constexpr uint64_t seed = 20261128;
 constexpr int64_t epochs = 6, batch = 100;
 constexpr double lr = 1e-3, lr_decay = 0.6;  // per epoch
 constexpr const char* recipe_text =
-    "gantry reference classifier v1: Conv(1,32,k4,s2,p1) ReLU Conv(32,64,k4,s2,p1) ReLU Flatten "
+    "gantry reference classifier v2: Conv(1,32,k4,s2,p1) ReLU Conv(32,64,k4,s2,p1) ReLU Flatten "
     "Linear(3136,128) ReLU | Linear(128,10); softmax cross-entropy; Adam(1e-3, 0.9, 0.999), lr x0.6 per "
-    "epoch; 6 epochs; batch 100; seed 20261128; fashion-mnist train split";
+    "epoch; 6 epochs; batch 100; seed 20261128; fashion-mnist train split; exact_gemm training";
 constexpr const char* magic = "GANTRY-CLASSIFIER 1";
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Mean softmax cross-entropy of logits [B, 10] and its gradient (p − onehot) / B.
-double cross_entropy(const Tensor& logits, const uint8_t* labels, Tensor& grad) {
-  const int64_t b = logits.dim(0), k = logits.dim(1);
-  double total = 0;
-  for (int64_t i = 0; i < b; ++i) {
-    const float* z = logits.data() + i * k;
-    float* g = grad.data() + i * k;
-    const float top = *std::max_element(z, z + k);
-    double sum = 0;
-    for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(z[j] - top));
-    for (int64_t j = 0; j < k; ++j)
-      g[j] = static_cast<float>((std::exp(static_cast<double>(z[j] - top)) / sum - (j == labels[i] ? 1.0 : 0.0)) /
-                                static_cast<double>(b));
-    total += std::log(sum) + top - z[labels[i]];
-  }
-  return total / static_cast<double>(b);
 }
 
 // Holds an exclusive lock on a file for the object's lifetime.
@@ -117,48 +101,62 @@ std::unique_ptr<ReferenceClassifier> ReferenceClassifier::train(const std::files
   return train_recipe(data_dir, recipe_hash(data_dir), log);
 }
 
-std::unique_ptr<ReferenceClassifier> ReferenceClassifier::train_recipe(const std::filesystem::path& data_dir,
-                                                                       const std::string& recipe, const Log& log) {
+// The recipe's schedule on `train_set`, stopping after `max_batches` batches when positive.
+void ReferenceClassifier::fit(const LabelledImages& train_set, int64_t max_batches, const Log& log) {
   const auto t0 = std::chrono::steady_clock::now();
-  const LabelledImages& train_set = load_fashion_mnist(data_dir, "train");
-  const LabelledImages& test_set = load_fashion_mnist(data_dir, "test");
-  std::unique_ptr<ReferenceClassifier> c(new ReferenceClassifier());
-  c->recipe_ = recipe;
-  std::vector<Parameter*> params = c->body_.parameters();
-  for (Parameter* p : c->head_.parameters()) params.push_back(p);
+  std::vector<Parameter*> params = body_.parameters();
+  for (Parameter* p : head_.parameters()) params.push_back(p);
   Adam adam(params, {lr, 0.9, 0.999, 1e-8});
+  detail::ReferenceTrainer trainer(params, batch);
 
   const int64_t n = train_set.images.dim(0), pixels = 28 * 28;
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::vector<uint8_t> labels(batch);
-  Tensor x({batch, 1, 28, 28}), grad({batch, classes});
+  std::vector<float> x(static_cast<size_t>(batch * pixels));
   Rng rng(derive_seed(seed, "order"));
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
-    adam.set_lr(lr * std::pow(lr_decay, static_cast<double>(epoch)));
+  double epoch_lr = lr;  // by repeated products: std::pow may round differently per CPU
+  int64_t done = 0;
+  for (int64_t epoch = 0; epoch < epochs; ++epoch, epoch_lr *= lr_decay) {
+    adam.set_lr(epoch_lr);
     std::iota(order.begin(), order.end(), 0);
     for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[rng.below(k)]);
     double loss_sum = 0;
     for (int64_t start = 0; start + batch <= n; start += batch) {
+      if (max_batches > 0 && done++ == max_batches) return;
       for (int64_t i = 0; i < batch; ++i) {
         const int64_t src = order[static_cast<size_t>(start + i)];
         std::copy_n(train_set.images.data() + src * pixels, pixels, x.data() + i * pixels);
         labels[static_cast<size_t>(i)] = train_set.labels[static_cast<size_t>(src)];
       }
-      const Tensor& logits = c->head_.forward(c->body_.forward(x));
-      loss_sum += cross_entropy(logits, labels.data(), grad);
       adam.zero_grad();
-      c->body_.backward(c->head_.backward(grad), {.input_grad = false, .weight_grad = true});
+      loss_sum += trainer.step(x.data(), labels.data());
       adam.step();
     }
     if (log)
       log(fmt::format("epoch {}/{}: loss {:.4f}, {:.1f} s", epoch + 1, epochs,
                       loss_sum / static_cast<double>(n / batch), seconds_since(t0)));
   }
+}
+
+std::unique_ptr<ReferenceClassifier> ReferenceClassifier::train_recipe(const std::filesystem::path& data_dir,
+                                                                       const std::string& recipe, const Log& log) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const LabelledImages& test_set = load_fashion_mnist(data_dir, "test");
+  std::unique_ptr<ReferenceClassifier> c(new ReferenceClassifier());
+  c->recipe_ = recipe;
+  c->fit(load_fashion_mnist(data_dir, "train"), 0, log);
   c->test_accuracy_ = c->accuracy(test_set.images, test_set.labels);
   c->train_seconds_ = seconds_since(t0);
   if (log) log(fmt::format("test accuracy {:.2f} % after {:.1f} s", 100 * c->test_accuracy_, c->train_seconds_));
   c->save(file_for(recipe));
   return c;
+}
+
+std::string ReferenceClassifier::weights_after(const std::filesystem::path& data_dir, int64_t batches) {
+  if (batches <= 0) throw Error("weights_after: batches must be positive");
+  std::unique_ptr<ReferenceClassifier> c(new ReferenceClassifier());
+  c->fit(load_fashion_mnist(data_dir, "train"), batches, {});
+  return c->weights_hash();
 }
 
 void ReferenceClassifier::embed(const Tensor& images, Tensor& features, std::vector<int>* predicted) {

@@ -1,9 +1,10 @@
 #pragma once
 // The reference classifier: the feature network of the image metrics (FD, KID, precision/recall,
 // density/coverage, class coverage). Inception-v3 is not available offline, so gantry trains a
-// small CNN of its own on the Fashion-MNIST training split, deterministically, and caches it on
-// disk under a hash of its recipe (architecture, schedule, seed and the data files' SHA-256),
-// so it is trained once per machine and every value computed with it names the exact weights.
+// small CNN of its own on the Fashion-MNIST training split and caches it on disk under a hash of
+// its recipe (architecture, schedule, seed and the data files' SHA-256). Training runs on
+// reproducible kernels (no oneDNN), so the weights are the same bits on every x86-64 machine and
+// at every thread count, and every value computed with them names the exact weights.
 #include <gantry/api.hpp>
 #include <gantry/layers.hpp>
 
@@ -14,6 +15,8 @@
 #include <string_view>
 
 namespace gantry {
+
+struct LabelledImages;
 
 class GANTRY_API ReferenceClassifier {
  public:
@@ -33,6 +36,9 @@ class GANTRY_API ReferenceClassifier {
   static std::unique_ptr<ReferenceClassifier> load_or_train(const std::filesystem::path& data_dir, const Log& log = {});
   /// Trains from scratch and writes the cache file (replacing any).
   static std::unique_ptr<ReferenceClassifier> train(const std::filesystem::path& data_dir, const Log& log = {});
+  /// The weights' SHA-256 after the recipe's first `batches` batches, touching no cache: what the
+  /// reproducibility check compares across thread counts and machines.
+  static std::string weights_after(const std::filesystem::path& data_dir, int64_t batches);
   /// Reads a cache file; throws Error when it is missing, truncated or of another format.
   static std::unique_ptr<ReferenceClassifier> load(const std::filesystem::path& file);
 
@@ -53,6 +59,7 @@ class GANTRY_API ReferenceClassifier {
   static std::filesystem::path file_for(const std::string& recipe);
   static std::unique_ptr<ReferenceClassifier> train_recipe(const std::filesystem::path& data_dir,
                                                            const std::string& recipe, const Log& log);
+  void fit(const LabelledImages& train_set, int64_t max_batches, const Log& log);
   void save(const std::filesystem::path& file);
   std::string weights_hash();
   Sequential body_;  // image → features
