@@ -3,6 +3,7 @@
 #include "config/experiment.hpp"
 #include "registry/registry.hpp"
 #include "run/preflight.hpp"
+#include "run/study_resources.hpp"
 #include "run/runner.hpp"
 #include "store/store.hpp"
 
@@ -140,6 +141,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
       return;
     }
     ResultStore store(global.db);
+    prepare_study_resources(exp, store, global.db, std::cout);
     RunOptions options;
     options.force = args->force;
     options.rerun_failed = args->rerun_failed;

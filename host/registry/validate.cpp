@@ -67,6 +67,7 @@ class Validator {
     if (d_.kind == PluginKind::metric) check_metric();
     else if (!d_.metric_keys.empty() || !d_.primary_key.empty())
       fail(fmt::format("{} declares metric keys (only metrics have keys)", what_));
+    check_needs();
   }
 
  private:
@@ -114,6 +115,14 @@ class Validator {
         if (!std::isfinite(x)) fail(fmt::format("{}: default has element {}, expected finite numbers", at, number(x)));
     const auto checked = check_value(p, p.default_value);
     if (const auto* msg = std::get_if<std::string>(&checked)) fail(fmt::format("{}: default: {}", at, *msg));
+  }
+
+  void check_needs() const {
+    for (const std::string& need : d_.needs)
+      if (std::find_if(std::begin(known_needs), std::end(known_needs), [&](const char* k) { return need == k; }) ==
+          std::end(known_needs))
+        fail(fmt::format("{} needs '{}', which gantry does not provide (known: {})", what_, ascii_printable(need),
+                         fmt::join(known_needs, ", ")));
   }
 
   void check_metric() const {

@@ -5,7 +5,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 4;
+inline constexpr int version = 5;
 
 /// PRAGMA application_id of a gantry results database: "GNTR" in ASCII. A file with another id,
 /// or with none and tables that are not gantry's, is not ours and is never written to.
@@ -140,6 +140,18 @@ CREATE TABLE run_notes (
   value   TEXT NOT NULL,
   PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
+)SQL";
+
+// Version 5: the study's feature networks, so every run, worker and machine measures with the
+// same weights (host/store/feature_networks.hpp). One per recipe: the first stored stays.
+inline constexpr const char* feature_networks = R"SQL(
+CREATE TABLE feature_networks (
+  recipe         TEXT PRIMARY KEY,   -- ReferenceClassifier::recipe_hash: architecture, schedule, data
+  sha256         TEXT NOT NULL,      -- of the weights
+  test_accuracy  REAL,
+  file           BLOB NOT NULL,      -- the classifier file as `gantry classifier export` writes it
+  added_at       TEXT NOT NULL
+);
 )SQL";
 
 }  // namespace gantry::schema

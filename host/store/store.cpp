@@ -148,7 +148,7 @@ void ResultStore::migrate() {
   if (current < 2) db_.exec(schema::v2_from_v1);
   if (current < 3) db_.exec(schema::v3_from_v2);
   if (current < 4) db_.exec(schema::v4_from_v3);
-  // Later versions add their steps here: if (current < 5) db_.exec(schema::v5_from_v4); ...
+  if (current < 5) db_.exec(schema::feature_networks);
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   db_.exec(fmt::format("PRAGMA application_id = {}", schema::application_id));
   tx.commit();

@@ -144,7 +144,7 @@ gantry::PluginDescriptor describe() {
            gantry::integer_param("batch", 500, "images per forward pass of G and of the classifier", 1, 100000),
            gantry::string_param("path", "", "folder with the Fashion-MNIST *-ubyte.gz files; empty = Debian's")},
           gantry::factory_of<ImageQuality>(),
-          metric_keys(), "fd"};
+          metric_keys(), "fd", {"reference_classifier"}};
 }
 
 }  // namespace

@@ -77,9 +77,16 @@ std::string ReferenceClassifier::recipe_hash(const std::filesystem::path& data_d
   return h.hex();
 }
 
-std::filesystem::path ReferenceClassifier::file_for(const std::string& recipe) {
-  return cache_dir() / fmt::format("classifier-{}.bin", recipe.substr(0, 16));
+std::filesystem::path ReferenceClassifier::study_dir() {
+  const char* d = std::getenv("GANTRY_FEATURE_NETWORK_DIR");
+  return d != nullptr ? std::filesystem::path(d) : std::filesystem::path();
 }
+
+std::string ReferenceClassifier::file_name(const std::string& recipe) {
+  return fmt::format("classifier-{}.bin", recipe.substr(0, 16));
+}
+
+std::filesystem::path ReferenceClassifier::file_for(const std::string& recipe) { return cache_dir() / file_name(recipe); }
 
 std::filesystem::path ReferenceClassifier::cache_file(const std::filesystem::path& data_dir) {
   return file_for(recipe_hash(data_dir));
@@ -88,6 +95,12 @@ std::filesystem::path ReferenceClassifier::cache_file(const std::filesystem::pat
 std::unique_ptr<ReferenceClassifier> ReferenceClassifier::load_or_train(const std::filesystem::path& data_dir,
                                                                         const Log& log) {
   const std::string recipe = recipe_hash(data_dir);
+  if (const auto study = study_dir(); !study.empty() && std::filesystem::exists(study / file_name(recipe))) {
+    auto c = load(study / file_name(recipe));
+    if (c->recipe() != recipe)
+      throw Error(fmt::format("{} holds a classifier of recipe {}, not {}", c->file().string(), c->recipe(), recipe));
+    return c;
+  }
   const auto file = file_for(recipe);
   if (std::filesystem::exists(file)) return load(file);
   std::filesystem::create_directories(file.parent_path());
@@ -198,6 +211,13 @@ std::string ReferenceClassifier::weights_hash() {
     for (Tensor* b : net->buffers()) h.update(b->data(), static_cast<size_t>(b->size()) * sizeof(float));
   }
   return h.hex();
+}
+
+std::unique_ptr<ReferenceClassifier> ReferenceClassifier::import_file(const std::filesystem::path& file) {
+  auto c = load(file);  // refuses anything that is not a whole classifier
+  const auto target = file_for(c->recipe());
+  c->save(target);
+  return load(target);
 }
 
 void ReferenceClassifier::save(const std::filesystem::path& file) {

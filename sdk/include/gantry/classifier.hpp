@@ -31,14 +31,23 @@ class GANTRY_API ReferenceClassifier {
   static std::string recipe_hash(const std::filesystem::path& data_dir);
   /// The cache file for that recipe (it may not exist yet).
   static std::filesystem::path cache_file(const std::filesystem::path& data_dir);
-  /// The cached classifier, training it first when the cache has none. Concurrent callers (the
-  /// workers of a sweep) wait on a lock file while one of them trains.
+  /// $GANTRY_FEATURE_NETWORK_DIR: where gantry run puts the study's feature networks for its
+  /// trials (empty when unset). A network found there wins over the machine's cache.
+  static std::filesystem::path study_dir();
+  /// The file name of a recipe's classifier, in the cache and in a study's folder.
+  static std::string file_name(const std::string& recipe);
+  /// The study's classifier when study_dir() has one for this recipe, else the cached one,
+  /// training it first when the cache has none. Concurrent callers (the workers of a sweep) wait
+  /// on a lock file while one of them trains.
   static std::unique_ptr<ReferenceClassifier> load_or_train(const std::filesystem::path& data_dir, const Log& log = {});
   /// Trains from scratch and writes the cache file (replacing any).
   static std::unique_ptr<ReferenceClassifier> train(const std::filesystem::path& data_dir, const Log& log = {});
   /// The weights' SHA-256 after the recipe's first `batches` batches, touching no cache: what the
   /// reproducibility check compares across thread counts and machines.
   static std::string weights_after(const std::filesystem::path& data_dir, int64_t batches);
+  /// Copies a classifier file (another machine's, `gantry classifier export`) into the cache under
+  /// its recipe, replacing what is there; returns it as loaded from its new place.
+  static std::unique_ptr<ReferenceClassifier> import_file(const std::filesystem::path& file);
   /// Reads a cache file; throws Error when it is missing, truncated or of another format.
   static std::unique_ptr<ReferenceClassifier> load(const std::filesystem::path& file);
 

@@ -18,7 +18,7 @@ namespace gantry {
 /// forward_dual, backward_dual), Critic without the finite-difference step;
 /// Loss::generator_loss takes the G step's real logits (relativistic losses),
 /// Loss::uses_real_logits_in_generator_step.
-inline constexpr uint32_t abi_version = 4;
+inline constexpr uint32_t abi_version = 5;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
@@ -60,7 +60,14 @@ struct PluginDescriptor {
   // Default member initialisers: descriptors of other kinds may leave these out of their braces.
   std::vector<MetricKey> metric_keys{};  ///< metrics only: what evaluate() returns, in order
   std::string primary_key{};             ///< metrics only: the key compare and report default to
+  /// What gantry must prepare once per study before any trial runs, so that every trial (and
+  /// every machine) shares it. Known: "reference_classifier" (the image metrics' feature network;
+  /// the plugin's string parameter `path`, when it has one, names the Fashion-MNIST folder).
+  std::vector<std::string> needs{};
 };
+
+/// The values PluginDescriptor::needs may hold.
+inline constexpr const char* known_needs[] = {"reference_classifier"};
 
 /// The one symbol a plugin exports. A plain struct whose first member is the ABI version, so the
 /// host can read the version before it touches anything else; then the fingerprint (a C string,

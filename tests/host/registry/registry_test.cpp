@@ -77,7 +77,7 @@ TEST(Registry, LoadsAGoodPluginWithItsDescriptorAndHash) {
 
 TEST(Registry, RefusesAnotherAbiVersionNamingPathAndBoth) {
   EXPECT_EQ(load_error(fixtures + "/bad/fixture_wrong_abi.so"),
-            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 4 (rebuild the plugin "
+            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 5 (rebuild the plugin "
                         "against this gantry SDK)", fixtures));
 }
 
@@ -177,14 +177,16 @@ INSTANTIATE_TEST_SUITE_P(
         DescriptorCase{"duplicate_choice", "loss 'hostile': parameter 'mode': choice 'a' is listed twice"},
         DescriptorCase{"empty_choice", "loss 'hostile': parameter 'mode': has an empty choice"},
         DescriptorCase{"fractional_integer_bound",
-                       "loss 'hostile': parameter 'n': bound 0.5 of an integer parameter is not a whole number"}),
+                       "loss 'hostile': parameter 'n': bound 0.5 of an integer parameter is not a whole number"},
+        DescriptorCase{"unknown_need",
+                       "loss 'hostile' needs 'inception_v3', which gantry does not provide (known: reference_classifier)"}),
     [](const ::testing::TestParamInfo<DescriptorCase>& param_info) { return std::string(param_info.param.name); });
 
 TEST(Registry, BadDescriptorsInAFolderAreWarningsFromTheProbe) {
   Registry r;
   r.discover({fixtures + "/descriptors"});
   EXPECT_TRUE(r.all().empty());
-  ASSERT_EQ(r.warnings().size(), 30u);  // one per case of GANTRY_DESCRIPTOR_CASES
+  ASSERT_EQ(r.warnings().size(), 31u);  // one per case of GANTRY_DESCRIPTOR_CASES
   EXPECT_EQ(r.warnings()[0], fmt::format("plugin '{}/descriptors/fixture_descriptor_bad_kind.so': unknown plugin kind 9 "
                                          "(expected 0 to 4: data, generator, discriminator, loss, metric)", fixtures));
 }
@@ -198,6 +200,8 @@ TEST(Registry, MetricsDeclareTheirKeysAndAPrimaryOne) {
   EXPECT_EQ(modes.metric_keys[2].direction, Direction::lower_is_better);
   EXPECT_EQ(modes.primary_key, "modes");
   EXPECT_EQ(r.get(PluginKind::metric, "image_quality").descriptor->primary_key, "fd");
+  EXPECT_EQ(r.get(PluginKind::metric, "image_quality").descriptor->needs, std::vector<std::string>{"reference_classifier"});
+  EXPECT_TRUE(modes.needs.empty());
   EXPECT_EQ(r.get(PluginKind::metric, "disc_accuracy").descriptor->primary_key, "accuracy");
   EXPECT_TRUE(r.get(PluginKind::loss, "minimax").descriptor->metric_keys.empty());
 }
@@ -295,7 +299,7 @@ TEST(Registry, BadFilesInAFolderBecomeWarnings) {
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/bad/fixture_no_entry.so': not a gantry plugin (no 'gantry_plugin' "
                                           "entry point; declare one with GANTRY_PLUGIN)", fixtures),
-                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 4 "
+                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 5 "
                                           "(rebuild the plugin against this gantry SDK)", fixtures)}));
 }
 

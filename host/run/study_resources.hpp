@@ -1,0 +1,22 @@
+#pragma once
+// What a study prepares once, before any trial, so that all its trials share it: today the
+// reference classifier of the image metrics (PluginDescriptor::needs "reference_classifier").
+#include "config/experiment.hpp"
+#include "store/store.hpp"
+
+#include <filesystem>
+#include <ostream>
+
+namespace gantry {
+
+/// For each Fashion-MNIST folder the experiment's metrics measure against: takes the study's
+/// feature network from the database, or — the first time — the machine's (trained if it has
+/// none) and stores it there. Writes them into the study's folder and points the trials at it
+/// (GANTRY_FEATURE_NETWORK_DIR, inherited by every worker). Does nothing when no metric needs one.
+void prepare_study_resources(const Experiment& exp, ResultStore& store, const std::filesystem::path& db_path,
+                             std::ostream& log);
+
+/// The study's folder of feature networks: one per results database, under the cache folder.
+std::filesystem::path study_network_dir(const std::filesystem::path& db_path);
+
+}  // namespace gantry
