@@ -8,7 +8,7 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
+#include <map>
 #include <set>
 
 namespace gantry {
@@ -57,14 +57,14 @@ std::string html_report(Database& db, const std::string& experiment, std::string
   const int64_t exp = experiment_id(db, experiment);
   const std::set<int64_t> superseded = superseded_runs(db, exp);
   const std::set<int64_t> hidden = all_builds ? std::set<int64_t>{} : superseded;
-  const std::string hidden_json = fmt::format("[{}]", fmt::join(hidden, ","));  // for json_each
-  std::vector<std::string> metrics;
+  std::set<std::string> keys_shown;  // sorted, as the list of sections
   auto keys = db.prepare(
-      "SELECT DISTINCT m.key FROM metrics m JOIN runs r ON r.id = m.run_id "
-      "WHERE r.experiment_id = ?1 AND m.key NOT LIKE 'loss.%' AND r.id NOT IN (SELECT value FROM json_each(?2)) "
-      "ORDER BY 1");
-  keys.bind(1, exp).bind(2, hidden_json);
-  while (keys.step()) metrics.push_back(keys.column_text(0));
+      "SELECT DISTINCT m.key, m.run_id FROM metrics m JOIN runs r ON r.id = m.run_id "
+      "WHERE r.experiment_id = ?1 AND m.key NOT LIKE 'loss.%'");
+  keys.bind(1, exp);
+  while (keys.step())
+    if (!hidden.contains(keys.column_int(1))) keys_shown.insert(keys.column_text(0));
+  const std::vector<std::string> metrics(keys_shown.begin(), keys_shown.end());
   if (primary_metric.empty() && !metrics.empty()) primary_metric = metrics.front();
 
   std::string html = fmt::format(R"(<!DOCTYPE html>
@@ -83,12 +83,13 @@ tr.best td {{ background: #e8f5e9; font-weight: bold; }}
 <h1>{0}</h1>
 )",
                                  escape_html(experiment));
-  auto runs = db.prepare(
-      "SELECT status, COUNT(*) FROM runs WHERE experiment_id = ?1 AND id NOT IN (SELECT value FROM json_each(?2)) "
-      "GROUP BY status ORDER BY status");
-  runs.bind(1, exp).bind(2, hidden_json);
+  auto runs = db.prepare("SELECT id, status FROM runs WHERE experiment_id = ?1");
+  runs.bind(1, exp);
+  std::map<std::string, int64_t> by_status;
+  while (runs.step())
+    if (!hidden.contains(runs.column_int(0))) ++by_status[runs.column_text(1)];
   std::vector<std::string> counts;
-  while (runs.step()) counts.push_back(fmt::format("{} {}", runs.column_int(1), runs.column_text(0)));
+  for (const auto& [status, n] : by_status) counts.push_back(fmt::format("{} {}", n, status));
   html += fmt::format("<p>Runs: {}.</p>\n", escape_html(fmt::format("{}", fmt::join(counts, ", "))));
   if (const std::string note = superseded_note(superseded.size(), all_builds); !note.empty())
     html += fmt::format("<p>{}.</p>\n", escape_html(note));
