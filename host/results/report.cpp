@@ -38,6 +38,30 @@ std::string img(const std::string& png, const std::string& alt) {
   return fmt::format("<img alt=\"{}\" src=\"data:image/png;base64,{}\">", escape_html(alt), base64_encode(png));
 }
 
+// The metric keys (losses aside) that the shown runs have, sorted: one section each.
+std::vector<std::string> reported_metrics(Database& db, int64_t exp, const std::set<int64_t>& hidden) {
+  std::set<std::string> keys;
+  auto st = db.prepare(
+      "SELECT DISTINCT m.key, m.run_id FROM metrics m JOIN runs r ON r.id = m.run_id "
+      "WHERE r.experiment_id = ?1 AND m.key NOT LIKE 'loss.%'");
+  st.bind(1, exp);
+  while (st.step())
+    if (!hidden.contains(st.column_int(1))) keys.insert(st.column_text(0));
+  return {keys.begin(), keys.end()};
+}
+
+// "<p>Runs: 2 completed, 1 failed.</p>" over the shown runs.
+std::string runs_paragraph(Database& db, int64_t exp, const std::set<int64_t>& hidden) {
+  auto runs = db.prepare("SELECT id, status FROM runs WHERE experiment_id = ?1");
+  runs.bind(1, exp);
+  std::map<std::string, int64_t> by_status;
+  while (runs.step())
+    if (!hidden.contains(runs.column_int(0))) ++by_status[runs.column_text(1)];
+  std::vector<std::string> counts;
+  for (const auto& [status, n] : by_status) counts.push_back(fmt::format("{} {}", n, status));
+  return fmt::format("<p>Runs: {}.</p>\n", escape_html(fmt::format("{}", fmt::join(counts, ", "))));
+}
+
 }  // namespace
 
 std::string plot_metric(Database& db, const std::string& experiment, const std::string& metric,
@@ -57,14 +81,7 @@ std::string html_report(Database& db, const std::string& experiment, std::string
   const int64_t exp = experiment_id(db, experiment);
   const std::set<int64_t> superseded = superseded_runs(db, exp);
   const std::set<int64_t> hidden = all_builds ? std::set<int64_t>{} : superseded;
-  std::set<std::string> keys_shown;  // sorted, as the list of sections
-  auto keys = db.prepare(
-      "SELECT DISTINCT m.key, m.run_id FROM metrics m JOIN runs r ON r.id = m.run_id "
-      "WHERE r.experiment_id = ?1 AND m.key NOT LIKE 'loss.%'");
-  keys.bind(1, exp);
-  while (keys.step())
-    if (!hidden.contains(keys.column_int(1))) keys_shown.insert(keys.column_text(0));
-  const std::vector<std::string> metrics(keys_shown.begin(), keys_shown.end());
+  const std::vector<std::string> metrics = reported_metrics(db, exp, hidden);
   if (primary_metric.empty() && !metrics.empty()) primary_metric = metrics.front();
 
   std::string html = fmt::format(R"(<!DOCTYPE html>
@@ -83,14 +100,7 @@ tr.best td {{ background: #e8f5e9; font-weight: bold; }}
 <h1>{0}</h1>
 )",
                                  escape_html(experiment));
-  auto runs = db.prepare("SELECT id, status FROM runs WHERE experiment_id = ?1");
-  runs.bind(1, exp);
-  std::map<std::string, int64_t> by_status;
-  while (runs.step())
-    if (!hidden.contains(runs.column_int(0))) ++by_status[runs.column_text(1)];
-  std::vector<std::string> counts;
-  for (const auto& [status, n] : by_status) counts.push_back(fmt::format("{} {}", n, status));
-  html += fmt::format("<p>Runs: {}.</p>\n", escape_html(fmt::format("{}", fmt::join(counts, ", "))));
+  html += runs_paragraph(db, exp, hidden);
   if (const std::string note = superseded_note(superseded.size(), all_builds); !note.empty())
     html += fmt::format("<p>{}.</p>\n", escape_html(note));
 
