@@ -1,5 +1,7 @@
 // Pictures of results: gantry plot (curves as PNG) and gantry report (one HTML page).
 #include "cli/commands.hpp"
+#include "results/compare.hpp"
+#include "results/query.hpp"
 #include "results/report.hpp"
 #include "results/table.hpp"
 #include "store/store.hpp"
@@ -19,6 +21,11 @@ void write_file(const std::string& path, const std::string& bytes) {
   out.commit();
   std::cout << fmt::format("wrote {} ({} bytes)\n", path, bytes.size());
 }
+
+void print_superseded_note(Database& db, const std::string& experiment, bool all_builds) {
+  const std::string note = superseded_note(superseded_runs(db, experiment_id(db, experiment)).size(), all_builds);
+  if (!note.empty()) std::cout << note << "\n";
+}
 }  // namespace
 
 void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
@@ -27,16 +34,19 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     struct Args {
       std::string experiment, metric, output;
       std::vector<std::string> by;
+      bool all_builds = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("experiment", a->experiment, "experiment name")->required();
     cmd->add_option("--metric", a->metric, "metric key")->required();
     cmd->add_option("--by", a->by, "parameter to group by (repeatable; default: the parameters that vary)");
     cmd->add_option("-o,--output", a->output, "PNG file to write")->required();
+    add_all_builds_flag(cmd, a->all_builds);
     cmd->add_option("--db", global.db, "results database")->capture_default_str();
     cmd->callback([&global, &result, a] {
       Database db = open_results(global.db);
-      write_file(a->output, plot_metric(db, a->experiment, a->metric, a->by));
+      write_file(a->output, plot_metric(db, a->experiment, a->metric, a->by, a->all_builds));
+      print_superseded_note(db, a->experiment, a->all_builds);
       result = ExitCode::ok;
     });
   }
@@ -44,15 +54,18 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     auto* cmd = app.add_subcommand("report", "one self-contained HTML page: comparisons, curves and samples");
     struct Args {
       std::string experiment, metric, output;
+      bool all_builds = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("experiment", a->experiment, "experiment name")->required();
     cmd->add_option("--metric", a->metric, "metric that picks each group's best run for the samples");
     cmd->add_option("-o,--output", a->output, "HTML file to write")->required();
+    add_all_builds_flag(cmd, a->all_builds);
     cmd->add_option("--db", global.db, "results database")->capture_default_str();
     cmd->callback([&global, &result, a] {
       Database db = open_results(global.db);
-      write_file(a->output, html_report(db, a->experiment, a->metric));
+      write_file(a->output, html_report(db, a->experiment, a->metric, a->all_builds));
+      print_superseded_note(db, a->experiment, a->all_builds);
       result = ExitCode::ok;
     });
   }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <iostream>
 #include <map>
+#include <set>
 
 namespace gantry::cli {
 
@@ -17,6 +18,12 @@ namespace {
 
 void add_format_option(CLI::App* cmd, std::string& format, std::vector<std::string> allowed) {
   cmd->add_option("--format", format, "output format")->check(CLI::IsMember(allowed))->capture_default_str();
+}
+
+// The superseded-builds line goes with the table, or to standard error when the output is data.
+void print_superseded_note(size_t superseded, bool all_builds, bool prose) {
+  const std::string note = superseded_note(superseded, all_builds);
+  if (!note.empty()) (prose ? std::cout : std::cerr) << note << "\n";
 }
 
 void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
@@ -27,6 +34,7 @@ void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
   cmd->add_option("--metric", o->metric, "metric key, e.g. modes.high_quality")->required();
   cmd->add_option("--by", o->by, "parameter to group by (repeatable; default: the parameters that vary)");
   cmd->add_option("--at", o->at, "final, best, or a step number")->capture_default_str();
+  add_all_builds_flag(cmd, o->all_builds);
   add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
   cmd->add_option("--db", global.db, "results database")->capture_default_str();
   cmd->callback([&global, &result, o, format] {
@@ -37,6 +45,7 @@ void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
     if (prose) std::cout << comparison_heading(c) << "\n";
     write_table(std::cout, comparison_table(c), f);
     if (prose && !comparison_verdict(c).empty()) std::cout << comparison_verdict(c) << "\n";
+    print_superseded_note(c.superseded, o->all_builds, prose);
     result = ExitCode::ok;
   });
 }
@@ -79,8 +88,9 @@ void add_export(CLI::App& app, GlobalOptions& global, int& result) {
 }
 
 // The runs table: status, the parameters that vary, seed, step and (for one experiment) the
-// final value of every metric but the losses.
-Table runs_table(Database& db, const std::string& experiment) {
+// final value of every metric but the losses. Runs in `superseded` are left out, or with
+// `all_builds` marked in a column of their own.
+Table runs_table(Database& db, const std::string& experiment, const std::set<int64_t>& superseded, bool all_builds) {
   std::vector<std::string> swept, metric_keys;
   int64_t exp = 0;
   if (!experiment.empty()) {
@@ -100,6 +110,7 @@ Table runs_table(Database& db, const std::string& experiment) {
   t.numeric.assign(t.columns.size(), false);
   t.numeric[0] = true;
   for (size_t i = t.columns.size() - metric_keys.size() - 2; i < t.columns.size(); ++i) t.numeric[i] = true;
+  if (all_builds) t.columns.push_back("build"), t.numeric.push_back(false);
   auto runs = db.prepare(
       "SELECT r.id, e.name, r.status, r.seed, r.step FROM runs r JOIN experiments e ON e.id = r.experiment_id "
       "WHERE ?1 = 0 OR r.experiment_id = ?1 ORDER BY r.id");
@@ -108,6 +119,7 @@ Table runs_table(Database& db, const std::string& experiment) {
   auto metric = db.prepare("SELECT value FROM final_metrics WHERE run_id = ?1 AND key = ?2");
   while (runs.step()) {
     const int64_t id = runs.column_int(0);
+    if (!all_builds && superseded.contains(id)) continue;
     std::vector<std::string> row{std::to_string(id), runs.column_text(1), runs.column_text(2)};
     for (const auto& k : swept) {
       param.bind(1, id).bind(2, k);
@@ -121,6 +133,7 @@ Table runs_table(Database& db, const std::string& experiment) {
       row.push_back(metric.step() && !metric.column_is_null(0) ? fmt::format("{:.4g}", metric.column_double(0)) : "");
       metric.reset();
     }
+    if (all_builds) row.push_back(superseded.contains(id) ? "superseded" : "current");
     t.rows.push_back(std::move(row));
   }
   return t;
@@ -130,12 +143,17 @@ void add_runs(CLI::App& app, GlobalOptions& global, int& result) {
   auto* cmd = app.add_subcommand("runs", "list runs: status, swept values, seed and final metrics");
   auto experiment = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("table");
+  auto all_builds = std::make_shared<bool>(false);
   cmd->add_option("experiment", *experiment, "only this experiment");
+  add_all_builds_flag(cmd, *all_builds);
   add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
   cmd->add_option("--db", global.db, "results database")->capture_default_str();
-  cmd->callback([&global, &result, experiment, format] {
+  cmd->callback([&global, &result, experiment, format, all_builds] {
     Database db = open_results(global.db);
-    write_table(std::cout, runs_table(db, *experiment), parse_format(*format));
+    const std::set<int64_t> superseded = superseded_runs(db, experiment->empty() ? 0 : experiment_id(db, *experiment));
+    const Format f = parse_format(*format);
+    write_table(std::cout, runs_table(db, *experiment, superseded, *all_builds), f);
+    print_superseded_note(superseded.size(), *all_builds, f == Format::table || f == Format::markdown);
     result = ExitCode::ok;
   });
 }
@@ -253,6 +271,12 @@ void add_samples(CLI::App& app, GlobalOptions& global, int& result) {
 }
 
 }  // namespace
+
+void add_all_builds_flag(CLI::App* cmd, bool& all_builds) {
+  cmd->add_flag("--all-builds", all_builds,
+                "include runs of superseded plugin builds, those made with another build of a plugin than the one "
+                "the latest gantry run loaded (default: current builds only)");
+}
 
 void add_results_commands(CLI::App& app, GlobalOptions& global, int& result) {
   add_compare(app, global, result);

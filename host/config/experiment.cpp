@@ -7,6 +7,7 @@
 #include <gantry/error.hpp>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
@@ -254,8 +255,9 @@ class Parser {
         const uint64_t seed = exp.seeds[i];
         // The last seed takes the point's config: a 10⁵-trial sweep holds one copy, not two.
         const bool last = i + 1 == exp.seeds.size();
-        Trial t{exp.trials.size(), last ? std::move(config) : config, last ? std::move(swept) : swept, ""};
+        Trial t{exp.trials.size(), last ? std::move(config) : config, last ? std::move(swept) : swept, "", ""};
         t.config.seed = seed;
+        t.config_identity = config_identity(t.config);
         t.identity = trial_identity(t.config);
         if (!seen.insert(t.identity).second) {
           ++exp.duplicates;
@@ -487,12 +489,35 @@ std::vector<std::pair<std::string, ParamValue>> config_leaves(const TrialConfig&
   return out;
 }
 
-std::string trial_identity(const TrialConfig& trial) {
+std::vector<const PluginChoice*> TrialConfig::plugins() const {
+  std::vector<const PluginChoice*> out{&data, &generator, &discriminator, &loss};
+  for (const PluginChoice& m : metrics) out.push_back(&m);
+  return out;
+}
+
+std::string config_identity(const TrialConfig& trial) {
   Sha256 h;
   h.update("gantry-trial-v1\n");
   for (const auto& [k, v] : config_leaves(trial)) h.update(fmt::format("{}={}\n", k, to_string(v)));
   h.update(fmt::format("seed={}\n", trial.seed));
   return h.hex();
+}
+
+// Built on the config identity rather than hashing everything afresh, so that a database written
+// before the plugin hashes were part of the identity can be migrated from what it stored.
+std::string trial_identity(const std::string& config_identity, std::vector<std::pair<std::string, std::string>> builds) {
+  std::sort(builds.begin(), builds.end());
+  Sha256 h;
+  h.update("gantry-trial-v2\n");
+  h.update(config_identity + "\n");
+  for (const auto& [section, sha256] : builds) h.update(fmt::format("{}={}\n", section, sha256));
+  return h.hex();
+}
+
+std::string trial_identity(const TrialConfig& trial) {
+  std::vector<std::pair<std::string, std::string>> builds;
+  for (const PluginChoice* c : trial.plugins()) builds.emplace_back(c->section, c->library->sha256);
+  return trial_identity(config_identity(trial), std::move(builds));
 }
 
 SourcePos Experiment::position_of(const std::string& path) const {

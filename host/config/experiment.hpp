@@ -27,13 +27,23 @@ struct TrialConfig {
   Params optimizer;
   Params train;
   uint64_t seed = 0;
+  /// Every plugin section: data, generator, discriminator, loss, then the metrics in file order.
+  std::vector<const PluginChoice*> plugins() const;
 };
 
 /// The resolved leaves of a trial as (dotted key, value), one per parameter, in a fixed order:
 /// "data.plugin", "data.radius", ..., "metrics.modes.threshold", "optimizer.lr", "train.steps".
 std::vector<std::pair<std::string, ParamValue>> config_leaves(const TrialConfig& trial);
-/// The trial's identity: SHA-256 of its leaves and seed. Same config and seed ⇒ same run.
+/// SHA-256 of the trial's leaves and seed: the same settings, whatever the plugins' binaries
+/// (what gantry called the trial's identity before schema 5, "gantry-trial-v1").
+std::string config_identity(const TrialConfig& trial);
+/// The trial's identity: its config identity and the file SHA-256 of every plugin it loads. Same
+/// config, seed and plugin binaries ⇒ same run; a rebuilt plugin makes its trials new ones.
 std::string trial_identity(const TrialConfig& trial);
+/// The same from its parts: `builds` holds (section, file SHA-256) per plugin, in any order.
+/// The store's migration to schema 5 recomputes stored runs' identities with it.
+std::string trial_identity(const std::string& config_identity,
+                           std::vector<std::pair<std::string, std::string>> builds);
 
 /// One trial of an experiment: a sweep point with one seed.
 struct Trial {
@@ -41,6 +51,7 @@ struct Trial {
   TrialConfig config;
   std::vector<std::string> swept;  ///< the value of each Experiment::sweep_columns entry ("" when unset)
   std::string identity;            ///< trial_identity(config)
+  std::string config_identity;     ///< config_identity(config)
 };
 
 struct Experiment {

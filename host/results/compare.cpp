@@ -1,5 +1,6 @@
 #include "results/compare.hpp"
 
+#include "results/query.hpp"
 #include "results/stats.hpp"
 #include "util/text.hpp"
 
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
+#include <set>
 
 namespace gantry {
 
@@ -68,8 +70,9 @@ std::map<int64_t, std::vector<std::string>> run_groups(Database& db, int64_t exp
 }
 
 std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
-                                     std::vector<std::string>& by) {
+                                     std::vector<std::string>& by, bool all_builds) {
   const int64_t exp = experiment_id(db, experiment);
+  const std::set<int64_t> hidden = all_builds ? std::set<int64_t>{} : superseded_runs(db, exp);
   by = resolve_group_by(db, exp, experiment, by);
   const auto groups = run_groups(db, exp, by);
   // group → step → values over runs
@@ -78,7 +81,9 @@ std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment
       "SELECT m.run_id, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
       "WHERE r.experiment_id = ?1 AND r.status = 'completed' AND m.key = ?2 AND m.value IS NOT NULL");
   m.bind(1, exp).bind(2, metric);
-  while (m.step()) points[groups.at(m.column_int(0))][m.column_int(1)].push_back(m.column_double(2));
+  while (m.step())
+    if (!hidden.contains(m.column_int(0)))
+      points[groups.at(m.column_int(0))][m.column_int(1)].push_back(m.column_double(2));
   std::vector<GroupCurve> out;
   for (const auto& [key, steps] : points) {
     GroupCurve c{key, {}, {}, {}};
@@ -135,10 +140,15 @@ Comparison compare_runs(Database& db, const CompareOptions& o) {
           : "SELECT value FROM metrics WHERE run_id = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1";
   auto value = db.prepare(value_sql);
   std::map<std::vector<std::string>, CompareGroup> groups;
+  const std::set<int64_t> superseded = superseded_runs(db, exp);
   auto runs = db.prepare("SELECT id, status, seed FROM runs WHERE experiment_id = ?1 ORDER BY id");
   runs.bind(1, exp);
   while (runs.step()) {
     const int64_t id = runs.column_int(0);
+    if (superseded.contains(id)) {
+      ++c.superseded;
+      if (!o.all_builds) continue;
+    }
     const auto& key = run_key[id];
     CompareGroup& g = groups[key];
     g.key = key;

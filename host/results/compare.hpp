@@ -14,6 +14,7 @@ struct CompareOptions {
   std::string metric;            ///< e.g. "modes.high_quality"
   std::vector<std::string> by;   ///< parameter keys; empty: every parameter that varies across runs
   std::string at = "final";      ///< "final", "best", or a step number
+  bool all_builds = false;       ///< include runs of superseded plugin builds (superseded_runs)
 };
 
 struct CompareGroup {
@@ -30,6 +31,7 @@ struct Comparison {
   bool higher_is_better = true;
   std::vector<std::string> by;
   std::vector<CompareGroup> groups;  ///< best first; groups without values last
+  size_t superseded = 0;             ///< runs of superseded plugin builds: left out, or in with all_builds
   /// Best against runner-up, when both have at least two values.
   std::optional<double> welch_t, welch_df, welch_p;
 };
@@ -56,7 +58,7 @@ struct GroupCurve {
   std::vector<double> steps, mean, stddev;
 };
 std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
-                                     std::vector<std::string>& by);
+                                     std::vector<std::string>& by, bool all_builds = false);
 
 /// Keys of the parameters whose values differ between the experiment's runs (its swept axes).
 std::vector<std::string> varying_parameters(Database& db, int64_t experiment_id);

@@ -1,6 +1,7 @@
 #include "results/query.hpp"
 
 #include "results/compare.hpp"
+#include "store/schema.sql.hpp"
 #include "store/store.hpp"
 
 #include <gantry/error.hpp>
@@ -48,6 +49,33 @@ Table run_query(const std::filesystem::path& path, const std::string& sql) {
   }
   if (rc != SQLITE_DONE) throw ConfigError(fmt::format("sql: {}", sqlite3_errmsg(db.handle())));
   return t;
+}
+
+std::set<int64_t> superseded_runs(Database& db, int64_t experiment_id) {
+  // A database written before schema 5 has no plugin_builds table, and opened read-only it cannot
+  // be given one: its runs stand in for it, as they did when the migration started the table.
+  const std::string with =
+      db.table_exists("plugin_builds")
+          ? ""
+          : fmt::format("WITH plugin_builds AS ({}), current_plugin_builds AS ({}), superseded_runs AS ({}) ",
+                        schema::plugin_builds_from_runs, schema::current_plugin_builds, schema::superseded_runs);
+  // Two statements rather than "?1 = 0 OR ...", which would keep SQLite from starting at the
+  // experiment's runs: one experiment of a large database takes milliseconds, not a scan.
+  auto st = db.prepare(with + (experiment_id == 0 ? "SELECT DISTINCT run_id FROM superseded_runs"
+                                                  : "SELECT DISTINCT s.run_id FROM runs r JOIN superseded_runs s "
+                                                    "ON s.run_id = r.id WHERE r.experiment_id = ?1"));
+  if (experiment_id != 0) st.bind(1, experiment_id);
+  std::set<int64_t> out;
+  while (st.step()) out.insert(st.column_int(0));
+  return out;
+}
+
+std::string superseded_note(size_t superseded, bool all_builds) {
+  if (superseded == 0) return "";
+  if (all_builds)
+    return fmt::format("{} run(s) of superseded plugin builds included (a later gantry run loaded other builds of "
+                       "their plugins)", superseded);
+  return fmt::format("{} run(s) of superseded plugin builds hidden (--all-builds shows them)", superseded);
 }
 
 int64_t export_metrics(Database& db, const std::string& experiment, Format format, std::ostream& out) {

@@ -77,6 +77,30 @@ void Scheduler::plan() {
   if (skipped > 0)
     out << fmt::format("{} of {} trial(s) already done; {} to run (--force reruns all)\n", skipped,
                        exp_.trials.size(), queue_.size());
+  report_other_builds(out);
+}
+
+// Why trials that ran before run again: their earlier runs used other builds of some plugin
+// (the identity covers the binaries), said once per plugin with the build that runs now.
+void Scheduler::report_other_builds(std::ostream& out) {
+  struct Rebuilt {
+    std::string sha256;  // the build that runs now
+    std::set<int64_t> runs;
+  };
+  std::map<std::string, Rebuilt> by_plugin;  // "loss 'hinge'" → its earlier runs
+  for (const size_t record : queue_) {
+    const Trial& t = exp_.trials[summary_.runs[record].trial];
+    for (const auto& [section, run] : store_.runs_of_other_builds(summary_.experiment_id, t))
+      for (const PluginChoice* c : t.config.plugins())
+        if (c->section == section) {
+          Rebuilt& r = by_plugin[fmt::format("{} '{}'", to_string(c->library->kind()), c->plugin())];
+          r.sha256 = c->library->sha256;
+          r.runs.insert(run);
+        }
+  }
+  for (const auto& [label, r] : by_plugin)
+    out << fmt::format("{} earlier run(s) used another build of {} (now sha256 {}); their trials run again\n",
+                       r.runs.size(), label, r.sha256.substr(0, 12));
 }
 
 void Scheduler::launch_next(TrialTransport& transport) {
@@ -259,6 +283,7 @@ RunSummary Scheduler::run(TrialTransport& transport) {
   if (summary_.recovered > 0)
     log_ << fmt::format("{} run(s) left running by a stopped gantry marked interrupted\n", summary_.recovered);
   summary_.experiment_id = store_.upsert_experiment(exp_);
+  store_.record_plugin_builds(exp_);
   plan();
   while (!queue_.empty() || !active_.empty()) {
     apply_stop(transport);

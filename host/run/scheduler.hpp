@@ -41,6 +41,7 @@ class Scheduler final : private TransportListener {
   bool plausible(const Active& a, const Event& e) const;
 
   void plan();
+  void report_other_builds(std::ostream& out);
   void launch_next(TrialTransport& transport);
   void apply_stop(TrialTransport& transport);
   void enforce_time_limits(TrialTransport& transport);

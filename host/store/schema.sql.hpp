@@ -5,7 +5,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 5;
+inline constexpr int version = 6;
 
 /// PRAGMA application_id of a gantry results database: "GNTR" in ASCII. A file with another id,
 /// or with none and tables that are not gantry's, is not ours and is never written to.
@@ -142,7 +142,51 @@ CREATE TABLE run_notes (
 ) WITHOUT ROWID;
 )SQL";
 
-// Version 5: the study's feature networks, so every run, worker and machine measures with the
+// Version 5: a run's identity covers the binaries of its plugins (config/experiment.hpp,
+// trial_identity); `config_identity` is the hash of its settings and seed alone, shared by the runs
+// of one trial under different plugin builds. The migration recomputes stored identities in C++
+// (store.cpp: SQLite has no SHA-256) and fills plugin_builds from the runs (plugin_builds_from_runs).
+inline constexpr const char* v5_from_v4 = R"SQL(
+ALTER TABLE runs ADD COLUMN config_identity TEXT;
+CREATE INDEX runs_by_config ON runs(experiment_id, config_identity);
+
+-- Every build (file SHA-256) of every plugin that a gantry run loaded. `used` grows with each
+-- gantry run: per kind and name, the build with the largest is the current one.
+CREATE TABLE plugin_builds (
+  kind     TEXT NOT NULL,
+  name     TEXT NOT NULL,
+  sha256   TEXT NOT NULL,
+  version  TEXT NOT NULL,
+  file     TEXT NOT NULL,
+  used     INTEGER NOT NULL,
+  used_at  TEXT NOT NULL,
+  PRIMARY KEY (kind, name, sha256)
+) WITHOUT ROWID;
+)SQL";
+
+/// Per plugin kind and name, the build the latest gantry run loaded.
+inline constexpr const char* current_plugin_builds = R"SQL(
+  SELECT kind, name, sha256, version, file, used_at FROM plugin_builds b
+  WHERE used = (SELECT MAX(used) FROM plugin_builds WHERE kind = b.kind AND name = b.name)
+)SQL";
+
+/// Runs that used another build of a plugin than its current one: a row per run and such plugin.
+inline constexpr const char* superseded_runs = R"SQL(
+  SELECT p.run_id, p.section, p.kind, p.name, p.sha256, c.sha256 AS current_sha256
+  FROM plugins p JOIN current_plugin_builds c ON c.kind = p.kind AND c.name = p.name
+  WHERE p.sha256 <> c.sha256
+)SQL";
+
+/// plugin_builds as the runs of a database before version 5 imply it: each build last used when
+/// the latest run that loaded it started. The migration starts the table with it; reading an
+/// older database without migrating it (read-only) uses it in its place.
+inline constexpr const char* plugin_builds_from_runs = R"SQL(
+  SELECT kind, name, sha256, version, file, ROW_NUMBER() OVER (ORDER BY used_at, kind, name, sha256) AS used, used_at
+  FROM (SELECT p.kind, p.name, p.sha256, p.version, p.file, MAX(COALESCE(r.started_at, r.created_at)) AS used_at
+        FROM plugins p JOIN runs r ON r.id = p.run_id GROUP BY p.kind, p.name, p.sha256)
+)SQL";
+
+// Version 6: the study's feature networks, so every run, worker and machine measures with the
 // same weights (host/store/feature_networks.hpp). One per recipe: the first stored stays.
 inline constexpr const char* feature_networks = R"SQL(
 CREATE TABLE feature_networks (

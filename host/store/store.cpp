@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <initializer_list>
+#include <map>
+#include <set>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unistd.h>
 
@@ -111,6 +113,31 @@ std::filesystem::path checked_for_writing(const std::filesystem::path& path) {
   return path;
 }
 
+// Schema 5: identities cover the plugins' binaries. A stored run's new identity comes from its
+// old one (which becomes its config identity) and its plugins rows, exactly as trial_identity
+// makes a new trial's, so an upgraded database still recognises its runs while the binaries are
+// the same. A run without plugins rows (none written by gantry lacks them) keeps its identity:
+// identity = config_identity marks it, and no trial will match it again.
+void migrate_to_v5(Database& db) {
+  db.exec(schema::v5_from_v4);
+  db.exec(fmt::format("CREATE VIEW current_plugin_builds AS {}", schema::current_plugin_builds));
+  db.exec(fmt::format("CREATE VIEW superseded_runs AS {}", schema::superseded_runs));
+  std::map<int64_t, std::vector<std::pair<std::string, std::string>>> builds;
+  auto plugins = db.prepare("SELECT run_id, section, sha256 FROM plugins");
+  while (plugins.step()) builds[plugins.column_int(0)].emplace_back(plugins.column_text(1), plugins.column_text(2));
+  std::vector<std::pair<int64_t, std::string>> runs;
+  auto read = db.prepare("SELECT id, identity FROM runs");
+  while (read.step()) runs.emplace_back(read.column_int(0), read.column_text(1));
+  auto update = db.prepare("UPDATE runs SET config_identity = identity, identity = ?2 WHERE id = ?1");
+  for (const auto& [id, identity] : runs) {
+    const auto it = builds.find(id);
+    update.bind(1, id).bind(2, it == builds.end() ? identity : trial_identity(identity, it->second));
+    update.run();
+  }
+  db.exec(fmt::format("INSERT INTO plugin_builds(kind, name, sha256, version, file, used, used_at) {}",
+                      schema::plugin_builds_from_runs));
+}
+
 }  // namespace
 
 Database open_results(const std::filesystem::path& path) {
@@ -148,7 +175,9 @@ void ResultStore::migrate() {
   if (current < 2) db_.exec(schema::v2_from_v1);
   if (current < 3) db_.exec(schema::v3_from_v2);
   if (current < 4) db_.exec(schema::v4_from_v3);
-  if (current < 5) db_.exec(schema::feature_networks);
+  if (current < 5) migrate_to_v5(db_);
+  if (current < 6) db_.exec(schema::feature_networks);
+  // Later versions add their steps here: if (current < 7) db_.exec(schema::v7_from_v6); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   db_.exec(fmt::format("PRAGMA application_id = {}", schema::application_id));
   tx.commit();
@@ -199,10 +228,11 @@ int64_t ResultStore::write_run_start(int64_t experiment_id, const TrialConfig& t
   auto upd = db_.prepare(fmt::format(
       "UPDATE runs SET status = 'running', error = NULL, step = 0, steps = ?2, started_at = {}, "
       "finished_at = NULL, wall_seconds = NULL, host = ?3, pid = ?4, threads = ?5, gantry_version = ?6, "
-      "abi_version = ?7, compiler = ?8, onednn_version = ?9 WHERE id = ?1", now_sql));
+      "abi_version = ?7, compiler = ?8, onednn_version = ?9, config_identity = ?10 WHERE id = ?1", now_sql));
   upd.bind(1, run_id).bind(2, trial.train.integer("steps")).bind(3, host_name());
   upd.bind(4, static_cast<int64_t>(getpid())).bind(5, static_cast<int64_t>(threads));
   upd.bind(6, version()).bind(7, static_cast<int64_t>(abi_version)).bind(8, compiler()).bind(9, onednn_version());
+  upd.bind(10, config_identity(trial));
   upd.run();
 
   auto param = db_.prepare("INSERT INTO params(run_id, key, value) VALUES (?1, ?2, ?3)");
@@ -212,9 +242,7 @@ int64_t ResultStore::write_run_start(int64_t experiment_id, const TrialConfig& t
   }
   auto plugin = db_.prepare(
       "INSERT INTO plugins(run_id, section, kind, name, version, file, sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  std::vector<const PluginChoice*> choices{&trial.data, &trial.generator, &trial.discriminator, &trial.loss};
-  for (const auto& m : trial.metrics) choices.push_back(&m);
-  for (const PluginChoice* c : choices) {
+  for (const PluginChoice* c : trial.plugins()) {
     const PluginLibrary& lib = *c->library;
     plugin.bind(1, run_id).bind(2, c->section).bind(3, std::string_view(to_string(lib.kind())));
     plugin.bind(4, lib.name()).bind(5, lib.descriptor->version).bind(6, lib.file.string()).bind(7, lib.sha256);
@@ -249,6 +277,44 @@ ResultStore::Claim ResultStore::claim_run(int64_t experiment_id, const TrialConf
   claim.status = RunStatus::running;
   tx.commit();
   return claim;
+}
+
+void ResultStore::record_plugin_builds(const Experiment& exp) {
+  std::set<const PluginLibrary*> libraries;
+  for (const Trial& t : exp.trials)
+    for (const PluginChoice* c : t.config.plugins()) libraries.insert(c->library);
+  Transaction tx(db_);
+  auto next = db_.prepare("SELECT COALESCE(MAX(used), 0) + 1 FROM plugin_builds");
+  next.step();
+  const int64_t used = next.column_int(0);
+  next.reset();
+  auto st = db_.prepare(fmt::format(
+      "INSERT INTO plugin_builds(kind, name, sha256, version, file, used, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, {}) "
+      "ON CONFLICT(kind, name, sha256) DO UPDATE SET version = ?4, file = ?5, used = ?6, used_at = excluded.used_at",
+      now_sql));
+  for (const PluginLibrary* lib : libraries) {
+    st.bind(1, std::string_view(to_string(lib->kind()))).bind(2, lib->name()).bind(3, lib->sha256);
+    st.bind(4, lib->descriptor->version).bind(5, lib->file.string()).bind(6, used);
+    st.run();
+  }
+  tx.commit();
+}
+
+std::vector<std::pair<std::string, int64_t>> ResultStore::runs_of_other_builds(int64_t experiment_id,
+                                                                               const Trial& trial) {
+  auto st = db_.prepare(
+      "SELECT p.section, p.sha256, r.id FROM runs r JOIN plugins p ON p.run_id = r.id "
+      "WHERE r.experiment_id = ?1 AND r.config_identity = ?2 AND r.identity <> ?3");
+  st.bind(1, experiment_id).bind(2, trial.config_identity).bind(3, trial.identity);
+  std::vector<std::pair<std::string, int64_t>> out;
+  const auto plugins = trial.config.plugins();
+  while (st.step()) {
+    const std::string section = st.column_text(0);
+    const auto it = std::find_if(plugins.begin(), plugins.end(),
+                                 [&](const PluginChoice* c) { return c->section == section; });
+    if (it != plugins.end() && (*it)->library->sha256 != st.column_text(1)) out.emplace_back(section, st.column_int(2));
+  }
+  return out;
 }
 
 void ResultStore::record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys) {

@@ -65,6 +65,12 @@ class ResultStore {
   /// way `rerun` does not cover (completed, or failed/diverged, as RunStatus flags).
   Claim claim_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads,
                   bool rerun_completed, bool rerun_failed, OwnerAlive owner_alive);
+  /// Records the build (file SHA-256) of every plugin the experiment's trials load as the current
+  /// one of its kind and name: a gantry run that loads them has just started.
+  void record_plugin_builds(const Experiment& exp);
+  /// Runs of the experiment with the trial's settings and seed (its config identity) that used
+  /// another build of one of its plugins: (section, run id) for each plugin whose build differs.
+  std::vector<std::pair<std::string, int64_t>> runs_of_other_builds(int64_t experiment_id, const Trial& trial);
   void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step, double wall_seconds);
   /// (key, value) at each key's last step.

@@ -51,17 +51,16 @@ TEST_F(StoreTest, SchemaVersionAndWal) {
 
 TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
   {
-    ResultStore store(db_path);
-    // As gantry wrote version 1: before the application id.
-    store.db().exec(
-        "DROP TABLE run_notes; DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1; "
-        "PRAGMA application_id = 0");
+    std::filesystem::create_directories(db_path.parent_path());
+    Database db(db_path);  // as gantry wrote version 1: before the application id
+    db.exec(schema::v1);
+    db.exec("PRAGMA user_version = 1");
   }
   EXPECT_FALSE(open_results(db_path).table_exists("artifacts"));  // readable as it is, without migration
   ResultStore store(db_path);
   EXPECT_EQ(count(store.db(), "PRAGMA user_version"), schema::version);
   EXPECT_EQ(count(store.db(), "PRAGMA application_id"), schema::application_id);
-  EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 4);
+  EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 6);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'artifacts'"), 1);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_notes'"), 1);
 }
@@ -103,8 +102,8 @@ TEST_F(ForeignDatabase, AnotherApplicationIdIsRefusedEvenWithGantrysTables) {
   { ResultStore store(db_path); }
   make("PRAGMA application_id = 1234");
   expect_refused(
-      "it has tables: artifacts, experiments, metric_keys, metrics, params, plugins, run_notes, runs; "
-      "application_id 0x000004d2");
+      "it has tables: artifacts, experiments, metric_keys, metrics, params, plugin_builds, plugins, run_notes and 1 "
+      "more; application_id 0x000004d2");
 }
 
 TEST_F(ForeignDatabase, TablesNamedLikeGantrysAreNotEnough) {
