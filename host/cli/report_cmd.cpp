@@ -47,7 +47,9 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("experiment", a->experiment, "experiment name")->required();
-    cmd->add_option("--metric", a->metric, "metric that picks each group's best run for the samples");
+    cmd->add_option("--metric", a->metric,
+                    "metric that picks each group's best run for the samples (default: the primary key of the "
+                    "experiment's first metric)");
     cmd->add_option("-o,--output", a->output, "HTML file to write")->required();
     cmd->add_option("--db", global.db, "results database")->capture_default_str();
     cmd->callback([&global, &result, a] {

@@ -12,7 +12,8 @@ std::string plot_metric(Database& db, const std::string& experiment, const std::
 
 /// One self-contained HTML page (inline CSS, pictures as data: URIs, no network): for every metric
 /// the comparison table and the curves, and the latest samples of the best run of each group by
-/// `primary_metric` (the first non-loss metric when empty).
-std::string html_report(Database& db, const std::string& experiment, std::string primary_metric = "");
+/// `metric` (empty: default_metric, the primary key of the experiment's first metric), all tied
+/// runs named.
+std::string html_report(Database& db, const std::string& experiment, std::string metric = "");
 
 }  // namespace gantry

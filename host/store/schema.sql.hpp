@@ -5,7 +5,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 4;
+inline constexpr int version = 5;
 
 /// PRAGMA application_id of a gantry results database: "GNTR" in ASCII. A file with another id,
 /// or with none and tables that are not gantry's, is not ours and is never written to.
@@ -140,6 +140,16 @@ CREATE TABLE run_notes (
   value   TEXT NOT NULL,
   PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
+)SQL";
+
+// Version 5: what comparisons default to. Each metric plugin's primary key (the one its plugin says
+// to rank by), and per experiment, as last run, its swept parameters and its metrics in file order:
+// `compare` and `report` group by the sweep and default to the first metric's primary key. NULL
+// columns mean an experiment last run before version 5 (results/grouping.cpp falls back).
+inline constexpr const char* v5_from_v4 = R"SQL(
+ALTER TABLE metric_keys ADD COLUMN is_primary INTEGER NOT NULL DEFAULT 0;  -- 1: its plugin's primary key
+ALTER TABLE experiments ADD COLUMN sweep_columns TEXT;  -- JSON array of swept params keys: ["loss.plugin", "optimizer.lr"]
+ALTER TABLE experiments ADD COLUMN metrics TEXT;        -- JSON array of metric plugins in file order: ["modes", "disc_accuracy"]
 )SQL";
 
 }  // namespace gantry::schema

@@ -65,7 +65,10 @@ class ResultStore {
   /// way `rerun` does not cover (completed, or failed/diverged, as RunStatus flags).
   Claim claim_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads,
                   bool rerun_completed, bool rerun_failed, OwnerAlive owner_alive);
-  void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys);
+  /// The metric's keys with their direction; `primary_key` (empty: none, as for the losses) is
+  /// marked as the one comparisons default to.
+  void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys,
+                          const std::string& primary_key);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step, double wall_seconds);
   /// (key, value) at each key's last step.
   std::vector<std::pair<std::string, double>> final_metrics(int64_t run_id);

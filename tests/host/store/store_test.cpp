@@ -54,8 +54,9 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
     ResultStore store(db_path);
     // As gantry wrote version 1: before the application id.
     store.db().exec(
-        "DROP TABLE run_notes; DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; PRAGMA user_version = 1; "
-        "PRAGMA application_id = 0");
+        "DROP TABLE run_notes; DROP TABLE artifacts; DROP VIEW run_results; DROP VIEW run_params; "
+        "ALTER TABLE metric_keys DROP COLUMN is_primary; ALTER TABLE experiments DROP COLUMN sweep_columns; "
+        "ALTER TABLE experiments DROP COLUMN metrics; PRAGMA user_version = 1; PRAGMA application_id = 0");
   }
   EXPECT_FALSE(open_results(db_path).table_exists("artifacts"));  // readable as it is, without migration
   ResultStore store(db_path);
@@ -64,6 +65,9 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 4);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'artifacts'"), 1);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_notes'"), 1);
+  EXPECT_TRUE(store.db().column_exists("metric_keys", "is_primary"));
+  EXPECT_TRUE(store.db().column_exists("experiments", "sweep_columns"));
+  EXPECT_TRUE(store.db().column_exists("experiments", "metrics"));
 }
 
 // Whether opened to write (ResultStore) or to read (open_results), a file that is not gantry's is
@@ -163,6 +167,10 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM metrics WHERE key NOT LIKE 'loss.%'"), 15);
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM final_metrics WHERE step = 40"), 7);
   EXPECT_EQ(text(db, "SELECT direction FROM metric_keys WHERE key = 'modes.reverse_kl'"), "lower");
+  // What comparisons default to: each metric's primary key, the sweep and the metrics in file order.
+  EXPECT_EQ(text(db, "SELECT group_concat(key, ' ') FROM (SELECT key FROM metric_keys WHERE is_primary = 1 ORDER BY key)"),
+            "disc_accuracy.accuracy modes.modes");
+  EXPECT_EQ(text(db, "SELECT sweep_columns || ' ' || metrics FROM experiments"), "[] [\"modes\", \"disc_accuracy\"]");
   // Provenance: every plugin with version and file hash; the build that ran it.
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM plugins WHERE length(sha256) = 64 AND version <> ''"), 6);
   EXPECT_EQ(text(db, "SELECT version FROM plugins WHERE name = 'nonsaturating'"), "1.1.0");
