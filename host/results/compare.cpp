@@ -56,8 +56,17 @@ void choose_metric(Database& db, const std::vector<ExperimentRef>& exps, const s
   }
   auto direction = db.prepare("SELECT direction FROM metric_keys WHERE key = ?1");
   direction.bind(1, c.metric);
-  const std::vector<std::string> keys = metric_keys_of(db, exps);
-  if (!direction.step() || std::find(keys.begin(), keys.end(), c.metric) == keys.end()) {
+  // One index seek per run until a value is found; listing every key would read every metric row.
+  auto has_values = db.prepare(
+      "SELECT 1 FROM runs r JOIN metrics m ON m.run_id = r.id AND m.key = ?2 WHERE r.experiment_id = ?1 LIMIT 1");
+  bool found = false;
+  for (const ExperimentRef& e : exps) {
+    has_values.bind(1, e.id).bind(2, c.metric);
+    found = found || has_values.step();
+    has_values.reset();
+  }
+  if (!direction.step() || !found) {
+    const std::vector<std::string> keys = metric_keys_of(db, exps);
     std::string msg = fmt::format("unknown metric '{}' (available: {}", c.metric, fmt::join(keys, ", "));
     const auto close = closest_names(c.metric, keys);
     if (!close.empty()) msg += fmt::format("; did you mean: {}?", fmt::join(close, ", "));
