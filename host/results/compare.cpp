@@ -40,40 +40,36 @@ std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment
   return out;
 }
 
-namespace {
-
-// The metric to compare and its direction. The default is the first experiment's primary key; a
-// key the experiments have no values of is refused, listing the ones they have.
-void choose_metric(Database& db, const std::vector<ExperimentRef>& exps, const std::string& asked, Comparison& c) {
-  c.metric = asked;
+MetricChoice choose_metric(Database& db, const std::vector<ExperimentRef>& exps, const std::string& asked) {
+  MetricChoice choice{asked, ""};
   if (asked.empty()) {
-    const MetricChoice choice = default_metric(db, exps.front());
+    choice = default_metric(db, exps.front());
     if (choice.key.empty())
       throw ConfigError(fmt::format("{}: {}; pass --metric (available: {})", exps.front().name, choice.reason,
                                     fmt::join(metric_keys_of(db, exps), ", ")));
-    c.metric = choice.key;
-    c.metric_reason = choice.reason;
   }
-  auto direction = db.prepare("SELECT direction FROM metric_keys WHERE key = ?1");
-  direction.bind(1, c.metric);
+  auto known = db.prepare("SELECT 1 FROM metric_keys WHERE key = ?1");
+  known.bind(1, choice.key);
   // One index seek per run until a value is found; listing every key would read every metric row.
   auto has_values = db.prepare(
       "SELECT 1 FROM runs r JOIN metrics m ON m.run_id = r.id AND m.key = ?2 WHERE r.experiment_id = ?1 LIMIT 1");
   bool found = false;
   for (const ExperimentRef& e : exps) {
-    has_values.bind(1, e.id).bind(2, c.metric);
+    has_values.bind(1, e.id).bind(2, choice.key);
     found = found || has_values.step();
     has_values.reset();
   }
-  if (!direction.step() || !found) {
+  if (!known.step() || !found) {
     const std::vector<std::string> keys = metric_keys_of(db, exps);
-    std::string msg = fmt::format("unknown metric '{}' (available: {}", c.metric, fmt::join(keys, ", "));
-    const auto close = closest_names(c.metric, keys);
+    std::string msg = fmt::format("unknown metric '{}' (available: {}", choice.key, fmt::join(keys, ", "));
+    const auto close = closest_names(choice.key, keys);
     if (!close.empty()) msg += fmt::format("; did you mean: {}?", fmt::join(close, ", "));
     throw ConfigError(msg + ")");
   }
-  c.higher_is_better = direction.column_text(0) == "higher";
+  return choice;
 }
+
+namespace {
 
 std::optional<int64_t> parse_at(const std::string& at) {
   if (at == "final" || at == "best") return std::nullopt;
@@ -164,7 +160,12 @@ Comparison compare_runs(Database& db, const CompareOptions& o) {
   Comparison c;
   c.experiments = o.experiments;
   c.at = o.at;
-  choose_metric(db, exps, o.metric, c);
+  const MetricChoice metric = choose_metric(db, exps, o.metric);
+  c.metric = metric.key;
+  c.metric_reason = metric.reason;
+  auto direction = db.prepare("SELECT direction FROM metric_keys WHERE key = ?1");
+  direction.bind(1, c.metric);
+  c.higher_is_better = direction.step() && direction.column_text(0) == "higher";
   Grouping grouping = resolve_grouping(db, exps, o.by);
   c.by = std::move(grouping.by);
   c.grouping = std::move(grouping.description);

@@ -41,6 +41,9 @@ struct Comparison {
   std::optional<double> welch_t, welch_df, welch_p;
 };
 
+/// `asked`, or when empty default_metric of the first experiment (reason set); ConfigError for a key
+/// the experiments have no values of, listing theirs, and when no default is recorded.
+MetricChoice choose_metric(Database& db, const std::vector<ExperimentRef>& experiments, const std::string& asked);
 /// Groups the experiments' runs and summarises the metric per group. ConfigError for an unknown
 /// experiment, metric or parameter (listing what exists).
 Comparison compare_runs(Database& db, const CompareOptions& options);

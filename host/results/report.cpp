@@ -37,8 +37,8 @@ std::string img(const std::string& png, const std::string& alt) {
 
 }  // namespace
 
-std::string plot_metric(Database& db, const std::string& experiment, const std::string& metric,
-                        std::vector<std::string> by) {
+std::string plot_metric(Database& db, const std::string& experiment, std::string metric, std::vector<std::string> by) {
+  metric = choose_metric(db, {{experiment_id(db, experiment), experiment}}, metric).key;
   const auto curves = group_curves(db, experiment, metric, by);
   if (curves.empty()) throw ConfigError(fmt::format("experiment '{}' has no completed values of '{}'", experiment, metric));
   std::vector<Curve> lines;

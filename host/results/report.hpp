@@ -7,8 +7,8 @@
 namespace gantry {
 
 /// Curves of one metric over steps, one line per group with a ±std band over seeds, as PNG.
-std::string plot_metric(Database& db, const std::string& experiment, const std::string& metric,
-                        std::vector<std::string> by);
+/// `metric` empty: the primary key of the experiment's first metric (choose_metric).
+std::string plot_metric(Database& db, const std::string& experiment, std::string metric, std::vector<std::string> by);
 
 /// One self-contained HTML page (inline CSS, pictures as data: URIs, no network): for every metric
 /// the comparison table and the curves, and the latest samples of the best run of each group by

@@ -5,6 +5,8 @@
 #include "support/experiments.hpp"
 #include "support/results_db.hpp"
 
+#include <gantry/error.hpp>
+
 #include <gtest/gtest.h>
 
 namespace gantry {
@@ -60,6 +62,19 @@ TEST_F(Report, MetricOverridesAndFailedRunsAreNeverBest) {
   EXPECT_TRUE(has(html, "<figcaption>minimax<br>run 1, step 10: q.error = 0</figcaption>"));
   EXPECT_TRUE(has(html, "<figcaption>hinge<br>run 4, step 10: q.error = 1</figcaption>"));
   EXPECT_LT(html.find("<h2>q.error (--metric)</h2>"), html.find("<h2>q.score</h2>"));
+}
+
+// gantry plot draws the same default; an unknown metric lists the experiment's keys.
+TEST_F(Report, PlotDefaultsToThePrimaryKeyToo) {
+  Database db(path, Database::Access::read_only);
+  EXPECT_EQ(plot_metric(db, "losses", "", {}), plot_metric(db, "losses", "q.score", {}));
+  EXPECT_NE(plot_metric(db, "losses", "", {}), plot_metric(db, "losses", "q.error", {}));
+  try {
+    plot_metric(db, "losses", "q.eror", {});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "unknown metric 'q.eror' (available: q.error, q.score; did you mean: q.error?)");
+  }
 }
 
 }  // namespace
