@@ -37,7 +37,8 @@ sqlite3 "$db" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 BEGIN;
-INSERT INTO experiments(id, name, created_at, updated_at) VALUES (100, 'big', 'now', 'now');
+INSERT INTO experiments(id, name, created_at, updated_at, sweep_columns, metrics)
+  VALUES (100, 'big', 'now', 'now', '["loss.plugin", "optimizer.lr"]', '["m"]');
 -- 2,000 runs: 4 losses x 5 learning rates x 100 seeds.
 WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i + 1 < $runs)
 INSERT INTO runs(id, experiment_id, identity, seed, status, step, steps, created_at)
@@ -48,7 +49,7 @@ INSERT INTO params(run_id, key, value)
   SELECT id, 'optimizer.lr', 1e-4 * (1 + ((id - 1000) / 4) % 5) FROM runs WHERE experiment_id = 100;
 INSERT INTO params(run_id, key, value)
   SELECT id, 'train.steps', 100 FROM runs WHERE experiment_id = 100;
-INSERT INTO metric_keys(key, direction) SELECT 'm.k' || i, 'higher'
+INSERT INTO metric_keys(key, direction, is_primary) SELECT 'm.k' || i, 'higher', i = 7
   FROM (WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < 50) SELECT i FROM k);
 -- 50 keys x 100 steps per run.
 WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < 50),
@@ -80,6 +81,7 @@ time_it() {  # label, command...
 
 time_it "compare --metric m.k7 (final)" "$gantry" compare big --metric m.k7 --db "$db"
 head -3 "$work/out"
+time_it "compare (the primary key, m.k7)" "$gantry" compare big --db "$db"
 time_it "compare --metric m.k7 --at best" "$gantry" compare big --metric m.k7 --at best --db "$db"
 time_it "compare --metric m.k7 --by loss.plugin --at 50" "$gantry" compare big --metric m.k7 --by loss.plugin --at 50 --db "$db"
 time_it "export --format csv (all $rows rows)" "$gantry" export big --format csv -o "$work/big.csv" --db "$db"

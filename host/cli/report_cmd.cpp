@@ -38,8 +38,8 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("experiment", a->experiment, "experiment name")->required();
-    cmd->add_option("--metric", a->metric, "metric key")->required();
-    cmd->add_option("--by", a->by, "parameter to group by (repeatable; default: the parameters that vary)");
+    cmd->add_option("--metric", a->metric, "metric key (default: the primary key of the experiment's first metric)");
+    cmd->add_option("--by", a->by, "parameter to group by (repeatable; default: the experiment's swept parameters)");
     cmd->add_option("-o,--output", a->output, "PNG file to write")->required();
     add_all_builds_flag(cmd, a->all_builds);
     cmd->add_option("--db", global.db, "results database")->capture_default_str();
@@ -58,7 +58,9 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("experiment", a->experiment, "experiment name")->required();
-    cmd->add_option("--metric", a->metric, "metric that picks each group's best run for the samples");
+    cmd->add_option("--metric", a->metric,
+                    "metric that picks each group's best run for the samples (default: the primary key of the "
+                    "experiment's first metric)");
     cmd->add_option("-o,--output", a->output, "HTML file to write")->required();
     add_all_builds_flag(cmd, a->all_builds);
     cmd->add_option("--db", global.db, "results database")->capture_default_str();

@@ -30,9 +30,10 @@ void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
   auto* cmd = app.add_subcommand("compare", "rank settings by a metric over seeds: n, mean, std, min, max");
   auto o = std::make_shared<CompareOptions>();
   auto format = std::make_shared<std::string>("table");
-  cmd->add_option("experiment", o->experiment, "experiment name")->required();
-  cmd->add_option("--metric", o->metric, "metric key, e.g. modes.high_quality")->required();
-  cmd->add_option("--by", o->by, "parameter to group by (repeatable; default: the parameters that vary)");
+  cmd->add_option("experiment", o->experiments, "experiment name (several: compared side by side)")->required();
+  cmd->add_option("--metric", o->metric,
+                  "metric key, e.g. modes.high_quality (default: the primary key of the first experiment's first metric)");
+  cmd->add_option("--by", o->by, "parameter to group by (repeatable; default: the experiments' swept parameters)");
   cmd->add_option("--at", o->at, "final, best, or a step number")->capture_default_str();
   add_all_builds_flag(cmd, o->all_builds);
   add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
@@ -44,7 +45,8 @@ void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
     const bool prose = f == Format::table || f == Format::markdown;
     if (prose) std::cout << comparison_heading(c) << "\n";
     write_table(std::cout, comparison_table(c), f);
-    if (prose && !comparison_verdict(c).empty()) std::cout << comparison_verdict(c) << "\n";
+    if (prose)
+      for (const std::string& line : comparison_footer(c)) std::cout << line << "\n";
     print_superseded_note(c.superseded, o->all_builds, prose);
     result = ExitCode::ok;
   });
@@ -87,15 +89,15 @@ void add_export(CLI::App& app, GlobalOptions& global, int& result) {
   });
 }
 
-// The runs table: status, the parameters that vary, seed, step and (for one experiment) the
-// final value of every metric but the losses. Runs in `superseded` are left out, or with
-// `all_builds` marked in a column of their own.
+// The runs table: status, the swept parameters, seed, step and (for one experiment) the final
+// value of every metric but the losses. Runs in `superseded` are left out, or with `all_builds`
+// marked in a column of their own.
 Table runs_table(Database& db, const std::string& experiment, const std::set<int64_t>& superseded, bool all_builds) {
   std::vector<std::string> swept, metric_keys;
   int64_t exp = 0;
   if (!experiment.empty()) {
     exp = experiment_id(db, experiment);
-    swept = varying_parameters(db, exp);
+    swept = experiment_layout(db, {exp, experiment}).sweep;
     auto keys = db.prepare(
         "SELECT DISTINCT f.key FROM final_metrics f JOIN runs r ON r.id = f.run_id "
         "WHERE r.experiment_id = ?1 AND f.key NOT LIKE 'loss.%' ORDER BY 1");
@@ -123,7 +125,7 @@ Table runs_table(Database& db, const std::string& experiment, const std::set<int
     std::vector<std::string> row{std::to_string(id), runs.column_text(1), runs.column_text(2)};
     for (const auto& k : swept) {
       param.bind(1, id).bind(2, k);
-      row.push_back(param.step() ? param.column_text(0) : "");
+      row.push_back(param.step() ? param.column_text(0) : std::string(absent_cell));
       param.reset();
     }
     row.push_back(std::to_string(runs.column_int(3)));

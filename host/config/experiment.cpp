@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <toml++/toml.h>
+#include <tuple>
 
 namespace gantry {
 
@@ -120,6 +121,7 @@ class Parser {
     finish();
     read_sections(root);
     record_positions(exp);
+    exp.metric_plugins = metrics_in_file_order();
     read_experiment(root["experiment"].as_table(), exp);
     std::vector<Point> points = resolve_points(root["sweep"].as_table(), exp);
     finish();
@@ -134,6 +136,17 @@ class Parser {
       exp.positions[section] = at;
       for (const Entry& e : sections_[section]) exp.positions[section + "." + e.key] = e.key_pos;
     }
+  }
+
+  // toml++ keeps keys sorted, so metric_order_ is alphabetical; the file's order is the author's.
+  std::vector<std::string> metrics_in_file_order() {
+    std::vector<std::string> sections = metric_order_;
+    std::stable_sort(sections.begin(), sections.end(), [&](const std::string& a, const std::string& b) {
+      const SourcePos &pa = section_pos_[a], &pb = section_pos_[b];
+      return std::tie(pa.line, pa.column) < std::tie(pb.line, pb.column);
+    });
+    for (std::string& s : sections) s.erase(0, std::string_view("metrics.").size());
+    return sections;
   }
 
   void check_text(const toml::node& node, const std::string& path) {

@@ -62,6 +62,9 @@ struct Experiment {
   std::vector<uint64_t> seeds;
   std::string sweep_mode = "grid";
   std::vector<std::string> sweep_columns;  ///< swept paths, in file order
+  /// The [metrics.NAME] sections' plugins in file order; compare and report default to the first
+  /// one's primary key.
+  std::vector<std::string> metric_plugins;
   double timeout = 0;                      ///< seconds per trial; 0 = none
   /// Every sweep point times every seed (seed varying fastest), identical trials once.
   std::vector<Trial> trials;

@@ -1,8 +1,8 @@
 #pragma once
+#include "results/grouping.hpp"
 #include "results/table.hpp"
 #include "store/sqlite.hpp"
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,59 +10,60 @@
 namespace gantry {
 
 struct CompareOptions {
-  std::string experiment;
-  std::string metric;            ///< e.g. "modes.high_quality"
-  std::vector<std::string> by;   ///< parameter keys; empty: every parameter that varies across runs
-  std::string at = "final";      ///< "final", "best", or a step number
-  bool all_builds = false;       ///< include runs of superseded plugin builds (superseded_runs)
+  std::vector<std::string> experiments;  ///< one or more names; several are compared side by side
+  std::string metric;                    ///< e.g. "modes.high_quality"; empty: default_metric of the first experiment
+  std::vector<std::string> by;           ///< parameter keys; empty: the experiments' sweeps
+  std::string at = "final";              ///< "final", "best", or a step number
+  bool all_builds = false;              ///< include runs of superseded plugin builds (superseded_runs)
 };
 
 struct CompareGroup {
-  std::vector<std::string> key;  ///< values of CompareOptions::by, in order ("" when a run lacks it)
+  std::vector<std::string> key;  ///< values of Comparison::by, in order (absent_cell when a run lacks one)
   std::vector<double> values;    ///< one per completed run with the metric
   std::vector<int64_t> seeds;
   long n = 0;
   double mean = 0, stddev = 0, min = 0, max = 0;
   long failed = 0, diverged = 0, unfinished = 0;
+  long rank = 0;      ///< 1 is best; groups whose means show the same share a rank; 0 without values
+  bool tied = false;  ///< another group has the same rank
 };
 
 struct Comparison {
-  std::string experiment, metric, at;
+  std::vector<std::string> experiments;
+  std::string metric, at;
+  std::string metric_reason;  ///< why this metric when none was asked for; empty when one was
   bool higher_is_better = true;
   std::vector<std::string> by;
+  std::string grouping;            ///< Grouping::description
+  std::vector<std::string> notes;  ///< Grouping::notes
   std::vector<CompareGroup> groups;  ///< best first; groups without values last
   size_t superseded = 0;             ///< runs of superseded plugin builds: left out, or in with all_builds
-  /// Best against runner-up, when both have at least two values.
+  /// Best against runner-up, when there is one best and both have at least two values. With
+  /// several runner-ups tied, the least separated of them (the largest p).
   std::optional<double> welch_t, welch_df, welch_p;
 };
 
-/// Groups the experiment's runs and summarises the metric per group. ConfigError for an unknown
+/// `asked`, or when empty default_metric of the first experiment (reason set); ConfigError for a key
+/// the experiments have no values of, listing theirs, and when no default is recorded.
+MetricChoice choose_metric(Database& db, const std::vector<ExperimentRef>& experiments, const std::string& asked);
+/// Groups the experiments' runs and summarises the metric per group. ConfigError for an unknown
 /// experiment, metric or parameter (listing what exists).
 Comparison compare_runs(Database& db, const CompareOptions& options);
+/// A mean as the table shows it (6 significant digits): groups whose means show the same are tied.
+std::string shown_value(double value);
 Table comparison_table(const Comparison& c);
-/// The lines printed above and below the table: what was compared, and the seed-noise verdict.
+/// The lines printed above the table: what was compared, which metric and why, fallbacks taken.
 std::string comparison_heading(const Comparison& c);
-std::string comparison_verdict(const Comparison& c);
-
-/// The group-by keys: `by` checked against the experiment's parameters (ConfigError naming the
-/// closest), or, when empty, the parameters that vary.
-std::vector<std::string> resolve_group_by(Database& db, int64_t experiment_id, const std::string& experiment,
-                                          const std::vector<std::string>& by);
-/// Every run of the experiment with its group key (values of `by`, "" where a run lacks one).
-std::map<int64_t, std::vector<std::string>> run_groups(Database& db, int64_t experiment_id,
-                                                       const std::vector<std::string>& by);
+/// The lines printed below it: what a tie means (when there is one) and the seed-noise verdict.
+std::vector<std::string> comparison_footer(const Comparison& c);
 
 /// Mean and standard deviation over completed runs of each group, per step.
 struct GroupCurve {
   std::vector<std::string> key;
   std::vector<double> steps, mean, stddev;
 };
+/// `by` empty: the experiment's sweep, written back into `by`.
 std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
                                      std::vector<std::string>& by, bool all_builds = false);
-
-/// Keys of the parameters whose values differ between the experiment's runs (its swept axes).
-std::vector<std::string> varying_parameters(Database& db, int64_t experiment_id);
-/// The experiment's id; ConfigError listing the experiments when there is none by that name.
-int64_t experiment_id(Database& db, const std::string& name);
 
 }  // namespace gantry

@@ -33,23 +33,6 @@ std::string csv_cell(std::string_view s) {
   return out + "\"";
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += c;
-    }
-  }
-  return out + "\"";
-}
-
 void write_table(std::ostream& out, const Table& t, Format format) {
   const size_t ncol = t.columns.size();
   auto is_numeric = [&](size_t c) { return c < t.numeric.size() && t.numeric[c]; };

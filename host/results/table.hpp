@@ -1,4 +1,6 @@
 #pragma once
+#include "util/text.hpp"  // json_string
+
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -22,7 +24,6 @@ void write_table(std::ostream& out, const Table& table, Format format);
 /// A double as the shortest text that reads back the same; "" for NaN.
 std::string number_cell(double value);
 std::string csv_cell(std::string_view s);
-std::string json_string(std::string_view s);
 
 /// A file written whole or not at all: the bytes go to a temporary file in the destination's
 /// folder, which replaces the destination only at commit(). Destroyed without commit() (an error

@@ -62,10 +62,11 @@ RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOp
   for (const Trial& t : exp.trials)
     for (const auto& m : t.config.metrics)
       if (described.insert(m.plugin()).second) {
-        store.record_metric_keys(m.plugin(), m.library->descriptor->metric_keys);
+        store.record_metric_keys(m.plugin(), m.library->descriptor->metric_keys, m.library->descriptor->primary_key);
       }
   store.record_metric_keys("loss", {{"d", Direction::lower_is_better, "discriminator loss"},
-                                    {"g", Direction::lower_is_better, "generator loss"}});
+                                    {"g", Direction::lower_is_better, "generator loss"}},
+                           "");
   LocalTransport transport(options.jobs);
   RunSummary summary = Scheduler(exp, store, options, log, stop).run(transport);
   summary.parent_cpu_seconds = cpu_seconds() - cpu0;

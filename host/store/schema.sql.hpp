@@ -5,7 +5,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 6;
+inline constexpr int version = 7;
 
 /// PRAGMA application_id of a gantry results database: "GNTR" in ASCII. A file with another id,
 /// or with none and tables that are not gantry's, is not ours and is never written to.
@@ -142,6 +142,16 @@ CREATE TABLE run_notes (
 ) WITHOUT ROWID;
 )SQL";
 
+// Version 6: what comparisons default to. Each metric plugin's primary key (the one its plugin says
+// to rank by), and per experiment, as last run, its swept parameters and its metrics in file order:
+// `compare` and `report` group by the sweep and default to the first metric's primary key. NULL
+// columns mean an experiment last run before version 6 (results/grouping.cpp falls back).
+inline constexpr const char* v6_from_v5 = R"SQL(
+ALTER TABLE metric_keys ADD COLUMN is_primary INTEGER NOT NULL DEFAULT 0;  -- 1: its plugin's primary key
+ALTER TABLE experiments ADD COLUMN sweep_columns TEXT;  -- JSON array of swept params keys: ["loss.plugin", "optimizer.lr"]
+ALTER TABLE experiments ADD COLUMN metrics TEXT;        -- JSON array of metric plugins in file order: ["modes", "disc_accuracy"]
+)SQL";
+
 // Version 5: a run's identity covers the binaries of its plugins (config/experiment.hpp,
 // trial_identity); `config_identity` is the hash of its settings and seed alone, shared by the runs
 // of one trial under different plugin builds. The migration recomputes stored identities in C++
@@ -186,7 +196,7 @@ inline constexpr const char* plugin_builds_from_runs = R"SQL(
         FROM plugins p JOIN runs r ON r.id = p.run_id GROUP BY p.kind, p.name, p.sha256)
 )SQL";
 
-// Version 6: the study's feature networks, so every run, worker and machine measures with the
+// Version 7: the study's feature networks, so every run, worker and machine measures with the
 // same weights (host/store/feature_networks.hpp). One per recipe: the first stored stays.
 inline constexpr const char* feature_networks = R"SQL(
 CREATE TABLE feature_networks (

@@ -152,6 +152,14 @@ bool Database::table_exists(std::string_view name) {
   return st.step();
 }
 
+bool Database::column_exists(std::string_view table, std::string_view column) {
+  // PRAGMA, not the pragma_table_info() function, which the read-only authorizer refuses.
+  auto st = prepare(fmt::format("PRAGMA table_info({})", table));
+  while (st.step())
+    if (st.column_text(1) == column) return true;
+  return false;
+}
+
 void Database::exec(std::string_view sql) {
   char* err = nullptr;
   const std::string s(sql);

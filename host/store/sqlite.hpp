@@ -60,6 +60,8 @@ class Database {
   sqlite3* handle() { return db_; }
   /// Read-only commands never migrate, so they ask before reading tables of later schemas.
   bool table_exists(std::string_view name);
+  /// Same for a column that a later schema added to an existing table.
+  bool column_exists(std::string_view table, std::string_view column);
   /// SQLite's result code for reading the schema: SQLITE_OK, or why the file cannot be read
   /// (SQLITE_NOTADB for a file that is not a database). SQLite reads nothing before this.
   int check_readable();

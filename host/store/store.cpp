@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include "store/schema.sql.hpp"
+#include "util/text.hpp"
 
 #include <gantry/engine.hpp>
 #include <gantry/error.hpp>
@@ -176,19 +177,24 @@ void ResultStore::migrate() {
   if (current < 3) db_.exec(schema::v3_from_v2);
   if (current < 4) db_.exec(schema::v4_from_v3);
   if (current < 5) migrate_to_v5(db_);
-  if (current < 6) db_.exec(schema::feature_networks);
-  // Later versions add their steps here: if (current < 7) db_.exec(schema::v7_from_v6); ...
+  if (current < 6) db_.exec(schema::v6_from_v5);
+  if (current < 7) db_.exec(schema::feature_networks);
+  // Later versions add their steps here: if (current < 8) db_.exec(schema::v8_from_v7); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   db_.exec(fmt::format("PRAGMA application_id = {}", schema::application_id));
   tx.commit();
 }
 
 int64_t ResultStore::upsert_experiment(const Experiment& exp) {
+  // The sweep and metric order are the experiment's as last run, like its source.
   auto st = db_.prepare(fmt::format(
-      "INSERT INTO experiments(name, file, source, created_at, updated_at) VALUES (?1, ?2, ?3, {0}, {0}) "
-      "ON CONFLICT(name) DO UPDATE SET file = ?2, source = ?3, updated_at = {0} RETURNING id",
+      "INSERT INTO experiments(name, file, source, created_at, updated_at, sweep_columns, metrics) "
+      "VALUES (?1, ?2, ?3, {0}, {0}, ?4, ?5) "
+      "ON CONFLICT(name) DO UPDATE SET file = ?2, source = ?3, updated_at = {0}, sweep_columns = ?4, metrics = ?5 "
+      "RETURNING id",
       now_sql));
   st.bind(1, exp.name).bind(2, exp.file).bind(3, exp.source);
+  st.bind(4, json_array(exp.sweep_columns)).bind(5, json_array(exp.metric_plugins));
   st.step();
   return st.column_int(0);
 }
@@ -317,14 +323,15 @@ std::vector<std::pair<std::string, int64_t>> ResultStore::runs_of_other_builds(i
   return out;
 }
 
-void ResultStore::record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys) {
+void ResultStore::record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys,
+                                     const std::string& primary_key) {
   auto st = db_.prepare(
-      "INSERT INTO metric_keys(key, direction, doc) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT(key) DO UPDATE SET direction = ?2, doc = ?3");
+      "INSERT INTO metric_keys(key, direction, doc, is_primary) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(key) DO UPDATE SET direction = ?2, doc = ?3, is_primary = ?4");
   for (const MetricKey& k : keys) {
     st.bind(1, fmt::format("{}.{}", metric, k.name));
     st.bind(2, std::string_view(k.direction == Direction::higher_is_better ? "higher" : "lower"));
-    st.bind(3, k.doc);
+    st.bind(3, k.doc).bind(4, static_cast<int64_t>(k.name == primary_key));
     st.run();
   }
 }

@@ -71,7 +71,10 @@ class ResultStore {
   /// Runs of the experiment with the trial's settings and seed (its config identity) that used
   /// another build of one of its plugins: (section, run id) for each plugin whose build differs.
   std::vector<std::pair<std::string, int64_t>> runs_of_other_builds(int64_t experiment_id, const Trial& trial);
-  void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys);
+  /// The metric's keys with their direction; `primary_key` (empty: none, as for the losses) is
+  /// marked as the one comparisons default to.
+  void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys,
+                          const std::string& primary_key);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step, double wall_seconds);
   /// (key, value) at each key's last step.
   std::vector<std::pair<std::string, double>> final_metrics(int64_t run_id);

@@ -58,6 +58,16 @@ threshold = 2.5
   EXPECT_DOUBLE_EQ(e.trials[0].config.metrics[0].params.real("threshold"), 2.5);
 }
 
+// compare and report default to the first metric's primary key: the first as written, though
+// toml++ hands the tables over sorted (and trials keep that order, which their identity hashes).
+TEST(Experiment, MetricPluginsInFileOrder) {
+  const Experiment e = parse_experiment(std::string(minimal) + "[metrics.modes]\n[metrics.disc_accuracy]\n", "x.toml",
+                                        test::builtin_registry());
+  EXPECT_EQ(e.metric_plugins, (std::vector<std::string>{"modes", "disc_accuracy"}));
+  EXPECT_EQ(e.trials[0].config.metrics[0].section, "metrics.disc_accuracy");
+  EXPECT_TRUE(parse_experiment(minimal, "x.toml", test::builtin_registry()).metric_plugins.empty());
+}
+
 TEST(Experiment, LeavesAndIdentity) {
   const Experiment e = parse_experiment(minimal, "x.toml", test::builtin_registry());
   const auto leaves = config_leaves(e.trials[0].config);

@@ -7,6 +7,7 @@
 
 #include "support/experiments.hpp"
 #include "support/json.hpp"
+#include "support/results_db.hpp"
 
 #include <gantry/error.hpp>
 
@@ -44,9 +45,11 @@ class Results : public ::testing::Test {
   void SetUp() override {
     ResultStore store(path);
     Database& db = store.db();
-    db.exec("INSERT INTO experiments(id, name, created_at, updated_at) VALUES (1, 'fixture', 'now', 'now')");
+    db.exec("INSERT INTO experiments(id, name, created_at, updated_at, sweep_columns, metrics) "
+            "VALUES (1, 'fixture', 'now', 'now', '[\"loss.plugin\"]', '[\"q\"]')");
     db.exec("INSERT INTO experiments(id, name, created_at, updated_at) VALUES (2, 'other', 'now', 'now')");
-    db.exec("INSERT INTO metric_keys VALUES ('q.score', 'higher', ''), ('q.error', 'lower', '')");
+    db.exec("INSERT INTO metric_keys(key, direction, doc, is_primary) VALUES ('q.score', 'higher', '', 1), "
+            "('q.error', 'lower', '', 0)");
     struct Run {
       std::string loss, status;
       double value;
@@ -68,13 +71,13 @@ class Results : public ::testing::Test {
   }
   Comparison compare(const std::string& metric, const std::string& at = "final", std::vector<std::string> by = {}) {
     Database db(path, Database::Access::read_only);
-    return compare_runs(db, {"fixture", metric, std::move(by), at});
+    return compare_runs(db, {{"fixture"}, metric, std::move(by), at});
   }
 };
 
 TEST_F(Results, CompareGroupsBySweptAxisAndRanksHigherIsBetter) {
   const Comparison c = compare("q.score");
-  EXPECT_EQ(c.by, std::vector<std::string>{"loss.plugin"});  // optimizer.lr does not vary
+  EXPECT_EQ(c.by, std::vector<std::string>{"loss.plugin"});  // the recorded sweep
   ASSERT_EQ(c.groups.size(), 3u);
   EXPECT_EQ(c.groups[0].key, std::vector<std::string>{"c"});
   EXPECT_EQ(c.groups[0].n, 1);
@@ -102,7 +105,9 @@ TEST_F(Results, LowerIsBetterAndTheSeedNoiseTest) {
   const std::vector<double> a{1, 2, 3}, b{4, 6};
   EXPECT_NEAR(*c.welch_p, welch_t_test(a, b).p, 1e-12);
   EXPECT_GT(*c.welch_p, 0.05);
-  EXPECT_NE(comparison_verdict(c).find("not separated from seed noise"), std::string::npos);
+  EXPECT_EQ(comparison_footer(c),
+            std::vector<std::string>{"best vs runner-up: Welch's t-test t = -2.6, df = 1.68, p = 0.144: not separated "
+                                     "from seed noise (p >= 0.05)"});
 }
 
 TEST_F(Results, AtBestAndAtAStep) {
@@ -122,7 +127,139 @@ TEST_F(Results, CompareNamesWhatExistsOnMistakes) {
   EXPECT_THROW(compare("q.score", "last"), ConfigError);
   EXPECT_THROW(compare("q.score", "final", {"loss.plugn"}), ConfigError);
   Database db(path, Database::Access::read_only);
-  EXPECT_THROW(compare_runs(db, {"nope", "q.score", {}, "final"}), ConfigError);
+  EXPECT_THROW(compare_runs(db, {{"nope"}, "q.score", {}, "final"}), ConfigError);
+}
+
+// What `gantry compare` prints, as text.
+std::string printed(const Comparison& c) {
+  std::ostringstream out;
+  out << comparison_heading(c) << "\n";
+  write_table(out, comparison_table(c), Format::table);
+  for (const std::string& line : comparison_footer(c)) out << line << "\n";
+  return out.str();
+}
+
+TEST_F(Results, ThePrimaryKeyIsTheDefaultAndTheHeadingSaysSo) {
+  const Comparison c = compare("");
+  EXPECT_EQ(c.metric, "q.score");
+  EXPECT_EQ(comparison_heading(c),
+            "fixture: q.score at each run's last step (higher is better), grouped by its sweep: loss.plugin; completed "
+            "runs only\n"
+            "metric: q.score is the primary key of q, the only metric of fixture; --metric chooses another");
+  // Asked for, a metric needs no reason.
+  EXPECT_EQ(comparison_heading(compare("q.error")),
+            "fixture: q.error at each run's last step (lower is better), grouped by its sweep: loss.plugin; completed "
+            "runs only");
+}
+
+TEST_F(Results, AnUnknownMetricListsTheExperimentsKeys) {
+  for (const std::string& metric : {std::string("q.scor"), std::string("modes.modes")})
+    try {
+      compare(metric);
+      ADD_FAILURE() << metric;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()), fmt::format("unknown metric '{}' (available: q.error, q.score{})", metric,
+                                                   metric == "q.scor" ? "; did you mean: q.score?" : ""));
+    }
+}
+
+// A loss comparison with cases: minimax has no loss.mode, and loss.gp_weight and loss.clip exist
+// only for wasserstein, swept or not. Minimax and WGAN with clipping tie at a mean of 4.
+class Cases : public ::testing::Test {
+ protected:
+  test::TempDir dir;
+  std::filesystem::path path = dir.path / "r.db";
+  void SetUp() override {
+    test::ResultsDb r(path);
+    r.experiment(1, "losses", R"('["loss.plugin", "loss.mode"]')", R"('["q"]')");
+    r.experiment(2, "gp", R"('["loss.gp_weight"]')", R"('["q"]')");
+    r.metric_key("q.score", "higher", true);
+    const std::vector<std::pair<std::string, std::string>> minimax{{"loss.plugin", "'minimax'"}},
+        clip{{"loss.plugin", "'wasserstein'"}, {"loss.mode", "'clip'"}, {"loss.clip", "0.01"}, {"loss.gp_weight", "10"}},
+        gp{{"loss.plugin", "'wasserstein'"}, {"loss.mode", "'gp'"}, {"loss.clip", "0.01"}, {"loss.gp_weight", "10"}},
+        gp1{{"loss.plugin", "'wasserstein'"}, {"loss.mode", "'gp'"}, {"loss.clip", "0.01"}, {"loss.gp_weight", "1"}};
+    r.run(1, 0, "completed", minimax, {{"q.score", 3}});
+    r.run(1, 1, "completed", minimax, {{"q.score", 5}});
+    r.run(1, 0, "completed", clip, {{"q.score", 4}});
+    r.run(1, 1, "completed", clip, {{"q.score", 4}});
+    r.run(1, 0, "completed", gp, {{"q.score", 7}});
+    r.run(1, 1, "completed", gp, {{"q.score", 9}});
+    r.run(2, 0, "completed", gp, {{"q.score", 8}});
+    r.run(2, 1, "completed", gp, {{"q.score", 8}});
+    r.run(2, 0, "completed", gp1, {{"q.score", 6}});
+    r.run(2, 1, "diverged", gp1, {});
+  }
+  Comparison compare(std::vector<std::string> experiments, std::vector<std::string> by = {}) {
+    Database db(path, Database::Access::read_only);
+    return compare_runs(db, {std::move(experiments), "", std::move(by), "final"});
+  }
+};
+
+TEST_F(Cases, GroupsComeFromTheSweepAndAnAbsentParameterIsADash) {
+  EXPECT_EQ(printed(compare({"losses"})),
+            "losses: q.score at each run's last step (higher is better), grouped by its sweep: loss.plugin, loss.mode; "
+            "completed runs only\n"
+            "metric: q.score is the primary key of q, the only metric of losses; --metric chooses another\n"
+            "rank  loss.plugin  loss.mode  n  mean      std  min  max  failed  diverged\n"
+            "*1    wasserstein  gp         2     8  1.41421    7    9       0         0\n"
+            "=2    minimax      —          2     4  1.41421    3    5       0         0\n"
+            "=2    wasserstein  clip       2     4        0    4    4       0         0\n"
+            "=: tied, the means are equal to the 6 significant digits shown\n"
+            // Against clip's {4, 4}: t = 4, df = 1, p = 1 − 2·atan(4)/π; against minimax p = 0.106.
+            "best vs runner-up (the least separated of the runner-ups tied): Welch's t-test t = 4, df = 1, p = 0.156: "
+            "not separated from seed noise (p >= 0.05)\n");
+}
+
+TEST_F(Cases, ExperimentsComparedTogetherGroupByTheirSweepsUnited) {
+  EXPECT_EQ(printed(compare({"gp", "losses"})),
+            "gp, losses: q.score at each run's last step (higher is better), grouped by experiment and their sweeps: "
+            "loss.gp_weight, loss.plugin, loss.mode; completed runs only\n"
+            "metric: q.score is the primary key of q, the only metric of gp; --metric chooses another\n"
+            "rank  experiment  loss.gp_weight  loss.plugin  loss.mode  n  mean      std  min  max  failed  diverged\n"
+            "=1    gp          10              wasserstein  gp         2     8        0    8    8       0         0\n"
+            "=1    losses      10              wasserstein  gp         2     8  1.41421    7    9       0         0\n"
+            "3     gp          1               wasserstein  gp         1     6             6    6       0         1\n"
+            "=4    losses      10              wasserstein  clip       2     4        0    4    4       0         0\n"
+            "=4    losses      —               minimax      —          2     4  1.41421    3    5       0         0\n"
+            "=: tied, the means are equal to the 6 significant digits shown\n"
+            "best: 2 groups tie, so there is no single best to test against seed noise\n");
+  // --by still chooses, the experiment first.
+  EXPECT_EQ(compare({"gp", "losses"}, {"loss.mode"}).by, (std::vector<std::string>{"experiment", "loss.mode"}));
+  try {
+    compare({"gp", "losses"}, {"loss.gp"});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "experiments 'gp', 'losses' have no parameter 'loss.gp' (did you mean: loss.gp_weight?)");
+  }
+  EXPECT_THROW(compare({"gp", "gp"}), ConfigError);
+}
+
+// Ties are decided on the digits shown: 1 + 1e-7 and 1 + 2e-7 both show as 1; 1.00001 and 1.00002
+// do not. Tied groups are listed by their key and share the rank; the next rank counts them.
+TEST(Ties, EqualShownMeansShareARankAndNothingIsTested) {
+  test::TempDir dir;
+  {
+    test::ResultsDb r(dir.path / "r.db");
+    r.experiment(1, "ties", R"('["loss.plugin"]')", R"('["q"]')");
+    r.metric_key("q.score", "higher", true);
+    const std::vector<std::pair<std::string, double>> values{{"b", 1 + 1e-7}, {"a", 1 + 2e-7}, {"c", 1.00001},
+                                                             {"d", 1.00002}};
+    for (const auto& [loss, v] : values)
+      for (int seed = 0; seed < 2; ++seed) r.run(1, seed, "completed", {{"loss.plugin", "'" + loss + "'"}}, {{"q.score", v}});
+  }
+  Database db(dir.path / "r.db", Database::Access::read_only);
+  const Comparison c = compare_runs(db, {{"ties"}, "q.score", {}, "final"});
+  const Table t = comparison_table(c);
+  ASSERT_EQ(t.rows.size(), 4u);
+  EXPECT_EQ(t.rows[0][0] + " " + t.rows[0][1], "*1 d");
+  EXPECT_EQ(t.rows[1][0] + " " + t.rows[1][1], "2 c");
+  EXPECT_EQ(t.rows[2][0] + " " + t.rows[2][1], "=3 a");
+  EXPECT_EQ(t.rows[3][0] + " " + t.rows[3][1], "=3 b");
+  EXPECT_EQ(comparison_footer(c), (std::vector<std::string>{
+                                      "=: tied, the means are equal to the 6 significant digits shown",
+                                      "best vs runner-up: Welch's t-test t = inf, df = 2, p = 0: separated from seed "
+                                      "noise (p < 0.05)"}));
 }
 
 TEST_F(Results, QueryReadsAndRefusesEveryWrite) {

@@ -132,7 +132,7 @@ TEST_F(FromSchemaFour, ReadOnlyTheRunsImplyWhichBuildsAreCurrent) {
 TEST_F(FromSchemaFour, MigratingKeepsEveryRunAndItsIdentityFollowsItsBinaries) {
   ResultStore store(path);
   Database& db = store.db();
-  EXPECT_EQ(text(db, "PRAGMA user_version"), "5");
+  EXPECT_EQ(text(db, "PRAGMA user_version"), std::to_string(schema::version));
   EXPECT_EQ(text(db, "PRAGMA application_id"), std::to_string(schema::application_id));
   // Run 1 ran today's binaries: it is the trial gantry makes now.
   EXPECT_EQ(text(db, "SELECT identity FROM runs WHERE id = 1"), exp.trials[0].identity);
@@ -172,7 +172,7 @@ TEST_F(FromSchemaFour, RunningAgainSkipsUnchangedBinariesAndRerunsTheRebuiltLoss
 
   // This gantry run made today's builds current: now run 2 is the superseded one.
   EXPECT_EQ(superseded_runs(db, 1), std::set<int64_t>{2});
-  CompareOptions o{"tiny", "modes.modes", {}, "final"};
+  CompareOptions o{{"tiny"}, "modes.modes", {}, "final"};
   const Comparison current = compare_runs(db, o);
   ASSERT_EQ(current.groups.size(), 1u);
   EXPECT_EQ(current.groups[0].n, 3);  // runs 1, 3 and 4

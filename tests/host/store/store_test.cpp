@@ -63,6 +63,9 @@ TEST_F(StoreTest, AVersionOneDatabaseIsMigrated) {
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'"), 6);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'artifacts'"), 1);
   EXPECT_EQ(count(store.db(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_notes'"), 1);
+  EXPECT_TRUE(store.db().column_exists("metric_keys", "is_primary"));
+  EXPECT_TRUE(store.db().column_exists("experiments", "sweep_columns"));
+  EXPECT_TRUE(store.db().column_exists("experiments", "metrics"));
 }
 
 // Whether opened to write (ResultStore) or to read (open_results), a file that is not gantry's is
@@ -102,7 +105,7 @@ TEST_F(ForeignDatabase, AnotherApplicationIdIsRefusedEvenWithGantrysTables) {
   { ResultStore store(db_path); }
   make("PRAGMA application_id = 1234");
   expect_refused(
-      "it has tables: artifacts, experiments, metric_keys, metrics, params, plugin_builds, plugins, run_notes and 1 "
+      "it has tables: artifacts, experiments, feature_networks, metric_keys, metrics, params, plugin_builds, plugins and 2 "
       "more; application_id 0x000004d2");
 }
 
@@ -162,6 +165,10 @@ TEST_F(StoreTest, ACompletedRunHasItsRows) {
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM metrics WHERE key NOT LIKE 'loss.%'"), 15);
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM final_metrics WHERE step = 40"), 7);
   EXPECT_EQ(text(db, "SELECT direction FROM metric_keys WHERE key = 'modes.reverse_kl'"), "lower");
+  // What comparisons default to: each metric's primary key, the sweep and the metrics in file order.
+  EXPECT_EQ(text(db, "SELECT group_concat(key, ' ') FROM (SELECT key FROM metric_keys WHERE is_primary = 1 ORDER BY key)"),
+            "disc_accuracy.accuracy modes.modes");
+  EXPECT_EQ(text(db, "SELECT sweep_columns || ' ' || metrics FROM experiments"), "[] [\"modes\", \"disc_accuracy\"]");
   // Provenance: every plugin with version and file hash; the build that ran it.
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM plugins WHERE length(sha256) = 64 AND version <> ''"), 6);
   EXPECT_EQ(text(db, "SELECT version FROM plugins WHERE name = 'nonsaturating'"), "1.1.0");
