@@ -21,34 +21,43 @@ TEST_P(EveryBuiltinLoss, PassesGantryCheck) {
       return s;
     }();
     EXPECT_LT(report.worst_d_error, 1e-3);
+    EXPECT_TRUE(report.failed.empty());
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(All, EveryBuiltinLoss,
                          ::testing::ValuesIn(test::builtin_registry().names(PluginKind::loss)));
 
-TEST(LossCheck, CatchesAWrongGradient) {
-  auto lib = load_plugin_library(std::string(GANTRY_TEST_FIXTURE_DIR) + "/wrong/fixture_wrong_gradient_loss.so");
-  const PluginChoice choice{"loss", lib.get(), Params::defaults(lib->descriptor->params)};
-  auto loss = instantiate<Loss>(choice, BuildContext{{1}, 0});
-  const LossCheckReport report = check_loss(*loss);
+// A fixture loss at its defaults; the library stays loaded for the test's lifetime.
+struct Fixture {
+  std::unique_ptr<PluginLibrary> lib;
+  std::unique_ptr<Loss> loss;
+  explicit Fixture(const std::string& file)
+      : lib(load_plugin_library(std::string(GANTRY_TEST_FIXTURE_DIR) + "/" + file)),
+        loss(instantiate<Loss>(PluginChoice{"loss", lib.get(), Params::defaults(lib->descriptor->params)},
+                               BuildContext{{1}, 0})) {}
+};
+
+TEST(LossCheck, CatchesAWrongGradientAndNamesTheLogit) {
+  Fixture f("wrong/fixture_wrong_gradient_loss.so");
+  const LossCheckReport report = check_loss(*f.loss);
   EXPECT_FALSE(report.passed);
   EXPECT_GT(report.worst_d_error, 0.01);
   EXPECT_LT(report.worst_g_error, 1e-3);
-  EXPECT_EQ(report.lines[0].rfind("FAIL D gradient, batch 1", 0), 0u) << report.lines[0];
+  EXPECT_EQ(report.lines[0], "FAIL gradient of D's loss, batch 1: worst relative error 1.78e+00 at fake logit 0 of 1 "
+                             "(2.103): analytic -0.8912, finite differences 0.8912, the opposite sign");
+  EXPECT_EQ(report.failed, std::vector<std::string>{"gradient (D)"});
 }
 
 TEST(LossCheck, NamesAMissingCouplingTermOfARelativisticLoss) {
   // RaGAN by hand with each logit's derivative but not the part through the other side's mean.
-  auto lib = load_plugin_library(std::string(GANTRY_TEST_FIXTURE_DIR) + "/wrong/fixture_uncoupled_ragan_loss.so");
-  const PluginChoice choice{"loss", lib.get(), Params::defaults(lib->descriptor->params)};
-  auto loss = instantiate<Loss>(choice, BuildContext{{1}, 0});
-  const LossCheckReport report = check_loss(*loss);
+  Fixture f("wrong/fixture_uncoupled_ragan_loss.so");
+  const LossCheckReport report = check_loss(*f.loss);
   EXPECT_FALSE(report.passed);
   EXPECT_GT(report.worst_d_error, 1e-3);
   EXPECT_GT(report.worst_g_error, 1e-3);
-  // lines: D and G for batches 1, 7 and 64; then finiteness and the two signs, which hold.
-  ASSERT_EQ(report.lines.size(), 9u);
+  // lines: D and G for batches 1, 7 and 64; then finiteness at three sizes and the two signs, which hold.
+  ASSERT_EQ(report.lines.size(), 11u);
   for (size_t i : {2, 3, 4, 5}) {
     EXPECT_EQ(report.lines[i].rfind("FAIL ", 0), 0u) << report.lines[i];
     EXPECT_NE(report.lines[i].find("the coupling of a relativistic loss"), std::string::npos) << report.lines[i];
@@ -56,14 +65,35 @@ TEST(LossCheck, NamesAMissingCouplingTermOfARelativisticLoss) {
   EXPECT_NE(report.lines[2].find("every real logit's derivative is off by"), std::string::npos) << report.lines[2];
   EXPECT_NE(report.lines[2].find("every fake logit's derivative is off by"), std::string::npos) << report.lines[2];
   EXPECT_NE(report.lines[3].find("every fake logit's derivative is off by"), std::string::npos) << report.lines[3];
-  for (size_t i : {6, 7, 8}) EXPECT_EQ(report.lines[i].rfind("PASS ", 0), 0u) << report.lines[i];
+  for (size_t i = 6; i < 11; ++i) EXPECT_EQ(report.lines[i].rfind("PASS ", 0), 0u) << report.lines[i];
+  EXPECT_EQ(report.failed, (std::vector<std::string>{"gradient (D, missing coupling term)",
+                                                     "gradient (G, missing coupling term)"}));
 }
 
 TEST(LossCheck, NoCouplingHintForAnErrorThatDiffersFromLogitToLogit) {
-  auto lib = load_plugin_library(std::string(GANTRY_TEST_FIXTURE_DIR) + "/wrong/fixture_wrong_gradient_loss.so");
-  const PluginChoice choice{"loss", lib.get(), Params::defaults(lib->descriptor->params)};
-  auto loss = instantiate<Loss>(choice, BuildContext{{1}, 0});
-  for (const auto& line : check_loss(*loss).lines) EXPECT_EQ(line.find("coupling"), std::string::npos) << line;
+  Fixture f("wrong/fixture_wrong_gradient_loss.so");
+  for (const auto& line : check_loss(*f.loss).lines) EXPECT_EQ(line.find("coupling"), std::string::npos) << line;
+}
+
+TEST(LossCheck, CatchesAReversedSignConventionWithExactGradients) {
+  Fixture f("check/fixture_wrong_sign_loss.so");
+  const LossCheckReport report = check_loss(*f.loss);
+  EXPECT_LT(std::max(report.worst_d_error, report.worst_g_error), 1e-3);
+  EXPECT_EQ(report.failed, (std::vector<std::string>{"sign (D)", "sign (G)"}));
+  EXPECT_EQ(report.lines[9], "FAIL sign of D's loss: does not fall when real logits rise and fake logits fall "
+                             "(1.386 -> 1.948); gantry's D gives real samples high logits and fake ones low logits");
+}
+
+TEST(LossCheck, NamesTheLossTheLogitAndTheNonFiniteValueOfAnOverflow) {
+  // log(1 + exp(x)): exact gradients and finite up to |logit| 100, +inf and NaN at 1000.
+  Fixture f("check/fixture_overflow_loss.so");
+  const LossCheckReport report = check_loss(*f.loss);
+  EXPECT_EQ(report.failed, std::vector<std::string>{"finiteness at |logit| 1000"});
+  EXPECT_EQ(report.lines[7], "PASS finiteness at |logit| 100: losses and gradients finite");
+  EXPECT_EQ(report.lines[8],
+            "FAIL finiteness at |logit| 1000: D's loss at real logit -1000, fake logit 0: value +inf, gradient NaN on "
+            "the real logit (in a formula: d_real(-1000) + d_fake(0)); G's loss at fake logit -1000: value +inf, "
+            "gradient NaN on the fake logit (in a formula: g_fake(-1000)); and at 4 more pair(s) of logits");
 }
 
 }  // namespace
