@@ -7,10 +7,10 @@
 
 #include <gantry/error.hpp>
 
+#include <cctype>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
-#include <cctype>
 #include <regex>
 
 namespace gantry::cli {
@@ -30,14 +30,15 @@ find_package(gantry CONFIG REQUIRED)
 gantry_add_plugin(loss_{name} {name}.cpp)
 
 # ctest runs gantry's own checks on the plugin: gradients against finite differences,
-# finite values at large logits, and the sign convention.
+# finite values at large logits, and the sign convention, at the defaults and at each numeric
+# parameter's range ends.
 enable_testing()
 add_test(NAME check_{name} COMMAND gantry::gantry check $<TARGET_FILE:loss_{name}>)
 )TMPL";
 
 constexpr const char* readme_template = R"TMPL(# {name}
 
-A gantry loss plugin. Edit the formula in `{name}.cpp`, then:
+A gantry loss plugin. Edit the loss in `{name}.cpp`, then:
 
 ```sh
 cmake -S . -B build -DCMAKE_PREFIX_PATH=<gantry install prefix>
@@ -52,7 +53,7 @@ checks it at other parameter values; docs/writing-a-loss.md documents the whole 
 )TMPL";
 
 // The example's text with every whole-word `example` (its plugin name) replaced by `name`.
-std::string rename(std::string_view text, const std::string& example, const std::string& name) {
+std::string with_name(std::string_view text, const std::string& example, const std::string& name) {
   auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   std::string out;
   size_t from = 0;
@@ -107,8 +108,8 @@ void add_new_command(CLI::App& app, GlobalOptions& global, int& result) {
     };
     auto fill = [&](const char* tmpl) { return fmt::format(fmt::runtime(tmpl), fmt::arg("name", *name)); };
     write("CMakeLists.txt", fill(cmake_template));
-    write(*name + ".cpp", *direct ? rename(embedded::direct_loss, "my_direct_loss", *name)
-                                  : rename(embedded::formula_loss, "my_loss", *name));
+    write(*name + ".cpp", *direct ? with_name(embedded::direct_loss, "my_direct_loss", *name)
+                                  : with_name(embedded::formula_loss, "my_loss", *name));
     write("README.md", fill(readme_template));
     std::cout << fmt::format("wrote {0}/CMakeLists.txt, {0}/{1}.cpp and {0}/README.md\n"
                              "next: cmake -S {0} -B {0}/build -DCMAKE_PREFIX_PATH=<gantry prefix> && "
