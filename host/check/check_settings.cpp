@@ -136,16 +136,33 @@ std::string base_name(const Params& base, const std::vector<std::string>& sets) 
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// Numeric parameters not fixed by --set: the ones whose range ends are checked.
+std::vector<const ParamSpec*> movable(const PluginDescriptor& descriptor, const std::vector<std::string>& sets) {
+  std::vector<const ParamSpec*> out;
+  for (const ParamSpec& spec : descriptor.params) {
+    if (spec.type != ParamType::integer && spec.type != ParamType::real) continue;
+    if (std::none_of(sets.begin(), sets.end(), [&](const std::string& s) { return s.substr(0, s.find('=')) == spec.name; }))
+      out.push_back(&spec);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> unbounded_parameters(const PluginDescriptor& descriptor, const std::vector<std::string>& sets) {
+  std::vector<std::string> names;
+  for (const ParamSpec* spec : movable(descriptor, sets))
+    if (!spec->min && !spec->max) names.push_back(spec->name);
+  return names;
+}
 
 std::vector<CheckSetting> check_settings(const PluginDescriptor& descriptor, const Params& base,
                                          const std::vector<std::string>& sets, bool range_ends) {
   std::vector<CheckSetting> settings{{base_name(base, sets), "", base}};
   if (!range_ends) return settings;
-  for (const ParamSpec& spec : descriptor.params) {
-    if (spec.type != ParamType::integer && spec.type != ParamType::real) continue;
-    if (std::any_of(sets.begin(), sets.end(), [&](const std::string& s) { return s.substr(0, s.find('=')) == spec.name; }))
-      continue;  // fixed by --set
+  for (const ParamSpec* p : movable(descriptor, sets)) {
+    const ParamSpec& spec = *p;
+    if (!spec.min && !spec.max) continue;  // no scale to go by: see unbounded_parameters
     for (bool upper : {false, true}) {
       const auto [end, why] = range_end(spec, upper);
       const ParamValue value =

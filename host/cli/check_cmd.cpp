@@ -72,6 +72,9 @@ void add_check_command(CLI::App& app, GlobalOptions& global, int& result) {
     const Params base = apply_sets(*lib.descriptor, *sets);
     const std::vector<CheckSetting> settings = check_settings(*lib.descriptor, base, *sets, !*no_range_ends);
     std::cout << fmt::format("loss {} {} ({})\n", lib.name(), lib.descriptor->version, lib.file.string());
+    if (const auto unbounded = unbounded_parameters(*lib.descriptor, *sets); !unbounded.empty() && !*no_range_ends)
+      std::cout << fmt::format("no range declared, so checked at one value only (try others with --set): {}\n",
+                               fmt::join(unbounded, ", "));
     std::vector<LossCheckReport> reports;
     double worst_d = 0, worst_g = 0;
     bool passed = true;

@@ -11,6 +11,7 @@ namespace {
 PluginDescriptor tunable() {
   return {PluginKind::loss, "tunable", "0.0.1", "",
           {real_param("weight", 1.0, "", -1.0, 1.0), real_param("margin", 0.0, ""), integer_param("power", 2, "", 1, {}),
+           real_param("shift", 0.0, "", {}, 5.0),
            string_param("mode", "a", "", {"a", "b"}), boolean_param("flag", false, "")},
           nullptr};
 }
@@ -35,7 +36,7 @@ TEST(CheckSettings, SetValuesAreReadAsTheDeclaredType) {
 
 TEST(CheckSettings, BadSetsAreRefusedNamingTheOption) {
   EXPECT_EQ(set_error({"nope=1"}),
-            "--set nope=1: loss 'tunable' has no parameter 'nope' (its parameters: weight, margin, power, mode, flag)");
+            "--set nope=1: loss 'tunable' has no parameter 'nope' (its parameters: weight, margin, power, shift, mode, flag)");
   EXPECT_EQ(set_error({"weight=2"}), "--set weight=2: 2.0 is out of range (expected range [-1, 1])");
   EXPECT_EQ(set_error({"power=0"}), "--set power=0: 0 is out of range (expected >= 1)");
   EXPECT_EQ(set_error({"power=1.5"}), "--set power=1.5: expected integer, found real '1.5'");
@@ -51,23 +52,26 @@ TEST(CheckSettings, EachNumericParameterAtItsRangeEndsOneAtATime) {
   const auto settings = check_settings(d, Params::defaults(d.params), {}, true);
   std::vector<std::pair<std::string, std::string>> got;
   for (const auto& s : settings) got.emplace_back(s.name, s.why);
-  // weight's max is its default, so it is not repeated; power has no max: 2 + 10·2.
+  // weight's max is its default, so it is not repeated; power has no max: 2 + 10·2; shift no min:
+  // 0 − 10; margin declares no bound at all, so it is not moved.
   EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{
                      {"defaults", ""},
                      {"weight=-1.0", "its min"},
-                     {"margin=-10.0", "no min declared: default - 10·max(1, |default|)"},
-                     {"margin=10.0", "no max declared: default + 10·max(1, |default|)"},
                      {"power=1", "its min"},
-                     {"power=22", "no max declared: default + 10·max(1, |default|)"}}));
-  EXPECT_EQ(settings[4].params.integer("power"), 1);
-  EXPECT_EQ(settings[4].params.real("margin"), 0.0);  // the others stay at the base setting
+                     {"power=22", "no max declared: default + 10·max(1, |default|)"},
+                     {"shift=-10.0", "no min declared: default - 10·max(1, |default|)"},
+                     {"shift=5.0", "its max"}}));
+  EXPECT_EQ(settings[2].params.integer("power"), 1);
+  EXPECT_EQ(settings[2].params.real("weight"), 1.0);  // the others stay at the base setting
+  EXPECT_EQ(unbounded_parameters(d, {}), std::vector<std::string>{"margin"});
+  EXPECT_TRUE(unbounded_parameters(d, {"margin=2"}).empty());
 }
 
 TEST(CheckSettings, SetParametersAreNotSweptAndNameTheBase) {
   const PluginDescriptor d = tunable();
   const std::vector<std::string> sets{"margin=3", "power=1"};
   const auto settings = check_settings(d, apply_sets(d, sets), sets, true);
-  ASSERT_EQ(settings.size(), 2u);
+  ASSERT_EQ(settings.size(), 4u);  // weight's min, shift's two ends
   EXPECT_EQ(settings[0].name, "margin=3.0, power=1");
   EXPECT_EQ(settings[1].name, "weight=-1.0");
   EXPECT_EQ(settings[1].params.real("margin"), 3.0);
