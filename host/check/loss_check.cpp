@@ -12,6 +12,11 @@ namespace gantry {
 
 namespace {
 
+const char* non_finite_name(double v) { return std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf"; }
+
+// A number in a message: 4 significant digits, or NaN / +inf / -inf spelled as in the finiteness lines.
+std::string number(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : non_finite_name(v); }
+
 // Records one check's line and, when it fails, its property (once) for the final verdict.
 void record(LossCheckReport& report, bool ok, const std::string& property, const std::string& text) {
   report.passed = report.passed && ok;
@@ -43,8 +48,11 @@ Derivative check_derivative(std::vector<float>& x, size_t i, double analytic, co
     const double numeric = (up - down) / (2.0 * static_cast<double>(step));
     const double noise = 64.0 * std::numeric_limits<double>::epsilon() * std::max(std::abs(up), std::abs(down)) /
                          static_cast<double>(step);
-    const double error = std::max(0.0, std::abs(numeric - analytic) - noise) / std::max(1.0, std::abs(numeric));
-    if (error < best.error) best = {error, analytic, numeric};
+    // A NaN or infinite derivative or loss fails outright (and must not vanish in the noise floor).
+    const double miss = std::abs(numeric - analytic);
+    const double error = std::isfinite(miss) ? std::max(0.0, miss - noise) / std::max(1.0, std::abs(numeric))
+                                             : std::numeric_limits<double>::infinity();
+    if (error < best.error || h == 1e-2f) best = {error, analytic, numeric};
   }
   return best;
 }
@@ -78,6 +86,7 @@ std::string coupling_hint(const SideCheck& s, double tolerance) {
   double mean = 0;
   for (double m : s.misses) mean += m;
   mean /= static_cast<double>(s.misses.size());
+  if (!std::isfinite(mean)) return "";
   double spread = 0;
   for (double m : s.misses) spread = std::max(spread, std::abs(m - mean));
   if (spread > 0.05 * std::abs(mean)) return "";
@@ -90,8 +99,8 @@ std::string coupling_hint(const SideCheck& s, double tolerance) {
 std::string where_worst(const SideCheck& s, size_t n) {
   const Derivative& d = s.at_worst;
   const bool flipped = std::abs(d.analytic + d.numeric) < 0.01 * std::abs(d.numeric) && d.numeric != 0;
-  return fmt::format(" at {} logit {} of {} ({:.4g}): analytic {:.4g}, finite differences {:.4g}{}", s.side,
-                     s.worst_index, n, s.worst_logit, d.analytic, d.numeric, flipped ? ", the opposite sign" : "");
+  return fmt::format(" at {} logit {} of {} ({:.4g}): analytic {}, finite differences {}{}", s.side, s.worst_index, n,
+                     s.worst_logit, number(d.analytic), number(d.numeric), flipped ? ", the opposite sign" : "");
 }
 
 // One loss's gradient at one batch size; `sides` are the logits it is differentiated by. Returns
@@ -111,13 +120,19 @@ bool record_gradient(LossCheckReport& report, const char* who, size_t n, const s
   return !hints.empty();
 }
 
-}  // namespace
-
-namespace {
-
 std::span<const float> g_real_view(const Loss& loss, const std::vector<float>& r) {
   // G sees real logits only when it asks for them, as in training.
   return loss.uses_real_logits_in_generator_step() ? std::span<const float>(r) : std::span<const float>();
+}
+
+// A loss that is not finite at the batch itself has nothing to compare: say that, not which logit
+// the NaN happened to reach first.
+bool finite_at_batch(LossCheckReport& report, const char* who, size_t n, double value) {
+  if (std::isfinite(value)) return true;
+  record(report, false, fmt::format("gradient ({})", who),
+         fmt::format("gradient of {}'s loss, batch {}: the loss itself is {} at these logits (see finiteness)", who, n,
+                     non_finite_name(value)));
+  return false;
 }
 
 void check_gradients(Loss& loss, LossCheckReport& report, uint64_t seed, double tolerance) {
@@ -128,23 +143,23 @@ void check_gradients(Loss& loss, LossCheckReport& report, uint64_t seed, double 
     rng.fill_normal(real, 0.0f, 3.0f);
     rng.fill_normal(fake, 0.0f, 3.0f);
     if (n == 64) real[0] = 30.0f, real[1] = -30.0f, fake[0] = 30.0f, fake[1] = -30.0f;
-    loss.discriminator_loss(real, fake, gr, gf);
-    auto d_value = [&] { return loss.discriminator_loss(real, fake, sr, sf); };
-    const SideCheck d_real = check_side("real", real, gr, d_value), d_fake = check_side("fake", fake, gf, d_value);
-    coupling_d = record_gradient(report, "D", n, {&d_real, &d_fake}, tolerance) || coupling_d;
+    if (finite_at_batch(report, "D", n, loss.discriminator_loss(real, fake, gr, gf))) {
+      auto d_value = [&] { return loss.discriminator_loss(real, fake, sr, sf); };
+      const SideCheck d_real = check_side("real", real, gr, d_value), d_fake = check_side("fake", fake, gf, d_value);
+      coupling_d = record_gradient(report, "D", n, {&d_real, &d_fake}, tolerance) || coupling_d;
+    }
     // G's gradient is with respect to the fake logits only; the real ones are constants for G.
-    loss.generator_loss(g_real_view(loss, real), fake, gf);
-    auto g_value = [&] { return loss.generator_loss(g_real_view(loss, real), fake, sf); };
-    const SideCheck g_fake = check_side("fake", fake, gf, g_value);
-    coupling_g = record_gradient(report, "G", n, {&g_fake}, tolerance) || coupling_g;
+    if (finite_at_batch(report, "G", n, loss.generator_loss(g_real_view(loss, real), fake, gf))) {
+      auto g_value = [&] { return loss.generator_loss(g_real_view(loss, real), fake, sf); };
+      const SideCheck g_fake = check_side("fake", fake, gf, g_value);
+      coupling_g = record_gradient(report, "G", n, {&g_fake}, tolerance) || coupling_g;
+    }
   }
   // The verdict names the likely fault, as the lines do.
   for (std::string& property : report.failed)
     if ((property == "gradient (D)" && coupling_d) || (property == "gradient (G)" && coupling_g))
       property.insert(property.size() - 1, ", missing coupling term");
 }
-
-const char* non_finite_name(double v) { return std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf"; }
 
 // What is not finite about one evaluation: "value +inf, gradient NaN on the real logit".
 std::string non_finite(double value, std::span<const float> grad_real, std::span<const float> grad_fake) {

@@ -3,6 +3,7 @@
 #include "support/plugins.hpp"
 
 #include <gtest/gtest.h>
+#include <limits>
 
 namespace gantry {
 namespace {
@@ -94,6 +95,53 @@ TEST(LossCheck, NamesTheLossTheLogitAndTheNonFiniteValueOfAnOverflow) {
             "FAIL finiteness at |logit| 1000: D's loss at real logit -1000, fake logit 0: value +inf, gradient NaN on "
             "the real logit (in a formula: d_real(-1000) + d_fake(0)); G's loss at fake logit -1000: value +inf, "
             "gradient NaN on the fake logit (in a formula: g_fake(-1000)); and at 4 more pair(s) of logits");
+}
+
+// sqrt of a logit: NaN (value and derivative) for every negative one.
+struct SqrtOfLogit {
+  template <class T> T d_real(T r) const { return sqrt(r); }
+  template <class T> T d_fake(T f) const { return softplus(f); }
+  template <class T> T g_fake(T f) const { return softplus(-f); }
+};
+
+TEST(LossCheck, ANaNLossFailsTheGradientAndFinitenessAndSaysNaN) {
+  FormulaLoss<SqrtOfLogit> loss;
+  const LossCheckReport report = check_loss(loss);
+  // Batch 1's real logit is positive; batches 7 and 64 hold negative ones.
+  EXPECT_EQ(report.lines[0].rfind("PASS gradient of D's loss, batch 1", 0), 0u) << report.lines[0];
+  EXPECT_EQ(report.lines[2], "FAIL gradient of D's loss, batch 7: the loss itself is NaN at these logits (see finiteness)");
+  EXPECT_EQ(report.lines[6], "FAIL finiteness at |logit| 30: D's loss at real logit -30, fake logit 0: value NaN, gradient "
+                             "NaN on the real logit (in a formula: d_real(-30) + d_fake(0)); and at 4 more pair(s) of logits");
+  EXPECT_EQ(report.failed, (std::vector<std::string>{"gradient (D)", "finiteness at |logit| 30", "finiteness at |logit| 100",
+                                                     "finiteness at |logit| 1000", "sign (D)"}));
+}
+
+// The derivative NaN where the value is fine: the miss is not finite, so it fails outright rather
+// than vanishing in the rounding-noise allowance.
+class NanGradient final : public Loss {
+ public:
+  double discriminator_loss(std::span<const float> r, std::span<const float> f, std::span<float> gr,
+                            std::span<float> gf) override {
+    std::fill(gr.begin(), gr.end(), std::numeric_limits<float>::quiet_NaN());
+    std::fill(gf.begin(), gf.end(), 0.0f);
+    double sum = 0;
+    for (float x : r) sum -= x;
+    for (float x : f) sum += x;
+    return sum / static_cast<double>(r.size());
+  }
+  double generator_loss(std::span<const float>, std::span<const float> f, std::span<float> gf) override {
+    double sum = 0;
+    for (size_t i = 0; i < f.size(); ++i) sum -= f[i], gf[i] = -1.0f / static_cast<float>(f.size());
+    return sum / static_cast<double>(f.size());
+  }
+};
+
+TEST(LossCheck, ANaNDerivativeFailsTheGradientAndSaysNaN) {
+  NanGradient loss;
+  const LossCheckReport report = check_loss(loss);
+  EXPECT_TRUE(std::isinf(report.worst_d_error));
+  EXPECT_EQ(report.lines[0], "FAIL gradient of D's loss, batch 1: worst relative error inf at real logit 0 of 1 (1.464): "
+                             "analytic NaN, finite differences -1");
 }
 
 }  // namespace
