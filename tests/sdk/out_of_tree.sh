@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Usage: out_of_tree.sh BUILD_DIR WORK_DIR — the story of docs/writing-a-loss.md, end to end.
+# Usage: out_of_tree.sh BUILD_DIR WORK_DIR LOSS_REFERENCE — the story of docs/writing-a-loss.md,
+# end to end (LOSS_REFERENCE: tests/tools/loss_reference, which compares a plugin with PyTorch).
 set -euo pipefail
 build=$1
 work=$2
+loss_reference=$3
 rm -rf "$work"
 mkdir -p "$work"
 prefix="$work/prefix"
@@ -58,19 +60,28 @@ sqlite3 -header -column "$work/results.db" "
   WHERE f.key = 'modes.modes' GROUP BY p.value ORDER BY modes DESC" | tee "$work/compare.txt"
 grep -q "focal_ns" "$work/compare.txt"
 
-# docs/writing-a-loss.md, "Relativistic losses": the RaGAN example, taken from the page itself,
-# built out of tree, checked, and trained beside the built-in ragan: same seed, same numbers.
-"$gantry" new loss my_ragan --dir "$work/src"
-docs="$(dirname "$0")/../../docs/writing-a-loss.md"
-awk '/^## Relativistic losses/ { on = 1 } on && /^```cpp/ { grab = 1; next } grab && /^```/ { exit } grab' "$docs" \
-  > "$work/src/my_ragan/my_ragan.cpp"
-grep -q "RelativisticFormulaLoss" "$work/src/my_ragan/my_ragan.cpp"
-cmake -S "$work/src/my_ragan" -B "$work/src/my_ragan/build" -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure_ragan.log"
-cmake --build "$work/src/my_ragan/build" > "$work/build_ragan.log"
-"$gantry" check "$work/src/my_ragan/build/loss_my_ragan.so"
+# The installed example losses (docs/writing-a-loss.md shows them verbatim, tests/sdk/doc_examples.sh
+# checks that), built as a folder out of tree: each passes gantry check (their ctest), and the
+# RaGAN example matches PyTorch's RaGAN (tests/reference/relativistic_losses.json).
+examples="$prefix/share/gantry/examples/losses"
+cmake -S "$examples" -B "$work/examples" -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure_examples.log"
+cmake --build "$work/examples" > "$work/build_examples.log"
+(cd "$work/examples" && ctest --output-on-failure)
+"$loss_reference" "$work/examples/loss_my_ragan.so" relativistic_losses.json ragan
+
+# gantry new loss NAME --direct: a batch-coupled gantry::Loss with hand-written gradients, which
+# builds and passes gantry check (at its parameter's range ends too) as scaffolded.
+"$gantry" new loss all_pairs --direct --dir "$work/src"
+cmake -S "$work/src/all_pairs" -B "$work/src/all_pairs/build" -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure_direct.log"
+cmake --build "$work/src/all_pairs/build" > "$work/build_direct.log"
+(cd "$work/src/all_pairs/build" && ctest --output-on-failure)
+"$gantry" check "$work/src/all_pairs/build/loss_all_pairs.so" | tee "$work/check_direct.log"
+grep -q "^at scale=10.0 (its max):$" "$work/check_direct.log"
+
+# ... and my_ragan trained beside the built-in ragan: same seed, same numbers.
 sed -e 's/^name = "out-of-tree"$/name = "out-of-tree-ragan"/' \
     -e 's/^"loss.plugin" = .*$/"loss.plugin" = ["my_ragan", "ragan"]/' "$work/sweep.toml" > "$work/ragan.toml"
-GANTRY_PLUGIN_PATH="$work/src/my_ragan/build" "$gantry" run "$work/ragan.toml" --db "$work/results.db" --progress plain \
+GANTRY_PLUGIN_PATH="$work/examples" "$gantry" run "$work/ragan.toml" --db "$work/results.db" --progress plain \
   | tee "$work/ragan.log"
 grep -q "2 run(s): 2 completed" "$work/ragan.log"
 differing=$(sqlite3 "$work/results.db" "

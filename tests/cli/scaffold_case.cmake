@@ -1,0 +1,22 @@
+cmake_minimum_required(VERSION 3.25)
+# Runs `gantry new loss NAME [--direct]` into WORK and checks that the source written is the
+# example EXAMPLE (examples/losses/EXAMPLE.cpp) with its name replaced by NAME, and that the
+# folder holds CMakeLists.txt and README.md.
+file(REMOVE_RECURSE ${WORK})
+execute_process(COMMAND ${GANTRY} new loss ${NAME} ${FLAGS} --dir ${WORK} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT code EQUAL 0)
+  message(FATAL_ERROR "exit code ${code}")
+endif()
+file(READ ${WORK}/${NAME}/${NAME}.cpp written)
+file(READ ${EXAMPLES}/${EXAMPLE}.cpp example)
+string(REPLACE "${EXAMPLE}" "${NAME}" example "${example}")
+if(NOT written STREQUAL example)
+  message(FATAL_ERROR "${WORK}/${NAME}/${NAME}.cpp is not ${EXAMPLE}.cpp renamed")
+endif()
+foreach(f CMakeLists.txt README.md)
+  if(NOT EXISTS ${WORK}/${NAME}/${f})
+    message(FATAL_ERROR "no ${f} written")
+  endif()
+endforeach()
+message("scaffold is the example: ok")
