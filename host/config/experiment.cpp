@@ -197,6 +197,10 @@ class Parser {
     }
   }
 
+  static bool in_schema(const std::vector<ParamSpec>& schema, const std::string& name) {
+    return std::any_of(schema.begin(), schema.end(), [&](const ParamSpec& p) { return p.name == name; });
+  }
+
   // [optimizer] and its per-network sub-tables, each a section of its own ("optimizer.generator").
   void read_optimizer(const toml::table& table, const SourcePos& at) {
     Section& base = sections_["optimizer"];
@@ -209,7 +213,7 @@ class Parser {
       } else if (network) {
         sections_["optimizer." + name] = entries(*node.as_table());
         section_pos_["optimizer." + name] = pos(key);
-      } else if (node.is_table()) {
+      } else if (node.is_table() && !in_schema(optimizer_schema(), name)) {  // a key's table value: said below
         fail(pos(key), fmt::format("[optimizer] has no sub-table '{}' (available: [optimizer.generator], "
                                    "[optimizer.discriminator])", name));
       } else {
