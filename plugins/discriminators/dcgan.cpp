@@ -48,7 +48,7 @@ gantry::PluginDescriptor describe() {
            gantry::boolean_param("batch_norm", false, "batch normalization after the second convolution"),
            gantry::boolean_param("spectral_norm", false,
                                  "spectral normalisation of both convolutions and the Linear (Miyato et al. 2018: "
-                                 "W/σ(W), one power iteration per training step)")},
+                                 "W/σ(W), one power iteration per training forward)")},
           gantry::factory_of<DcganDiscriminator>()};
 }
 

@@ -37,7 +37,7 @@ gantry::PluginDescriptor describe() {
            gantry::real_param("slope", 0.2, "negative slope when activation is leaky_relu", 0.0, 1.0),
            gantry::boolean_param("spectral_norm", false,
                                  "spectral normalisation of every Linear (Miyato et al. 2018: W/σ(W), one power "
-                                 "iteration per training step)")},
+                                 "iteration per training forward)")},
           gantry::factory_of<MlpDiscriminator>()};
 }
 
