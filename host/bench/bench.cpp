@@ -57,6 +57,8 @@ channels = 64
   } else {
     throw ConfigError(fmt::format("unknown bench model '{}' (available: dcgan, mlp)", spec.model));
   }
+  // D's section is the last of `models`: the option goes to it.
+  if (spec.spectral_norm) models += "spectral_norm = true\n";
   std::string loss = "plugin = \"nonsaturating\"\n", n_critic;
   if (spec.loss == "wgan-gp") {
     loss = "plugin = \"wasserstein\"\nmode = \"gp\"\nlambda = 10.0\n";

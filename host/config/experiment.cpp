@@ -28,13 +28,26 @@ const std::vector<ParamSpec>& experiment_schema() {
   return schema;
 }
 
-const std::vector<ParamSpec>& optimizer_schema() {
+const std::vector<ParamSpec>& network_optimizer_schema() {
   static const std::vector<ParamSpec> schema{
-      real_param("lr", 2e-4, "Adam learning rate for G and D", 0.0, {}),
+      real_param("lr", 2e-4, "Adam learning rate of this network", 0.0, {}),
       real_param("beta1", 0.5, "Adam first-moment decay, below 1 (at 1 the bias correction divides by zero)", 0.0, 0.99999),
       real_param("beta2", 0.999, "Adam second-moment decay, below 1 (at 1 the bias correction divides by zero)", 0.0, 0.99999),
       real_param("eps", 1e-8, "Adam denominator epsilon", 0.0, {}),
   };
+  return schema;
+}
+
+const std::vector<ParamSpec>& optimizer_schema() {
+  static const std::vector<ParamSpec> schema = [] {
+    std::vector<ParamSpec> s = network_optimizer_schema();
+    s[0].doc = "Adam learning rate for G and D";
+    s.push_back(string_param("lr_decay", "none",
+                             "learning-rate schedule of both networks: none, or linear (step s of S trains at "
+                             "lr·(S − s + 1)/S, reaching 0 as training ends)",
+                             {"none", "linear"}));
+    return s;
+  }();
   return schema;
 }
 
@@ -189,9 +202,36 @@ class Parser {
           sections_[section] = entries(*sub.as_table());
           section_pos_[section] = pos(name);
         }
+      } else if (key.str() == "optimizer") {
+        read_optimizer(*node.as_table(), pos(key));
       } else if (key.str() != "sweep" && key.str() != "experiment") {
         sections_[std::string(key.str())] = entries(*node.as_table());
         section_pos_[std::string(key.str())] = pos(key);
+      }
+    }
+  }
+
+  static bool in_schema(const std::vector<ParamSpec>& schema, const std::string& name) {
+    return std::any_of(schema.begin(), schema.end(), [&](const ParamSpec& p) { return p.name == name; });
+  }
+
+  // [optimizer] and its per-network sub-tables, each a section of its own ("optimizer.generator").
+  void read_optimizer(const toml::table& table, const SourcePos& at) {
+    Section& base = sections_["optimizer"];
+    section_pos_["optimizer"] = at;
+    for (auto&& [key, node] : table) {
+      const std::string name(key.str());
+      const bool network = name == "generator" || name == "discriminator";
+      if (network && !node.is_table()) {
+        fail(pos(key), fmt::format("optimizer.{0} must be a table ([optimizer.{0}]) of lr, beta1, beta2, eps", name));
+      } else if (network) {
+        sections_["optimizer." + name] = entries(*node.as_table());
+        section_pos_["optimizer." + name] = pos(key);
+      } else if (node.is_table() && !in_schema(optimizer_schema(), name)) {  // a key's table value: said below
+        fail(pos(key), fmt::format("[optimizer] has no sub-table '{}' (available: [optimizer.generator], "
+                                   "[optimizer.discriminator])", name));
+      } else {
+        base.push_back({name, &node, pos(key), pos(node)});
       }
     }
   }
@@ -335,7 +375,9 @@ class Parser {
       const size_t dot = o.path.rfind('.');
       section = o.path.substr(0, dot);
       key = o.path.substr(dot + 1);
-      static const std::vector<std::string> sweepable{"data", "discriminator", "generator", "loss", "optimizer", "train"};
+      static const std::vector<std::string> sweepable{"data",      "discriminator",           "generator",
+                                                      "loss",      "optimizer",               "optimizer.generator",
+                                                      "optimizer.discriminator", "train"};
       const bool metric = section.starts_with("metrics.") && section.find('.', 8) == std::string::npos;
       if (!metric && std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end()) {
         fail(o.key_pos, fmt::format("sweep path '{}' names nothing: expected SECTION.KEY with SECTION one of {} "
@@ -376,8 +418,20 @@ class Parser {
       config.metrics.push_back(std::move(choice));
     }
     config.optimizer = builtin(sections["optimizer"], "optimizer", optimizer_schema());
+    config.generator_optimizer = network_optimizer(sections, "optimizer.generator", config.optimizer);
+    config.discriminator_optimizer = network_optimizer(sections, "optimizer.discriminator", config.optimizer);
     config.train = builtin(sections["train"], "train", train_schema());
     return config;
+  }
+
+  // [optimizer]'s lr, beta1, beta2, eps, overridden by what the network's sub-table sets.
+  NetworkOptimizer network_optimizer(const std::map<std::string, Section>& sections, const std::string& section,
+                                     const Params& base) {
+    Params defaults;
+    for (const ParamSpec& spec : network_optimizer_schema()) defaults.set(spec.name, base.get(spec.name));
+    const auto it = sections.find(section);
+    if (it == sections.end()) return {std::move(defaults), false};
+    return {builtin(it->second, section, network_optimizer_schema(), &defaults), true};
   }
 
   // A TOML value as a parameter value; nullopt (with a problem recorded) for tables and mixed arrays.
@@ -464,8 +518,9 @@ class Parser {
     fill_params(s, section, *lib, out->params);
   }
 
-  Params builtin(const Section& s, const std::string& section, const std::vector<ParamSpec>& schema) {
-    Params params = Params::defaults(schema);
+  Params builtin(const Section& s, const std::string& section, const std::vector<ParamSpec>& schema,
+                 const Params* defaults = nullptr) {
+    Params params = defaults != nullptr ? *defaults : Params::defaults(schema);
     for (const Entry& e : s) {
       const auto spec = std::find_if(schema.begin(), schema.end(), [&](const ParamSpec& p) { return p.name == e.key; });
       if (spec == schema.end()) unknown_key(e, fmt::format("[{}]", section), schema, false);
@@ -498,6 +553,11 @@ std::vector<std::pair<std::string, ParamValue>> config_leaves(const TrialConfig&
   }
   for (const PluginChoice& m : trial.metrics) add_leaves(out, m.section, m.params);
   add_leaves(out, "optimizer", trial.optimizer);
+  // A network's own settings are leaves only where the experiment has its sub-table, so an
+  // experiment without them has the leaves (and compare columns) it had before TTUR existed.
+  if (trial.generator_optimizer.overridden) add_leaves(out, "optimizer.generator", trial.generator_optimizer.params);
+  if (trial.discriminator_optimizer.overridden)
+    add_leaves(out, "optimizer.discriminator", trial.discriminator_optimizer.params);
   add_leaves(out, "train", trial.train);
   return out;
 }

@@ -20,11 +20,19 @@ struct PluginChoice {
   const std::string& plugin() const { return library->name(); }
 };
 
+/// One network's Adam settings (lr, beta1, beta2, eps): [optimizer] overridden by its sub-table
+/// [optimizer.generator] or [optimizer.discriminator] (two time-scale updates).
+struct NetworkOptimizer {
+  Params params;
+  bool overridden = false;  ///< the sub-table exists (in the file or a sweep): its values are leaves
+};
+
 /// Everything one trial needs, fully resolved (defaults filled in).
 struct TrialConfig {
   PluginChoice data, generator, discriminator, loss;
   std::vector<PluginChoice> metrics;
-  Params optimizer;
+  Params optimizer;  ///< [optimizer]: lr, beta1, beta2, eps (each network's unless overridden), lr_decay
+  NetworkOptimizer generator_optimizer, discriminator_optimizer;
   Params train;
   uint64_t seed = 0;
   /// Every plugin section: data, generator, discriminator, loss, then the metrics in file order.
@@ -32,7 +40,8 @@ struct TrialConfig {
 };
 
 /// The resolved leaves of a trial as (dotted key, value), one per parameter, in a fixed order:
-/// "data.plugin", "data.radius", ..., "metrics.modes.threshold", "optimizer.lr", "train.steps".
+/// "data.plugin", "data.radius", ..., "metrics.modes.threshold", "optimizer.lr", "train.steps";
+/// "optimizer.discriminator.lr" etc. (all four, resolved) for a network whose sub-table exists.
 std::vector<std::pair<std::string, ParamValue>> config_leaves(const TrialConfig& trial);
 /// SHA-256 of the trial's leaves and seed: the same settings, whatever the plugins' binaries
 /// (what gantry called the trial's identity before schema 5, "gantry-trial-v1").
@@ -79,6 +88,8 @@ struct Experiment {
 /// Schemas of the built-in sections.
 const std::vector<ParamSpec>& experiment_schema();
 const std::vector<ParamSpec>& optimizer_schema();
+/// What [optimizer.generator] and [optimizer.discriminator] accept (defaults: [optimizer]'s).
+const std::vector<ParamSpec>& network_optimizer_schema();
 const std::vector<ParamSpec>& train_schema();
 
 /// Trials an experiment may have unless `gantry run --max-trials` says otherwise.

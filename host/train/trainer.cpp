@@ -40,6 +40,13 @@ template std::unique_ptr<Discriminator> instantiate(const PluginChoice&, const B
 template std::unique_ptr<Loss> instantiate(const PluginChoice&, const BuildContext&);
 template std::unique_ptr<Metric> instantiate(const PluginChoice&, const BuildContext&);
 
+double scheduled_lr(double lr, const std::string& decay, int64_t step, int64_t steps) {
+  GANTRY_ASSERT(step >= 1 && step <= steps);
+  if (decay == "none") return lr;
+  GANTRY_ASSERT(decay == "linear");  // the schema's choices
+  return lr * static_cast<double>(steps - step + 1) / static_cast<double>(steps);
+}
+
 namespace {
 
 std::vector<int64_t> batch_shape(int64_t n, const std::vector<int64_t>& sample_shape) {
@@ -109,9 +116,10 @@ class TrainingLoop {
   TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& sink, const std::atomic<int>* stop);
   TrialResult run(const std::function<void(int64_t)>& step_observer,
                   const std::function<void(int64_t, const Tensor&)>& eval_observer);
-  void rehearse() { (void)critic_steps(1), generator_step(); }
+  void rehearse() { schedule_learning_rates(1), (void)critic_steps(1), generator_step(); }
 
  private:
+  void schedule_learning_rates(int64_t step);
   std::optional<std::string> critic_steps(int64_t step);
   double critic_loss_and_gradient();
   bool generator_step();
@@ -127,6 +135,7 @@ class TrainingLoop {
   const int64_t steps_, batch_, log_every_, eval_every_, grid_side_;
   const double r1_gamma_;
   Adam g_opt_, d_opt_;
+  const std::string decay_;
   const std::vector<Parameter*> d_params_;
   // Independent streams, so changing one consumer (e.g. eval size) leaves the others' draws alone;
   // the G step's real batch has its own, so losses that do not read it draw exactly as before.
@@ -156,7 +165,9 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       steps_(trial.train.integer("steps")), batch_(trial.train.integer("batch_size")),
       log_every_(trial.train.integer("log_every")), eval_every_(trial.train.integer("eval_every")),
       grid_side_(trial.train.integer("sample_grid")), r1_gamma_(trial.train.real("r1_gamma")),
-      g_opt_(g_.parameters(), adam_options(trial.optimizer)), d_opt_(d_.parameters(), adam_options(trial.optimizer)),
+      g_opt_(g_.parameters(), adam_options(trial.generator_optimizer.params)),
+      d_opt_(d_.parameters(), adam_options(trial.discriminator_optimizer.params)),
+      decay_(trial.optimizer.string("lr_decay")),
       d_params_(d_.parameters()), data_rng_(derive_seed(trial.seed, "data")),
       latent_rng_(derive_seed(trial.seed, "latent")), penalty_rng_(derive_seed(trial.seed, "penalty")),
       g_real_rng_(derive_seed(trial.seed, "g.real")), separate_batches_(d_.couples_batch()),
@@ -228,6 +239,14 @@ double TrainingLoop::critic_loss_and_gradient() {
     d_.backward(d_grad_, {.input_grad = false, .weight_grad = true});
   }
   return loss;
+}
+
+// A step's n_critic D updates and its G update share the step's rate (by G steps, as SNGAN's and
+// BigGAN's code decay it).
+void TrainingLoop::schedule_learning_rates(int64_t step) {
+  if (decay_ == "none") return;
+  g_opt_.set_lr(scheduled_lr(trial_.generator_optimizer.params.real("lr"), decay_, step, steps_));
+  d_opt_.set_lr(scheduled_lr(trial_.discriminator_optimizer.params.real("lr"), decay_, step, steps_));
 }
 
 // n_critic D updates; the reason when a loss or penalty stops being finite.
@@ -302,6 +321,7 @@ TrialResult TrainingLoop::run(const std::function<void(int64_t)>& step_observer,
   for (int64_t step = 1; step <= steps_; ++step) {
     if (stop_ != nullptr && stop_->load(std::memory_order_relaxed) > 0)
       return finish(TrialOutcome::interrupted, step - 1, "interrupted");
+    schedule_learning_rates(step);
     if (auto diverged = critic_steps(step)) {
       sink_.metric(step, "loss.d", d_loss_);
       sink_.flush();

@@ -87,6 +87,10 @@ class Trainer {
   const std::atomic<int>* stop_;
 };
 
+/// The learning rate of step `step` (1…steps) under [optimizer] lr_decay: "none" keeps `lr`;
+/// "linear" gives lr·(steps − step + 1)/steps, the full rate at step 1 and lr/steps at the last.
+double scheduled_lr(double lr, const std::string& decay, int64_t step, int64_t steps);
+
 /// Makes a plugin object of interface T from a resolved section; PluginError if the plugin made
 /// something else.
 template <class T>

@@ -1,5 +1,6 @@
 // Discriminator "dcgan" (Radford et al. 2016), sized for small images such as Fashion-MNIST's 28×28:
-// x → Conv(C→c, k4 s2 p1) → LeakyReLU → Conv(c→2c, k4 s2 p1) → [BN] → LeakyReLU → Linear(2c·H/4·W/4 → 1)
+// x → Conv(C→c, k4 s2 p1) → LeakyReLU → Conv(c→2c, k4 s2 p1) → [BN] → LeakyReLU → Linear(2c·H/4·W/4 → 1),
+// optionally with spectral norm on the convolutions and the Linear (SNGAN's critic)
 // Batch norm is off by default: it couples the samples of a batch, which gradient penalties
 // assume away (the trainer then shows D real and fake batches separately).
 #include <gantry/error.hpp>
@@ -28,6 +29,8 @@ class DcganDiscriminator final : public gantry::Discriminator {
     net_.emplace<gantry::Eltwise>(gantry::Activation::leaky_relu, slope);
     net_.emplace<gantry::Reshape>(std::vector<int64_t>{2 * c * h * w});
     net_.emplace<gantry::Linear>(2 * c * h * w, 1, init);
+    // u and v are drawn after every weight, so the weights are the same with and without it.
+    if (p.boolean("spectral_norm")) gantry::apply_spectral_norm(net_, init);
   }
   gantry::Layer& layer() override { return net_; }
 
@@ -38,11 +41,14 @@ class DcganDiscriminator final : public gantry::Discriminator {
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::discriminator,
           "dcgan",
-          "1.0.0",
+          "1.1.0",
           "DCGAN discriminator: Conv(C→c) → LeakyReLU → Conv(c→2c) → LeakyReLU → Linear → logit",
           {gantry::integer_param("channels", 64, "c: feature maps of the first convolution (the second has 2c)", 1, 4096),
            gantry::real_param("slope", 0.2, "negative slope of the LeakyReLUs", 0.0, 1.0),
-           gantry::boolean_param("batch_norm", false, "batch normalization after the second convolution")},
+           gantry::boolean_param("batch_norm", false, "batch normalization after the second convolution"),
+           gantry::boolean_param("spectral_norm", false,
+                                 "spectral normalisation of both convolutions and the Linear (Miyato et al. 2018: "
+                                 "W/σ(W), one power iteration per training forward)")},
           gantry::factory_of<DcganDiscriminator>()};
 }
 

@@ -17,6 +17,8 @@ class MlpDiscriminator final : public gantry::Discriminator {
     spec.activation = gantry::parse_activation(p.string("activation"));
     spec.slope = static_cast<float>(p.real("slope"));
     net_ = gantry::make_mlp(spec, init);
+    // u and v are drawn after every weight, so the weights are the same with and without it.
+    if (p.boolean("spectral_norm")) gantry::apply_spectral_norm(*net_, init);
   }
   gantry::Layer& layer() override { return *net_; }
 
@@ -27,12 +29,15 @@ class MlpDiscriminator final : public gantry::Discriminator {
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::discriminator,
           "mlp",
-          "1.0.0",
+          "1.1.0",
           "fully connected critic: x → [Linear(width) → activation] × depth → Linear(1) logit",
           {gantry::integer_param("width", 256, "units in each hidden layer", 1, 65536),
            gantry::integer_param("depth", 3, "number of hidden layers", 0, 64),
            gantry::string_param("activation", "leaky_relu", "hidden activation", {"relu", "leaky_relu", "tanh", "sigmoid"}),
-           gantry::real_param("slope", 0.2, "negative slope when activation is leaky_relu", 0.0, 1.0)},
+           gantry::real_param("slope", 0.2, "negative slope when activation is leaky_relu", 0.0, 1.0),
+           gantry::boolean_param("spectral_norm", false,
+                                 "spectral normalisation of every Linear (Miyato et al. 2018: W/σ(W), one power "
+                                 "iteration per training forward)")},
           gantry::factory_of<MlpDiscriminator>()};
 }
 

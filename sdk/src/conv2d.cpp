@@ -19,7 +19,7 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_
 }
 
 std::string Conv2d::describe() const {
-  return fmt::format("Conv2d({}, {}, k{}, s{}, p{})", in_, out_, kernel_, stride_, padding_);
+  return fmt::format("Conv2d({}, {}, k{}, s{}, p{}{})", in_, out_, kernel_, stride_, padding_, describe_suffix());
 }
 
 // The primitives are created with format `any`: oneDNN picks its preferred (blocked) layouts,
@@ -33,7 +33,7 @@ std::unique_ptr<WeightedPlan> Conv2d::build_plan(const std::vector<int64_t>& sha
   return make_conv_plan<dnnl::convolution_forward, dnnl::convolution_backward_data,
                         dnnl::convolution_backward_weights>(
       dnnl::algorithm::convolution_direct, plain_md(shape), plain_md(weight_.value.shape()), plain_md({out_}),
-      plain_md({n, out_, oh, ow}), stride_, padding_, prefers_blocked(in_, out_), weight_, bias_);
+      plain_md({n, out_, oh, ow}), stride_, padding_, prefers_blocked(in_, out_), primitive_weight(), bias_);
 }
 
 }  // namespace gantry

@@ -37,7 +37,7 @@ std::unique_ptr<WeightedPlan> ConvTranspose2d::build_plan(const std::vector<int6
   return make_conv_plan<dnnl::deconvolution_forward, dnnl::deconvolution_backward_data,
                         dnnl::deconvolution_backward_weights>(
       dnnl::algorithm::deconvolution_direct, plain_md(shape), w_md, plain_md({out_}), plain_md({n, out_, oh, ow}),
-      stride_, padding_, prefers_blocked(in_, out_), weight_, bias_);
+      stride_, padding_, prefers_blocked(in_, out_), primitive_weight(), bias_);
 }
 
 }  // namespace gantry

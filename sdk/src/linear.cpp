@@ -18,7 +18,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, Rng& init_rng)
   GANTRY_ASSERT(in_ > 0 && out_ > 0);
 }
 
-std::string Linear::describe() const { return fmt::format("Linear({}, {})", in_, out_); }
+std::string Linear::describe() const { return fmt::format("Linear({}, {}{})", in_, out_, describe_suffix()); }
 
 std::unique_ptr<WeightedPlan> Linear::build_plan(const std::vector<int64_t>& shape) {
   GANTRY_ASSERT(shape.size() >= 2 && element_count(shape) / shape[0] == in_);
@@ -40,7 +40,7 @@ std::unique_ptr<WeightedPlan> Linear::build_plan(const std::vector<int64_t>& sha
   p->fwd = dnnl::inner_product_forward(fwd_pd);
   p->bwd_data = dnnl::inner_product_backward_data(bwd_data_pd);
   p->bwd_weights = dnnl::inner_product_backward_weights(bwd_w_pd);
-  p->bind(src_md, w_md, b_md, dst_md, Layouts::of(fwd_pd, bwd_data_pd, bwd_w_pd), weight_, bias_);
+  p->bind(src_md, w_md, b_md, dst_md, Layouts::of(fwd_pd, bwd_data_pd, bwd_w_pd), primitive_weight(), bias_);
   return p;
 }
 

@@ -1,5 +1,7 @@
 #include "weighted.hpp"
 
+#include "spectral_norm.hpp"
+
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 
@@ -157,6 +159,9 @@ DualTensors WeightedPlan::backward_dual(const Tensor& y_bar, const Tensor& y_dot
 
 namespace gantry {
 
+using detail::SpectralNorm;
+using detail::WeightedPlan;
+
 WeightedLayer::WeightedLayer(std::vector<int64_t> weight_shape, int64_t outputs, float init_bound, Rng& init_rng)
     : weight_("weight", Tensor(weight_shape)), bias_("bias", Tensor({outputs})) {
   init_rng.fill_uniform(weight_.value.values(), -init_bound, init_bound);
@@ -165,28 +170,83 @@ WeightedLayer::WeightedLayer(std::vector<int64_t> weight_shape, int64_t outputs,
 
 WeightedLayer::~WeightedLayer() = default;
 
-const Tensor& WeightedLayer::forward(const Tensor& x, Mode /*mode*/) {
-  auto it = plans_.find(x.shape());
-  if (it == plans_.end()) it = plans_.emplace(x.shape(), build_plan(x.shape())).first;
+void WeightedLayer::enable_spectral_norm(Rng& init_rng) {
+  if (sn_) return;
+  sn_ = std::make_unique<SpectralNorm>(weight_.value.shape(), init_rng);
+  // Plans bind the weight their primitives read; from now on that is W/σ.
+  plans_.clear();
+  last_ = nullptr;
+}
+
+std::vector<Tensor*> WeightedLayer::buffers() {
+  if (!sn_) return {};
+  return {&sn_->u, &sn_->v};
+}
+
+double WeightedLayer::spectral_sigma() const {
+  GANTRY_ASSERT(sn_ != nullptr);
+  return sn_->sigma();
+}
+
+Parameter& WeightedLayer::primitive_weight() { return sn_ ? sn_->weight() : weight_; }
+
+WeightedPlan& WeightedLayer::plan_for(const std::vector<int64_t>& shape) {
+  auto it = plans_.find(shape);
+  if (it == plans_.end()) it = plans_.emplace(shape, build_plan(shape)).first;
   last_ = it->second.get();
-  return last_->forward(x);
+  return *last_;
+}
+
+Parameter& WeightedLayer::start_backward(bool weight_grad) {
+  GANTRY_ASSERT(last_ != nullptr);
+  if (!sn_) return weight_;
+  if (weight_grad) sn_->weight().zero_grad();
+  return sn_->weight();
+}
+
+void WeightedLayer::finish_backward(bool weight_grad) {
+  if (sn_ && weight_grad) sn_->add_gradient(weight_);
+}
+
+const Tensor& WeightedLayer::forward(const Tensor& x, Mode mode) {
+  WeightedPlan& plan = plan_for(x.shape());
+  if (sn_) sn_->normalise(weight_.value, mode == Mode::train);
+  return plan.forward(x);
 }
 
 const Tensor& WeightedLayer::backward(const Tensor& dy, BackwardOptions options) {
-  GANTRY_ASSERT(last_ != nullptr);
-  return last_->backward(dy, options, weight_, bias_);
+  Parameter& w = start_backward(options.weight_grad);
+  const Tensor& dx = last_->backward(dy, options, w, bias_);
+  finish_backward(options.weight_grad);
+  return dx;
 }
 
+// No power iteration here: in a gradient penalty the dual pass differentiates the forward pass
+// that ∇x D came from (Critic::input_gradient), which took the step's iteration, just as PyTorch's
+// double backprop reuses that forward's graph.
 DualTensors WeightedLayer::forward_dual(const Tensor& x, const Tensor& x_dot, Mode /*mode*/) {
-  auto it = plans_.find(x.shape());
-  if (it == plans_.end()) it = plans_.emplace(x.shape(), build_plan(x.shape())).first;
-  last_ = it->second.get();
-  return last_->forward_dual(x, x_dot);
+  WeightedPlan& plan = plan_for(x.shape());
+  if (sn_) sn_->normalise(weight_.value, false);
+  return plan.forward_dual(x, x_dot);
 }
 
 DualTensors WeightedLayer::backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options) {
-  GANTRY_ASSERT(last_ != nullptr);
-  return last_->backward_dual(y_bar, y_dot_bar, options, weight_, bias_);
+  Parameter& w = start_backward(options.weight_grad);
+  const DualTensors adjoints = last_->backward_dual(y_bar, y_dot_bar, options, w, bias_);
+  finish_backward(options.weight_grad);
+  return adjoints;
+}
+
+size_t apply_spectral_norm(Layer& net, Rng& init_rng) {
+  if (auto* seq = dynamic_cast<Sequential*>(&net)) {
+    size_t n = 0;
+    for (size_t i = 0; i < seq->size(); ++i) n += apply_spectral_norm(seq->at(i), init_rng);
+    return n;
+  }
+  if (auto* linear = dynamic_cast<Linear*>(&net)) linear->enable_spectral_norm(init_rng);
+  else if (auto* conv = dynamic_cast<Conv2d*>(&net)) conv->enable_spectral_norm(init_rng);
+  else return 0;
+  return 1;
 }
 
 }  // namespace gantry

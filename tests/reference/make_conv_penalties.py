@@ -28,10 +28,24 @@ def critics():
     yield "deconv", (1, 6, 6), nn.Sequential(
         nn.Conv2d(1, 4, 3, 2, 1), nn.Tanh(), nn.ConvTranspose2d(4, 2, 4, 2, 1), nn.Sigmoid(),
         nn.Flatten(), nn.Linear(72, 1))
+    # sn: spectral norm on every layer (16 channels again for the blocked layouts). Each penalty
+    # runs D forward once in training mode, so each takes one power iteration: gp first, then r1.
+    sn = nn.utils.spectral_norm
+    yield "sn", (1, 8, 8), nn.Sequential(
+        sn(nn.Conv2d(1, 16, 4, 2, 1)), nn.LeakyReLU(0.2), sn(nn.Conv2d(16, 16, 3, 1, 1)), nn.LeakyReLU(0.2),
+        nn.Flatten(), sn(nn.Linear(256, 1)))
 
 
 def tensor(t):
     return {"shape": list(t.shape), "data": [float(v) for v in t.detach().reshape(-1)]}
+
+
+def parameters(net):
+    """gantry's order: weight, bias per layer (spectral norm's weight_orig is the trained weight)."""
+    for m in net:
+        if hasattr(m, "bias"):
+            yield m.weight_orig if hasattr(m, "weight_orig") else m.weight
+            yield m.bias
 
 
 def penalty_grads(net, x, kind):
@@ -42,7 +56,7 @@ def penalty_grads(net, x, kind):
         value = LAMBDA * (norms2.sqrt() - 1).pow(2).mean()
     else:
         value = GAMMA / 2 * norms2.mean()
-    params = list(net.parameters())
+    params = list(parameters(net))
     # The last bias does not reach ∇x D: its gradient is zero (None to autograd).
     grads = torch.autograd.grad(value, params, allow_unused=True)
     grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
@@ -53,19 +67,23 @@ def main():
     torch.manual_seed(12)
     out = {"about": __doc__.strip().splitlines()[0] + " gp = %g * mean_i (||grad_x D(x_hat_i)|| - 1)^2, "
            "x_hat = alpha*real + (1-alpha)*fake; r1 = %g/2 * mean_i ||grad_x D(real_i)||^2; parameters in "
-           "PyTorch's order and layouts (weight, bias per layer)." % (LAMBDA, GAMMA), "critics": {}}
+           "PyTorch's layouts, weight and bias per layer; buffers: spectral norm's u and v per layer, before the "
+           "penalties (gp runs first, then r1, each with one power iteration)." % (LAMBDA, GAMMA), "critics": {}}
     for name, sample, net in critics():
         net = net.double()
         with torch.no_grad():
             for p in net.parameters():  # float32 values, so gantry loads them exactly
                 p.copy_(p.float().double())
+            for b in net.buffers():  # spectral norm's u and v, likewise
+                b.copy_(b.float().double())
         real = torch.randn(N, *sample).float().double()
         fake = torch.randn(N, *sample).float().double()
         alpha = torch.rand(N).float().double()
         x_hat = alpha.view(-1, 1, 1, 1) * real + (1 - alpha.view(-1, 1, 1, 1)) * fake
         out["critics"][name] = {
             "layers": " - ".join(str(m) for m in net),
-            "params": [tensor(p) for p in net.parameters()],
+            "params": [tensor(p) for p in parameters(net)],
+            "buffers": [tensor(b) for b in net.buffers()],
             "real": tensor(real), "fake": tensor(fake), "alpha": tensor(alpha),
             "gp": dict(penalty_grads(net, x_hat, "gp"), **{"lambda": LAMBDA}),
             "r1": dict(penalty_grads(net, real, "r1"), **{"gamma": GAMMA}),

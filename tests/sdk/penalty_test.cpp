@@ -80,6 +80,14 @@ std::unique_ptr<Sequential> conv_critic(const std::string& name, const test::Jso
     net->add(make_activation(Activation::leaky_relu, 0.2f));
     net->add(make_flatten(256));
     net->emplace<Linear>(256, 1, rng);
+  } else if (name == "sn") {
+    net->emplace<Conv2d>(1, 16, 4, 2, 1, rng);
+    net->add(make_activation(Activation::leaky_relu, 0.2f));
+    net->emplace<Conv2d>(16, 16, 3, 1, 1, rng);
+    net->add(make_activation(Activation::leaky_relu, 0.2f));
+    net->add(make_flatten(256));
+    net->emplace<Linear>(256, 1, rng);
+    EXPECT_EQ(apply_spectral_norm(*net, rng), 3u);
   } else {
     net->emplace<Conv2d>(1, 4, 3, 2, 1, rng);
     net->add(make_activation(Activation::tanh));
@@ -91,6 +99,10 @@ std::unique_ptr<Sequential> conv_critic(const std::string& name, const test::Jso
   const auto params = net->parameters();
   EXPECT_EQ(params.size(), ref["params"].array.size());
   for (size_t k = 0; k < params.size(); ++k) params[k]->value = tensor_of(ref["params"][k]);
+  // Spectral norm's u and v, in place: the layers read them through these pointers.
+  const auto buffers = net->buffers();
+  EXPECT_EQ(buffers.size(), ref["buffers"].array.size());
+  for (size_t k = 0; k < buffers.size(); ++k) *buffers[k] = tensor_of(ref["buffers"][k]);
   return net;
 }
 
@@ -116,7 +128,9 @@ TEST_P(ConvolutionalPenalty, MatchesExactDoubleBackprop) {
   expect_grads(*net, ref["r1"]["grads"], 1e-5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Critics, ConvolutionalPenalty, ::testing::Values("conv", "conv16", "deconv"));
+// "sn": spectral norm on every layer; the parameter gradients include the path through σ(W), and
+// each penalty's forward takes one power iteration, as PyTorch's does (gp, then r1).
+INSTANTIATE_TEST_SUITE_P(Critics, ConvolutionalPenalty, ::testing::Values("conv", "conv16", "deconv", "sn"));
 
 TEST(Critic, RefusesABatchCoupledCritic) {
   Rng rng(9);

@@ -39,20 +39,21 @@ inline std::vector<double> numeric_gradient(std::span<float> x, const std::funct
 }
 
 /// Checks a layer's input and parameter gradients for L = Σ y·r with a fixed random r.
-/// Runs forward/backward in Mode::train; `eps` and `tol` suit fp32.
-inline void check_layer_gradients(Layer& layer, Tensor x, uint64_t seed, float eps = 1e-2f, double tol = 2e-3) {
+/// Runs forward/backward in `mode`; `eps` and `tol` suit fp32.
+inline void check_layer_gradients(Layer& layer, Tensor x, uint64_t seed, float eps = 1e-2f, double tol = 2e-3,
+                                  Mode mode = Mode::train) {
   Rng rng(seed);
-  const Tensor& y0 = layer.forward(x);
+  const Tensor& y0 = layer.forward(x, mode);
   Tensor r(y0.shape());
   rng.fill_normal(r.values());
   auto objective = [&] {
-    const Tensor& y = layer.forward(x);
+    const Tensor& y = layer.forward(x, mode);
     double s = 0;
     for (int64_t i = 0; i < y.size(); ++i) s += static_cast<double>(y[i]) * r[i];
     return s;
   };
   layer.zero_grad();
-  layer.forward(x);
+  layer.forward(x, mode);
   const Tensor dx = layer.backward(r);
   std::vector<std::vector<double>> analytic;
   for (Parameter* p : layer.parameters()) analytic.push_back(as_doubles(p->gradient()));

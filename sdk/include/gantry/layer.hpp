@@ -64,7 +64,8 @@ class GANTRY_API Layer {
   /// Returns dL/dx (empty when options.input_grad is false); adds dL/dparams to the gradients.
   virtual const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) = 0;
   virtual std::vector<Parameter*> parameters() { return {}; }
-  /// State that is saved with the weights but not trained (BatchNorm's running statistics).
+  /// State that is saved with the weights but not trained (BatchNorm's running statistics,
+  /// spectral norm's u and v): what a checkpoint must keep besides parameters().
   virtual std::vector<Tensor*> buffers() { return {}; }
   /// True when, in training mode, one sample's output depends on the rest of its batch
   /// (BatchNorm): the trainer then shows D real and fake samples in separate batches.

@@ -13,6 +13,7 @@ namespace gantry {
 
 namespace detail {
 struct WeightedPlan;
+class SpectralNorm;
 }
 
 /// A layer with a weight and a bias (Linear, Conv2d, ConvTranspose2d). Its oneDNN primitives are
@@ -26,19 +27,42 @@ class GANTRY_API WeightedLayer : public Layer {
   DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
   DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
   std::vector<Parameter*> parameters() override { return {&weight_, &bias_}; }
+  /// With spectral norm: its u and v.
+  std::vector<Tensor*> buffers() override;
+  /// The trained weight W (with spectral norm the layer computes with W/σ(W)).
   Parameter& weight() { return weight_; }
   Parameter& bias() { return bias_; }
+  bool spectral_norm() const { return sn_ != nullptr; }
+  /// σ(W) as of the last forward pass (spectral norm only).
+  double spectral_sigma() const;
 
  protected:
   /// Initialised like PyTorch: weights, then bias, uniform in ±init_bound.
   WeightedLayer(std::vector<int64_t> weight_shape, int64_t outputs, float init_bound, Rng& init_rng);
+  /// Spectral normalisation (Miyato et al. 2018), as torch.nn.utils.spectral_norm: the layer
+  /// computes with W/σ, σ = uᵀWv, W read as a matrix [weight.dim(0), rest]; each forward in
+  /// Mode::train first takes one power iteration (v ← Wᵀu/‖Wᵀu‖, u ← Wv/‖Wv‖), Mode::eval and
+  /// forward_dual() take none. Gradients hold u and v constant. u, then v, are drawn from
+  /// `init_rng` (normal, normalised) and are buffers(). Linear and Conv2d make this public.
+  void enable_spectral_norm(Rng& init_rng);
   /// The primitives for one input shape; throws Error when the shape does not fit the layer.
+  /// They must compute with primitive_weight().
   virtual std::unique_ptr<detail::WeightedPlan> build_plan(const std::vector<int64_t>& shape) = 0;
+  /// The weight the primitives read and write gradients into: W, or W/σ with spectral norm.
+  Parameter& primitive_weight();
+  /// ", spectral_norm" when on, for describe().
+  std::string describe_suffix() const { return sn_ ? ", spectral_norm" : ""; }
   Parameter weight_, bias_;
 
  private:
+  detail::WeightedPlan& plan_for(const std::vector<int64_t>& shape);
+  /// Where a backward pass writes its weight gradient: W's, or with spectral norm W/σ's, cleared
+  /// first, which finish_backward() then carries to W's through σ(W).
+  Parameter& start_backward(bool weight_grad);
+  void finish_backward(bool weight_grad);
   std::map<std::vector<int64_t>, std::unique_ptr<detail::WeightedPlan>> plans_;
   detail::WeightedPlan* last_ = nullptr;
+  std::unique_ptr<detail::SpectralNorm> sn_;
 };
 
 // src [N, IC] · weights [OC, IC] + bias [OC] → dst [N, OC]
@@ -47,6 +71,7 @@ class GANTRY_API Linear final : public WeightedLayer {
  public:
   /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(in).
   Linear(int64_t in_features, int64_t out_features, Rng& init_rng);
+  using WeightedLayer::enable_spectral_norm;
   std::string describe() const override;
 
  private:
@@ -61,6 +86,7 @@ class GANTRY_API Conv2d final : public WeightedLayer {
  public:
   /// Initialised like PyTorch: weights and bias uniform in ±1/sqrt(IC·K·K).
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, Rng& init_rng);
+  using WeightedLayer::enable_spectral_norm;
   std::string describe() const override;
 
  private:
@@ -160,6 +186,11 @@ class GANTRY_API Reshape final : public Layer {
 };
 /// [N, C, H, W] → [N, C·H·W]
 GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
+
+/// Spectral normalisation (WeightedLayer::enable_spectral_norm) on every Linear and Conv2d of
+/// `net`, in order, looking inside Sequential containers; other layers are left alone. Returns
+/// how many layers it normalised.
+GANTRY_API size_t apply_spectral_norm(Layer& net, Rng& init_rng);
 
 /// Layers applied in order.
 class GANTRY_API Sequential final : public Layer {

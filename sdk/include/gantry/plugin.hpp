@@ -17,8 +17,9 @@ namespace gantry {
 /// keys in the descriptor, Parameter's gradient private. 4: Layer's dual mode (supports_dual,
 /// forward_dual, backward_dual), Critic without the finite-difference step;
 /// Loss::generator_loss takes the G step's real logits (relativistic losses),
-/// Loss::uses_real_logits_in_generator_step.
-inline constexpr uint32_t abi_version = 5;
+/// Loss::uses_real_logits_in_generator_step. 5: spectral norm in WeightedLayer (its layout),
+/// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources).
+inline constexpr uint32_t abi_version = 6;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);

@@ -1,4 +1,5 @@
 #include "bench/bench.hpp"
+#include "config/experiment.hpp"
 
 #include "support/plugins.hpp"
 
@@ -61,6 +62,24 @@ TEST(Bench, WganGpRowTrainsWithThePenalty) {
   EXPECT_EQ(run_step_bench(spec, test::builtin_registry()).steps_per_second.size(), 1u);
   spec.loss = "hinge";
   EXPECT_THROW(bench_experiment(spec), ConfigError);
+}
+
+// The spectral-norm row: the same step with D's `spectral_norm = true` (same FLOP count: the
+// normalisation is not a Linear/Conv pass).
+TEST(Bench, SpectralNormRowNormalisesD) {
+  for (const char* model : {"mlp", "dcgan"}) {
+    StepBenchSpec spec;
+    spec.model = model;
+    spec.spectral_norm = true;
+    const std::string text = bench_experiment(spec);
+    EXPECT_NE(text.find("spectral_norm = true\n[loss]"), std::string::npos) << text;
+    const Experiment exp = parse_experiment(text, "bench.toml", test::builtin_registry());
+    EXPECT_TRUE(exp.trials.at(0).config.discriminator.params.boolean("spectral_norm")) << model;
+  }
+  StepBenchSpec spec;
+  spec.spectral_norm = true;
+  spec.batch = 8, spec.warmup = 1, spec.steps = 1, spec.repeats = 1;
+  EXPECT_EQ(run_step_bench(spec, test::builtin_registry()).steps_per_second.size(), 1u);
 }
 
 }  // namespace

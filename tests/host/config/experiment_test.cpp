@@ -263,7 +263,7 @@ TEST(ExperimentHostile, TextDirectionOverridesLongStringsAndDates) {
 
 TEST(ExperimentHostile, ControlCharactersAreEscapedInMessagesAndLongKeysRefused) {
   EXPECT_EQ(error_of(std::string(minimal) + "[optimizer]\n\"lr\\u001b[2J\" = 1\n"),
-            "x.toml:11:1: [optimizer] has no key 'lr\\u001b[2J' (accepts: lr, beta1, beta2, eps); did you mean 'lr'?");
+            "x.toml:11:1: [optimizer] has no key 'lr\\u001b[2J' (accepts: lr, beta1, beta2, eps, lr_decay); did you mean 'lr'?");
   EXPECT_EQ(error_of(std::string(minimal) + "[optimizer]\n" + std::string(201, 'k') + " = 1\n"),
             "x.toml:11:1: key is 201 bytes long, more than 200");
   EXPECT_EQ(printable("a\x7f\n\xc2\x9b\xc3\xa9"), "a\\u007f\\u000a\\u009bé");

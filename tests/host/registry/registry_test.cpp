@@ -77,7 +77,7 @@ TEST(Registry, LoadsAGoodPluginWithItsDescriptorAndHash) {
 
 TEST(Registry, RefusesAnotherAbiVersionNamingPathAndBoth) {
   EXPECT_EQ(load_error(fixtures + "/bad/fixture_wrong_abi.so"),
-            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 5 (rebuild the plugin "
+            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 6 (rebuild the plugin "
                         "against this gantry SDK)", fixtures));
 }
 
@@ -299,7 +299,7 @@ TEST(Registry, BadFilesInAFolderBecomeWarnings) {
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/bad/fixture_no_entry.so': not a gantry plugin (no 'gantry_plugin' "
                                           "entry point; declare one with GANTRY_PLUGIN)", fixtures),
-                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 5 "
+                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 6 "
                                           "(rebuild the plugin against this gantry SDK)", fixtures)}));
 }
 

@@ -127,9 +127,10 @@ TEST(Sweep, DuplicatePointsRunOnce) {
 TEST(SweepErrors, AxisPathThatNamesNothing) {
   EXPECT_EQ(error_of("[sweep]\n\"optimiser.lr\" = [1e-4]\n"),
             "sweep.toml:13:1: sweep path 'optimiser.lr' names nothing: expected SECTION.KEY with SECTION one of "
-            "data, discriminator, generator, loss, optimizer, train or metrics.NAME");
+            "data, discriminator, generator, loss, optimizer, optimizer.generator, optimizer.discriminator, train or "
+            "metrics.NAME");
   EXPECT_EQ(error_of("[sweep]\n\"optimizer.lrr\" = [1e-4]\n"),
-            "sweep.toml:13:1: [optimizer] has no key 'lrr' (accepts: lr, beta1, beta2, eps); did you mean 'lr'?");
+            "sweep.toml:13:1: [optimizer] has no key 'lrr' (accepts: lr, beta1, beta2, eps, lr_decay); did you mean 'lr'?");
   EXPECT_EQ(error_of("[sweep]\nlr = [1e-4]\n").substr(0, 50), "sweep.toml:13:1: sweep axis 'lr' must be a dotted ");
 }
 
