@@ -88,11 +88,48 @@ std::optional<int64_t> parse_at(const std::string& at) {
   }
 }
 
+// The feature network (weights' SHA-256, first 16 digits) each run of `exps` measured `metric` with,
+// from its plugin's note "<plugin>.classifier_sha256"; runs without the note are left out.
+std::map<int64_t, std::string> feature_networks_of(Database& db, const std::vector<ExperimentRef>& exps,
+                                                   const std::string& metric) {
+  std::map<int64_t, std::string> out;
+  if (!db.table_exists("run_notes")) return out;
+  auto st = db.prepare(
+      "SELECT n.run_id, n.value FROM run_notes n JOIN runs r ON r.id = n.run_id "
+      "WHERE r.experiment_id = ?1 AND n.key = ?2");
+  for (const ExperimentRef& e : exps) {
+    st.bind(1, e.id).bind(2, metric.substr(0, metric.find('.')) + ".classifier_sha256");
+    while (st.step()) out[st.column_int(0)] = st.column_text(1).substr(0, 16);
+    st.reset();
+  }
+  return out;
+}
+
+// Runs measured in different feature networks are not comparable: when there are several, each
+// becomes part of the group key (a "feature network" column) and a note names them.
+std::map<int64_t, std::string> split_by_feature_network(Database& db, const std::vector<ExperimentRef>& exps,
+                                                        Comparison& c) {
+  std::map<int64_t, std::string> networks = feature_networks_of(db, exps, c.metric);
+  std::set<std::string> distinct;
+  for (const auto& [run, sha] : networks) distinct.insert(sha);
+  if (distinct.size() < 2) return {};
+  c.by.push_back("feature network");
+  c.notes.push_back(fmt::format("{} measured with {} different feature networks ({}): grouped separately, since "
+                                "their values are not comparable",
+                                c.metric, distinct.size(), fmt::join(distinct, ", ")));
+  return networks;
+}
+
 // One group per key, holding each completed run's value; failed, diverged and unfinished runs counted.
 std::map<std::vector<std::string>, CompareGroup> collect_groups(Database& db, const std::vector<ExperimentRef>& exps,
                                                                 Comparison& c, bool all_builds) {
   const std::optional<int64_t> at_step = parse_at(c.at);
-  const auto run_key = run_groups(db, exps, c.by);
+  auto run_key = run_groups(db, exps, c.by);
+  if (const auto networks = split_by_feature_network(db, exps, c); !networks.empty())
+    for (auto& [run, key] : run_key) {
+      const auto it = networks.find(run);
+      key.push_back(it == networks.end() ? std::string(absent_cell) : it->second);
+    }
   const std::string value_sql =
       at_step ? "SELECT value FROM metrics WHERE run_id = ?1 AND key = ?2 AND step = ?3"
       : c.at == "best"

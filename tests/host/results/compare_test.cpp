@@ -262,6 +262,34 @@ TEST(Ties, EqualShownMeansShareARankAndNothingIsTested) {
                                       "noise (p < 0.05)"}));
 }
 
+// FDs measured in two feature networks are not comparable: never one group, and the note names both.
+TEST(FeatureNetworks, RunsMeasuredWithDifferentNetworksAreGroupedApart) {
+  test::TempDir dir;
+  {
+    test::ResultsDb r(dir.path / "r.db");
+    r.experiment(1, "fd", R"('["loss.plugin"]')", R"('["image_quality"]')");
+    r.metric_key("image_quality.fd", "lower", true);
+    const std::string a(64, 'a'), b(64, 'b');
+    for (const auto& [seed, sha] : std::vector<std::pair<int, std::string>>{{0, a}, {1, a}, {2, b}}) {
+      const int64_t id = r.run(1, seed, "completed", {{"loss.plugin", "'hinge'"}}, {{"image_quality.fd", 50.0 + seed}});
+      r.db().exec(fmt::format("INSERT INTO run_notes VALUES ({}, 'image_quality.classifier_sha256', '{}')", id, sha));
+    }
+  }
+  Database db(dir.path / "r.db", Database::Access::read_only);
+  const Comparison c = compare_runs(db, {{"fd"}, "", {}, "final"});
+  EXPECT_EQ(c.by, (std::vector<std::string>{"loss.plugin", "feature network"}));
+  ASSERT_EQ(c.groups.size(), 2u);
+  EXPECT_EQ(c.groups[0].key, (std::vector<std::string>{"hinge", std::string(16, 'a')}));
+  EXPECT_EQ(c.groups[0].n, 2);
+  EXPECT_EQ(c.groups[1].key, (std::vector<std::string>{"hinge", std::string(16, 'b')}));
+  EXPECT_EQ(c.notes, std::vector<std::string>{fmt::format(
+                         "image_quality.fd measured with 2 different feature networks ({}, {}): grouped separately, "
+                         "since their values are not comparable", std::string(16, 'a'), std::string(16, 'b'))});
+  // Grouped explicitly with --by: split all the same.
+  const Comparison by = compare_runs(db, {{"fd"}, "image_quality.fd", {"loss.plugin"}, "final"});
+  EXPECT_EQ(by.by, (std::vector<std::string>{"loss.plugin", "feature network"}));
+}
+
 TEST_F(Results, QueryReadsAndRefusesEveryWrite) {
   const Table t = run_query(path, "SELECT COUNT(*) AS n FROM runs WHERE status = 'completed'");
   ASSERT_EQ(t.rows.size(), 1u);
