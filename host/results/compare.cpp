@@ -107,29 +107,38 @@ std::map<int64_t, std::string> feature_networks_of(Database& db, const std::vect
 
 // Runs measured in different feature networks are not comparable: when there are several, each
 // becomes part of the group key (a "feature network" column) and a note names them.
-std::map<int64_t, std::string> split_by_feature_network(Database& db, const std::vector<ExperimentRef>& exps,
-                                                        Comparison& c) {
-  std::map<int64_t, std::string> networks = feature_networks_of(db, exps, c.metric);
+void split_by_feature_network(Database& db, const std::vector<ExperimentRef>& exps, Comparison& c) {
   std::set<std::string> distinct;
-  for (const auto& [run, sha] : networks) distinct.insert(sha);
-  if (distinct.size() < 2) return {};
-  c.by.push_back("feature network");
+  for (const auto& [run, sha] : feature_networks_of(db, exps, c.metric)) distinct.insert(sha);
+  if (distinct.size() < 2) return;
+  c.by.push_back(std::string(feature_network_column));
   c.notes.push_back(fmt::format("{} measured with {} different feature networks ({}): grouped separately, since "
                                 "their values are not comparable",
                                 c.metric, distinct.size(), fmt::join(distinct, ", ")));
-  return networks;
 }
+
+}  // namespace
+
+std::map<int64_t, std::vector<std::string>> comparison_run_keys(Database& db, const std::vector<ExperimentRef>& exps,
+                                                                const Comparison& c) {
+  if (c.by.empty() || c.by.back() != feature_network_column) return run_groups(db, exps, c.by);
+  auto keys = run_groups(db, exps, {c.by.begin(), c.by.end() - 1});
+  const auto networks = feature_networks_of(db, exps, c.metric);
+  for (auto& [run, key] : keys) {
+    const auto it = networks.find(run);
+    key.push_back(it == networks.end() ? std::string(absent_cell) : it->second);
+  }
+  return keys;
+}
+
+namespace {
 
 // One group per key, holding each completed run's value; failed, diverged and unfinished runs counted.
 std::map<std::vector<std::string>, CompareGroup> collect_groups(Database& db, const std::vector<ExperimentRef>& exps,
                                                                 Comparison& c, bool all_builds) {
   const std::optional<int64_t> at_step = parse_at(c.at);
-  auto run_key = run_groups(db, exps, c.by);
-  if (const auto networks = split_by_feature_network(db, exps, c); !networks.empty())
-    for (auto& [run, key] : run_key) {
-      const auto it = networks.find(run);
-      key.push_back(it == networks.end() ? std::string(absent_cell) : it->second);
-    }
+  split_by_feature_network(db, exps, c);
+  const auto run_key = comparison_run_keys(db, exps, c);
   const std::string value_sql =
       at_step ? "SELECT value FROM metrics WHERE run_id = ?1 AND key = ?2 AND step = ?3"
       : c.at == "best"

@@ -49,6 +49,13 @@ MetricChoice choose_metric(Database& db, const std::vector<ExperimentRef>& exper
 /// Groups the experiments' runs and summarises the metric per group. ConfigError for an unknown
 /// experiment, metric or parameter (listing what exists).
 Comparison compare_runs(Database& db, const CompareOptions& options);
+
+/// The column a comparison adds when its runs were measured in several feature networks.
+inline constexpr std::string_view feature_network_column = "feature network";
+/// Each run's group key in `c` (its `by` values; with the feature network column, the run's
+/// network), as compare_runs grouped them.
+std::map<int64_t, std::vector<std::string>> comparison_run_keys(Database& db, const std::vector<ExperimentRef>& exps,
+                                                                const Comparison& c);
 /// A mean as the table shows it (6 significant digits): groups whose means show the same are tied.
 std::string shown_value(double value);
 Table comparison_table(const Comparison& c);

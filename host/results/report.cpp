@@ -131,7 +131,7 @@ struct BestRuns {
 // in `hidden` (superseded builds) are never chosen.
 std::map<std::vector<std::string>, BestRuns> best_runs(Database& db, const ExperimentRef& exp, const Comparison& c,
                                                        const std::set<int64_t>& hidden) {
-  const auto groups = run_groups(db, {exp}, c.by);
+  const auto groups = comparison_run_keys(db, {exp}, c);
   auto final_value = db.prepare(
       "SELECT f.value FROM final_metrics f JOIN runs r ON r.id = f.run_id "
       "WHERE f.run_id = ?1 AND f.key = ?2 AND r.status = 'completed' AND f.value IS NOT NULL");
