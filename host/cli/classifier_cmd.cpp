@@ -65,7 +65,13 @@ void export_network(const ClassifierOptions& o) {
 // Into this machine's cache, and into a study's database when --db is given. A study that has a
 // network already keeps it: two networks in one study would make its runs incomparable.
 int import_network(const ClassifierOptions& o) {
-  const auto c = ReferenceClassifier::import_file(o.file);
+  std::unique_ptr<ReferenceClassifier> c;
+  try {
+    c = ReferenceClassifier::import_file(o.file);
+  } catch (const Error& e) {  // load()'s advice ("delete it and train") is for the cache's own files
+    throw ConfigError(fmt::format("{} is not a classifier file written by `gantry classifier export`: {}", o.file,
+                                  e.what()));
+  }
   std::cout << fmt::format("imported feature network {} into {}\n", c->weights_sha256().substr(0, 16), c->file().string());
   if (c->recipe() != ReferenceClassifier::recipe_hash(data_dir(o)))
     std::cerr << fmt::format("gantry: warning: its recipe {} is not this machine's ({}): the Fashion-MNIST files or "
