@@ -68,9 +68,8 @@ int import_network(const ClassifierOptions& o) {
   std::unique_ptr<ReferenceClassifier> c;
   try {
     c = ReferenceClassifier::import_file(o.file);
-  } catch (const Error& e) {  // load()'s advice ("delete it and train") is for the cache's own files
-    throw ConfigError(fmt::format("{} is not a classifier file written by `gantry classifier export`: {}", o.file,
-                                  e.what()));
+  } catch (const Error& e) {  // a file the user named: bad input (exit 2), not a damaged cache
+    throw ConfigError(e.what());
   }
   std::cout << fmt::format("imported feature network {} into {}\n", c->weights_sha256().substr(0, 16), c->file().string());
   if (c->recipe() != ReferenceClassifier::recipe_hash(data_dir(o)))
@@ -134,7 +133,7 @@ void add_classifier_command(CLI::App& app, GlobalOptions& /*global*/, int& resul
       result = ExitCode::run_failed;
       return;
     }
-    auto c = ReferenceClassifier::load(file);
+    auto c = ReferenceClassifier::load_cached(file);
     print_info(*c, data);
     result = ExitCode::ok;
   });

@@ -102,10 +102,10 @@ std::unique_ptr<ReferenceClassifier> ReferenceClassifier::load_or_train(const st
     return c;
   }
   const auto file = file_for(recipe);
-  if (std::filesystem::exists(file)) return load(file);
+  if (std::filesystem::exists(file)) return load_cached(file);
   std::filesystem::create_directories(file.parent_path());
   FileLock lock(file.string() + ".lock");
-  if (std::filesystem::exists(file)) return load(file);  // another process trained it meanwhile
+  if (std::filesystem::exists(file)) return load_cached(file);  // another process trained it meanwhile
   if (log) log(fmt::format("training the reference classifier (once per machine) into {}", file.string()));
   return train_recipe(data_dir, recipe, log);
 }
@@ -213,6 +213,15 @@ std::string ReferenceClassifier::weights_hash() {
   return h.hex();
 }
 
+// The cache's own file: a damaged one is the cache's problem, with the way out named.
+std::unique_ptr<ReferenceClassifier> ReferenceClassifier::load_cached(const std::filesystem::path& file) {
+  try {
+    return load(file);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}; delete it and run `gantry classifier train`", e.what()));
+  }
+}
+
 std::unique_ptr<ReferenceClassifier> ReferenceClassifier::import_file(const std::filesystem::path& file) {
   auto c = load(file);  // refuses anything that is not a whole classifier
   const auto target = file_for(c->recipe());
@@ -248,7 +257,7 @@ std::unique_ptr<ReferenceClassifier> ReferenceClassifier::load(const std::filesy
   if (!in) throw Error(fmt::format("no reference classifier at {} (train it with `gantry classifier train`)", file.string()));
   std::unique_ptr<ReferenceClassifier> c(new ReferenceClassifier());
   auto corrupt = [&](std::string_view what) {
-    return Error(fmt::format("{} is not a usable reference classifier ({}); delete it and run `gantry classifier train`",
+    return Error(fmt::format("{} is not a usable reference classifier ({})",
                              file.string(), what));
   };
   std::string line;

@@ -34,7 +34,7 @@ expect 1 "^gantry: $tmp/b\.db already measures with feature network $short; a se
 expect 0 "^exported feature network $short " env GANTRY_CACHE_DIR="$tmp/third" "$gantry" classifier export "$tmp/y.bin" --db "$tmp/b.db"
 # A file that is not a classifier: a clear error, exit 2, nothing written to the cache.
 head -c 1000 /dev/zero > "$tmp/junk.bin"
-expect 2 "^gantry: error: $tmp/junk\.bin is not a classifier file written by \`gantry classifier export\`: " \
+expect 2 "^gantry: error: $tmp/junk\.bin is not a usable reference classifier \(unknown format\)$" \
   env GANTRY_CACHE_DIR="$tmp/fourth" "$gantry" classifier import "$tmp/junk.bin"
 [ ! -e "$tmp/fourth" ] || fail "a refused import wrote into the cache"
 cmp -s "$tmp/net.bin" "$tmp/y.bin" || fail "the study's network exported is not the file imported"

@@ -49,6 +49,8 @@ class GANTRY_API ReferenceClassifier {
   /// its recipe, replacing what is there; returns it as loaded from its new place.
   static std::unique_ptr<ReferenceClassifier> import_file(const std::filesystem::path& file);
   /// Reads a cache file; throws Error when it is missing, truncated or of another format.
+  /// load_cached() says how to replace a damaged one (delete it and train).
+  static std::unique_ptr<ReferenceClassifier> load_cached(const std::filesystem::path& file);
   static std::unique_ptr<ReferenceClassifier> load(const std::filesystem::path& file);
 
   /// Penultimate-layer features [N, 128] (after ReLU) of images [N, 1, 28, 28] in [-1, 1], and
