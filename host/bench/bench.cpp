@@ -181,6 +181,55 @@ EvalBenchResult run_eval_bench(const std::filesystem::path& experiment, int64_t 
   return r;
 }
 
+namespace {
+// The trainer flushes its sink right before it writes a checkpoint and reports the checkpoint
+// right after, so the time between the two is the write (serialising, hashing, fsync, rename).
+class CheckpointTimer final : public EventSink {
+ public:
+  void metric(int64_t, std::string_view, double) override {}
+  void flush() override { flushed_ = Clock::now(); }
+  void checkpoint(int64_t, uint64_t size, std::string_view) override {
+    seconds += std::chrono::duration<double>(Clock::now() - flushed_).count();
+    bytes = size;
+    ++count;
+  }
+  double seconds = 0;
+  uint64_t bytes = 0;
+  int64_t count = 0;
+
+ private:
+  Clock::time_point flushed_;
+};
+}  // namespace
+
+CheckpointBenchResult run_checkpoint_bench(const std::filesystem::path& experiment, int64_t steps, int64_t every,
+                                           int threads, const std::filesystem::path& folder, const Registry& registry) {
+  if (steps < 2 || every < 1) throw ConfigError("bench checkpoint: --steps must be at least 2 and --every at least 1");
+  set_num_threads(threads);
+  Experiment exp = load_experiment(experiment, registry);
+  TrialConfig trial = exp.trials.at(0).config;
+  trial.train.set("steps", steps);
+  trial.train.set("eval_every", steps + 1);  // evaluations at 0 and the end only, outside the timing
+  trial.train.set("checkpoint_every", every);
+  CheckpointTimer sink;
+  Trainer trainer(trial, sink);
+  trainer.checkpoints({folder, {}});
+  Clock::time_point first, last;
+  trainer.on_step([&](int64_t step) {
+    if (step == 1) first = Clock::now();
+    if (step == steps) last = Clock::now();
+  });
+  if (trainer.run().outcome != TrialOutcome::completed) throw Error("bench checkpoint: the training run did not complete");
+  CheckpointBenchResult r;
+  r.written = sink.count;
+  r.bytes = sink.bytes;
+  r.write_seconds = sink.seconds / static_cast<double>(std::max<int64_t>(1, sink.count));
+  // Checkpoints written between step 1 and the last step's observer fall inside the timed span.
+  const double timed_writes = r.write_seconds * static_cast<double>((steps - 1) / every);
+  r.step_seconds = (std::chrono::duration<double>(last - first).count() - timed_writes) / static_cast<double>(steps - 1);
+  return r;
+}
+
 double matmul_peak_gflops(int threads, int64_t n, int repeats) {
   set_num_threads(threads);
   using dt = dnnl::memory::data_type;

@@ -63,6 +63,22 @@ struct EvalBenchResult {
 EvalBenchResult run_eval_bench(const std::filesystem::path& experiment, int64_t steps, int threads,
                                const Registry& registry);
 
+/// What saving checkpoints costs beside training, for a shipped experiment.
+struct CheckpointBenchResult {
+  double step_seconds = 0;    ///< one training step, checkpoints excluded
+  double write_seconds = 0;   ///< one checkpoint, the mean over those written
+  uint64_t bytes = 0;         ///< one checkpoint's size
+  int64_t written = 0;
+  /// The share of a run's time spent writing checkpoints every `every` steps.
+  double share(int64_t every) const {
+    return write_seconds / (write_seconds + step_seconds * static_cast<double>(every));
+  }
+};
+/// Trains the experiment's first trial for `steps` steps, saving a checkpoint every `every` steps
+/// into `folder`, and times the writes apart from the steps.
+CheckpointBenchResult run_checkpoint_bench(const std::filesystem::path& experiment, int64_t steps, int64_t every,
+                                           int threads, const std::filesystem::path& folder, const Registry& registry);
+
 /// Peak resident set size of this process, MiB.
 double peak_rss_mib();
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <iostream>
+#include <unistd.h>
 
 namespace gantry::cli {
 
@@ -17,6 +18,44 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// gantry bench checkpoint: what saving checkpoints costs beside training (docs/PERFORMANCE.md).
+void add_checkpoint_bench(CLI::App* cmd, GlobalOptions& global, int& result, const std::shared_ptr<bool>& json) {
+  struct CheckpointOptions {
+    std::string experiment, folder;
+    int64_t steps = 200, every = 50, share_every = 1000;
+    int threads = 2;
+  };
+  auto ck = std::make_shared<CheckpointOptions>();
+  auto* ckc = cmd->add_subcommand("checkpoint", "one checkpoint's write time and size against the training between them");
+  ckc->add_option("experiment", ck->experiment, "experiment file (its first trial)")->required();
+  ckc->add_option("--steps", ck->steps, "training steps timed")->capture_default_str();
+  ckc->add_option("--every", ck->every, "write a checkpoint every this many steps while timing")->capture_default_str();
+  ckc->add_option("--share-every", ck->share_every, "report the share of time at this checkpoint_every")->capture_default_str();
+  ckc->add_option("--threads", ck->threads, "oneDNN threads")->capture_default_str();
+  ckc->add_option("--dir", ck->folder, "folder for the checkpoints (default: a temporary one, removed after)");
+  ckc->add_flag("--json", *json, "one JSON object instead of text");
+  ckc->callback([&global, &result, ck, json] {
+    Registry registry;
+    registry.discover(Registry::search_path(global.plugin_paths));
+    std::filesystem::path folder = ck->folder;
+    if (folder.empty()) folder = std::filesystem::temp_directory_path() / fmt::format("gantry-bench-checkpoint-{}", getpid());
+    const CheckpointBenchResult r = run_checkpoint_bench(ck->experiment, ck->steps, ck->every, ck->threads, folder, registry);
+    std::error_code ec;
+    if (ck->folder.empty()) std::filesystem::remove_all(folder, ec);
+    if (*json)
+      std::cout << fmt::format(R"({{"experiment": "{}", "threads": {}, "step_s": {:.6f}, "write_s": {:.4f}, "bytes": {}, "writes": {}, "share_every": {}, "share": {:.5f}}})"
+                               "\n", ck->experiment, ck->threads, r.step_seconds, r.write_seconds, r.bytes, r.written,
+                               ck->share_every, r.share(ck->share_every));
+    else
+      std::cout << fmt::format("{}: a checkpoint of {:.2f} MB takes {:.1f} ms to write (mean of {}), a step {:.2f} ms; "
+                               "checkpointing every {} steps spends {:.2f} % of the time on it\n",
+                               ck->experiment, static_cast<double>(r.bytes) / 1e6, 1e3 * r.write_seconds, r.written,
+                               1e3 * r.step_seconds, ck->share_every, 100 * r.share(ck->share_every));
+    result = ExitCode::ok;
+  });
+
 }
 
 }  // namespace
@@ -84,6 +123,8 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
                                eval->experiment, 1e3 * r.step_seconds, r.eval_seconds, r.eval_every, 100 * r.share());
     result = ExitCode::ok;
   });
+
+  add_checkpoint_bench(cmd, global, result, json);
 
   auto peak = std::make_shared<std::pair<int, int64_t>>(1, 2048);
   auto* pk = cmd->add_subcommand("peak", "GFLOP/s of one large fp32 matmul on oneDNN");

@@ -3,6 +3,7 @@
 #include "results/compare.hpp"
 #include "results/query.hpp"
 #include "results/table.hpp"
+#include "store/checkpoints.hpp"
 #include "store/store.hpp"
 
 #include <gantry/error.hpp>
@@ -222,6 +223,21 @@ void print_run_curves(Database& db, int64_t run) {
   }
 }
 
+// The run's checkpoints, newest first, with where they are and whether the file is still there.
+void print_run_checkpoints(Database& db, int64_t run, const std::string& db_path) {
+  if (!db.table_exists("checkpoints")) return;  // a database before schema 8
+  const auto rows = run_checkpoints(db, run);
+  if (rows.empty()) return;
+  const auto root = checkpoint_root(db_path);
+  std::cout << fmt::format("\ncheckpoints (in {}):\n", root.string());
+  for (const CheckpointRow& c : rows) {
+    std::error_code ec;
+    const bool there = std::filesystem::exists(root / c.file, ec);
+    std::cout << fmt::format("  step {:<10} {:>12} bytes  sha256 {}  {}{}\n", c.step, c.bytes, c.sha256, c.file,
+                             there ? "" : "  (file missing)");
+  }
+}
+
 void add_show(CLI::App& app, GlobalOptions& global, int& result) {
   auto* cmd = app.add_subcommand("show", "one run: config, provenance, status and metric curves");
   auto run = std::make_shared<int64_t>(0);
@@ -231,6 +247,7 @@ void add_show(CLI::App& app, GlobalOptions& global, int& result) {
     Database db = open_results(global.db);
     print_run_header(db, *run, global.db);
     print_run_provenance(db, *run);
+    print_run_checkpoints(db, *run, global.db);
     print_run_curves(db, *run);
     result = ExitCode::ok;
   });

@@ -61,6 +61,10 @@ const std::vector<ParamSpec>& train_schema() {
       integer_param("eval_every", 500, "evaluate the metrics every this many steps (and at 0 and the end)", 1, 1e12),
       integer_param("eval_samples", 2500, "size of the fixed evaluation sample G draws for metrics", 1, 1e8),
       integer_param("sample_grid", 8, "image data: side of the grid of evaluation samples saved as a PNG at each evaluation (0 = none)", 0, 64),
+      integer_param("checkpoint_every", 0, "save a checkpoint (networks, optimizers, EMA, random streams) every this many steps, to resume an interrupted run from; one is always saved at the end (0 = only then)", 0, 1e12),
+      integer_param("keep_checkpoints", 3, "keep the last this many checkpoints of a run besides the final one (0 = keep all)", 0, 1e6),
+      real_param("g_ema", 0.0, "decay of an exponential moving average of G's weights and buffers; metrics are then computed on the average, G's own under 'raw.' (0 = off; 0.999 is usual)", 0.0, 0.999999),
+      integer_param("g_ema_start", 0, "with g_ema: the average copies G until this step, then averages", 0, 1e12),
   };
   return schema;
 }
@@ -568,10 +572,22 @@ std::vector<const PluginChoice*> TrialConfig::plugins() const {
   return out;
 }
 
+namespace {
+// Leaves that do not change what a trial computes stay out of its identity, so saving checkpoints
+// more or less often does not rerun a completed trial; nor do the EMA's settings while it is off,
+// so runs without it keep the identities they had before it existed.
+bool in_identity(const std::string& key, const TrialConfig& trial) {
+  if (key == "train.checkpoint_every" || key == "train.keep_checkpoints") return false;
+  if (key == "train.g_ema" || key == "train.g_ema_start") return trial.train.real("g_ema") > 0;
+  return true;
+}
+}  // namespace
+
 std::string config_identity(const TrialConfig& trial) {
   Sha256 h;
   h.update("gantry-trial-v1\n");
-  for (const auto& [k, v] : config_leaves(trial)) h.update(fmt::format("{}={}\n", k, to_string(v)));
+  for (const auto& [k, v] : config_leaves(trial))
+    if (in_identity(k, trial)) h.update(fmt::format("{}={}\n", k, to_string(v)));
   h.update(fmt::format("seed={}\n", trial.seed));
   return h.hex();
 }

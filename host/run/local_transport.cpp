@@ -36,6 +36,7 @@ int trial_main(const TrialTicket& ticket, const std::atomic<int>* stop) {
   PipeSink sink(events_fd);
   try {
     Trainer trainer(*ticket.config, sink, stop);
+    trainer.checkpoints(ticket.checkpoints);
     sink.result(trainer.run());
     return 0;
   } catch (const std::bad_alloc&) {

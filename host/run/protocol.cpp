@@ -95,6 +95,14 @@ void PipeSink::note(std::string_view key, std::string_view value) {
   send(fmt::format("N\t{}\t{}\n", escape(key), escape(value)));
 }
 
+void PipeSink::checkpoint(int64_t step, uint64_t bytes, std::string_view sha256) {
+  send(fmt::format("C\t{}\t{}\t{}\n", step, bytes, escape(sha256)));
+}
+
+void PipeSink::resumed(int64_t step, std::string_view message) {
+  send(fmt::format("S\t{}\t{}\n", step, escape(message)));
+}
+
 void PipeSink::error(std::string_view message) { send(fmt::format("E\t{}\n", escape(message))); }
 
 std::optional<Event> parse_event(std::string_view line) {
@@ -144,6 +152,20 @@ std::optional<Event> parse_event(std::string_view line) {
     e.type = Event::Type::note;
     if (f.size() == 2) {
       e.key = unescape(f[0]);
+      e.message = unescape(f[1]);
+      return e;
+    }
+  } else if (tag == 'C') {
+    const auto f = split(line, 3);
+    e.type = Event::Type::checkpoint;
+    if (f.size() == 3 && to_int(f[0], e.step) && to_int(f[1], e.size)) {
+      e.key = unescape(f[2]);
+      return e;
+    }
+  } else if (tag == 'S') {
+    const auto f = split(line, 2);
+    e.type = Event::Type::resumed;
+    if (f.size() == 2 && to_int(f[0], e.step)) {
       e.message = unescape(f[1]);
       return e;
     }

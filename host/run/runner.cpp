@@ -60,10 +60,13 @@ RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOp
   const double cpu0 = cpu_seconds();
   std::set<std::string> described;  // each metric plugin once, however many trials use it
   for (const Trial& t : exp.trials)
-    for (const auto& m : t.config.metrics)
-      if (described.insert(m.plugin()).second) {
+    for (const auto& m : t.config.metrics) {
+      if (described.insert(m.plugin()).second)
         store.record_metric_keys(m.plugin(), m.library->descriptor->metric_keys, m.library->descriptor->primary_key);
-      }
+      // An EMA generator's runs keep G's own values under "raw.", never the key to rank by.
+      if (t.config.train.real("g_ema") > 0 && described.insert("raw." + m.plugin()).second)
+        store.record_metric_keys("raw." + m.plugin(), m.library->descriptor->metric_keys, "");
+    }
   store.record_metric_keys("loss", {{"d", Direction::lower_is_better, "discriminator loss"},
                                     {"g", Direction::lower_is_better, "generator loss"}},
                            "");

@@ -1,5 +1,6 @@
 #include "run/scheduler.hpp"
 
+#include "store/checkpoints.hpp"
 #include "util/process.hpp"
 
 #include <gantry/error.hpp>
@@ -129,16 +130,46 @@ void Scheduler::launch_next(TrialTransport& transport) {
   a.start = Clock::now();
   a.steps = trial.config.train.integer("steps");
   a.keys = {"loss.d", "loss.g", "loss.penalty"};
+  const bool ema = trial.config.train.real("g_ema") > 0;
+  a.note_prefixes.push_back("checkpoint.");
   for (const PluginChoice& m : trial.config.metrics) {
     a.note_prefixes.push_back(m.plugin() + ".");
-    for (const MetricKey& k : m.library->descriptor->metric_keys) a.keys.insert(m.plugin() + "." + k.name);
+    for (const MetricKey& k : m.library->descriptor->metric_keys) {
+      a.keys.insert(m.plugin() + "." + k.name);
+      if (ema) a.keys.insert("raw." + m.plugin() + "." + k.name);
+    }
   }
   log_.flush();
-  transport.launch({record, rec.run_id, &trial.config, threads_, options_.memory_per_job});
+  transport.launch({record, rec.run_id, &trial.config, threads_, options_.memory_per_job, checkpoint_plan(rec, claim, a)});
   std::string swept;
   for (size_t c = 0; c < exp_.sweep_columns.size(); ++c)
     if (!trial.swept[c].empty()) swept += fmt::format(" {}={}", exp_.sweep_columns[c], trial.swept[c]);
   view_->started(rec.run_id, fmt::format("[run {} seed {}{}]", rec.run_id, rec.seed, swept));
+}
+
+// A resumed run is offered its recorded checkpoints, newest first; a run that starts afresh has
+// its folder emptied of an earlier attempt's files (their rows went with the claim).
+CheckpointPlan Scheduler::checkpoint_plan(const RunRecord& rec, const ResultStore::Claim& claim, Active& a) {
+  const Trial& trial = exp_.trials[rec.trial];
+  a.checkpoint_folder = run_checkpoint_folder(rec.run_id, trial.identity);
+  a.keep_checkpoints = trial.config.train.integer("keep_checkpoints");
+  CheckpointPlan plan{checkpoint_root(store_.path()) / a.checkpoint_folder, {}};
+  if (claim.resumes) {
+    plan.resume_from = resume_candidates(store_, rec.run_id);
+    for (const CheckpointRef& c : plan.resume_from) a.resume_steps.insert(c.step);
+  } else {
+    std::error_code ec;
+    std::filesystem::remove_all(plan.folder, ec);
+  }
+  return plan;
+}
+
+// Recorded with the metrics before it (one transaction), then the oldest beyond keep_checkpoints go.
+void Scheduler::on_checkpoint(const RunRecord& rec, Active& a, const Event& e) {
+  a.writer->checkpoint_file(e.step, (std::filesystem::path(a.checkpoint_folder) / checkpoint_file_name(e.step)).string(),
+                            e.size, e.key);
+  a.writer->flush();
+  prune_checkpoints(store_, rec.run_id, a.keep_checkpoints);
 }
 
 // At the first request each trial ends after its current step; one that has not ended within
@@ -182,6 +213,16 @@ bool Scheduler::plausible(const Active& a, const Event& e) const {
       return e.key.size() + e.message.size() <= max_note_bytes &&
              std::any_of(a.note_prefixes.begin(), a.note_prefixes.end(),
                          [&](const std::string& p) { return e.key.starts_with(p); });
+    case Event::Type::checkpoint: {
+      // The file the trial says it wrote must be there, at its name for the step, of its size.
+      std::error_code ec;
+      const auto file = checkpoint_root(store_.path()) / a.checkpoint_folder / checkpoint_file_name(e.step);
+      return e.step >= 1 && e.step <= a.steps && e.key.size() == 64 &&
+             e.key.find_first_not_of("0123456789abcdef") == std::string::npos && e.size > 0 &&
+             std::filesystem::file_size(file, ec) == static_cast<uintmax_t>(e.size) && !ec;
+    }
+    case Event::Type::resumed:
+      return (e.step == 0 || a.resume_steps.count(e.step) > 0) && e.message.size() <= max_note_bytes;
     default: return true;
   }
 }
@@ -190,8 +231,11 @@ void Scheduler::on_event(size_t record, const Event& e) {
   Active& a = active_.at(record);
   if (!plausible(a, e)) {
     on_malformed(record, fmt::format("{} event for key '{}' at step {} is not one this trial sends",
-                                     e.type == Event::Type::artifact ? "artifact" : e.type == Event::Type::note ? "note"
-                                                                                                               : "metric",
+                                     e.type == Event::Type::artifact     ? "artifact"
+                                     : e.type == Event::Type::note       ? "note"
+                                     : e.type == Event::Type::checkpoint ? "checkpoint"
+                                     : e.type == Event::Type::resumed    ? "resume"
+                                                                         : "metric",
                                      e.key.substr(0, 80), e.step));
     return;
   }
@@ -207,6 +251,12 @@ void Scheduler::on_event(size_t record, const Event& e) {
       break;
     case Event::Type::artifact: a.writer->artifact(e.step, e.key, e.mime, e.bytes); break;
     case Event::Type::note: a.writer->note(e.key, e.message); break;
+    case Event::Type::checkpoint: on_checkpoint(summary_.runs[record], a, e); break;
+    case Event::Type::resumed:
+      a.writer->flush();
+      rewind_run(store_, summary_.runs[record].run_id, e.step, e.message);
+      a.last_step = e.step;
+      break;
     case Event::Type::result: a.result = e.result; break;
     case Event::Type::error: a.error = e.message; break;
   }

@@ -35,6 +35,9 @@ class Scheduler final : private TransportListener {
     std::set<std::string, std::less<>> keys;  // the metric keys this trial may report
     std::vector<std::string> note_prefixes;   // "modes.": notes come from the trial's metrics
     int64_t steps = 0;
+    std::string checkpoint_folder;   // the run's, relative to the database's checkpoint folder
+    int64_t keep_checkpoints = 0;
+    std::set<int64_t> resume_steps;  // the checkpoints the trial was offered
   };
   /// Whether an event is one this trial's trainer could have sent; a plugin can write anything
   /// into the event pipe, and what it forges must not reach the store.
@@ -49,6 +52,8 @@ class Scheduler final : private TransportListener {
   void on_malformed(size_t record, std::string_view line) override;
   void on_finished(size_t record, const TrialExit& exit) override;
   void settle(RunRecord& rec, Active& a, const TrialExit& exit);
+  CheckpointPlan checkpoint_plan(const RunRecord& rec, const ResultStore::Claim& claim, Active& a);
+  void on_checkpoint(const RunRecord& rec, Active& a, const Event& e);
   void report_owned_elsewhere();
 
   const Experiment& exp_;

@@ -5,6 +5,7 @@
 // (MPI ranks) plugs in behind the same interface.
 #include "config/experiment.hpp"
 #include "run/protocol.hpp"
+#include "train/checkpointer.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -20,6 +21,7 @@ struct TrialTicket {
   const TrialConfig* config = nullptr;
   int threads = 1;  ///< oneDNN threads for this trial
   uint64_t memory_limit = 0;  ///< bytes of address space the trial may use (0 = no limit)
+  CheckpointPlan checkpoints;  ///< where the trial saves checkpoints, and which it resumes from
 };
 
 /// How a trial's process ended.

@@ -5,7 +5,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 7;
+inline constexpr int version = 8;
 
 /// PRAGMA application_id of a gantry results database: "GNTR" in ASCII. A file with another id,
 /// or with none and tables that are not gantry's, is not ours and is never written to.
@@ -206,6 +206,21 @@ CREATE TABLE feature_networks (
   file           BLOB NOT NULL,      -- the classifier file as `gantry classifier export` writes it
   added_at       TEXT NOT NULL
 );
+)SQL";
+
+// Version 8: a run's checkpoints. The files live beside the database, in the folder
+// `<database>.checkpoints/` (host/store/checkpoints.hpp says why); a row names one by its path
+// under that folder and records what it was when written, so a changed file is refused.
+inline constexpr const char* v8_from_v7 = R"SQL(
+CREATE TABLE checkpoints (
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step        INTEGER NOT NULL,  -- the state at the end of this step
+  file        TEXT NOT NULL,     -- "<run id>-<identity prefix>/step-000000001000.ckpt"
+  bytes       INTEGER NOT NULL,
+  sha256      TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
 )SQL";
 
 }  // namespace gantry::schema

@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include "store/checkpoints.hpp"
 #include "store/schema.sql.hpp"
 #include "util/text.hpp"
 
@@ -152,7 +153,7 @@ Database open_results(const std::filesystem::path& path) {
   return Database(path, Database::Access::read_only);
 }
 
-ResultStore::ResultStore(const std::filesystem::path& path) : db_(checked_for_writing(path)) {
+ResultStore::ResultStore(const std::filesystem::path& path) : db_(checked_for_writing(path)), path_(path) {
   db_.exec("PRAGMA journal_mode = WAL");
   db_.exec("PRAGMA synchronous = NORMAL");
   db_.exec("PRAGMA foreign_keys = ON");
@@ -179,7 +180,8 @@ void ResultStore::migrate() {
   if (current < 5) migrate_to_v5(db_);
   if (current < 6) db_.exec(schema::v6_from_v5);
   if (current < 7) db_.exec(schema::feature_networks);
-  // Later versions add their steps here: if (current < 8) db_.exec(schema::v8_from_v7); ...
+  if (current < 8) db_.exec(schema::v8_from_v7);
+  // Later versions add their steps here: if (current < 9) db_.exec(schema::v9_from_v8); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   db_.exec(fmt::format("PRAGMA application_id = {}", schema::application_id));
   tx.commit();
@@ -220,7 +222,7 @@ int64_t ResultStore::write_run_start(int64_t experiment_id, const TrialConfig& t
   if (auto existing = find_run(experiment_id, identity)) {
     // A rerun replaces the earlier attempt's rows: one run per identity, never duplicated.
     run_id = existing->id;
-    for (const char* table : {"metrics", "params", "plugins", "artifacts", "run_notes"})
+    for (const char* table : {"metrics", "params", "plugins", "artifacts", "run_notes", "checkpoints"})
       db_.prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).bind(1, run_id).run();
   } else {
     auto ins = db_.prepare(fmt::format(
@@ -231,16 +233,36 @@ int64_t ResultStore::write_run_start(int64_t experiment_id, const TrialConfig& t
     ins.run();
     run_id = db_.last_insert_id();
   }
+  mark_running(run_id, trial, threads, true);
+  write_params_and_plugins(run_id, trial);
+  return run_id;
+}
+
+// A resumed run keeps what its earlier attempts recorded (the trial rewinds what follows its
+// checkpoint); its params are written again, since settings outside the identity (how often to
+// checkpoint) may have changed.
+int64_t ResultStore::write_run_resume(int64_t run_id, const TrialConfig& trial, int threads) {
+  for (const char* table : {"params", "plugins"})
+    db_.prepare(fmt::format("DELETE FROM {} WHERE run_id = ?1", table)).bind(1, run_id).run();
+  mark_running(run_id, trial, threads, false);
+  write_params_and_plugins(run_id, trial);
+  return run_id;
+}
+
+void ResultStore::mark_running(int64_t run_id, const TrialConfig& trial, int threads, bool from_step_0) {
   auto upd = db_.prepare(fmt::format(
-      "UPDATE runs SET status = 'running', error = NULL, step = 0, steps = ?2, started_at = {}, "
+      "UPDATE runs SET status = 'running', error = NULL, step = {}, steps = ?2, started_at = {}, "
       "finished_at = NULL, wall_seconds = NULL, host = ?3, pid = ?4, threads = ?5, gantry_version = ?6, "
-      "abi_version = ?7, compiler = ?8, onednn_version = ?9, config_identity = ?10 WHERE id = ?1", now_sql));
+      "abi_version = ?7, compiler = ?8, onednn_version = ?9, config_identity = ?10 WHERE id = ?1",
+      from_step_0 ? "0" : "step", now_sql));
   upd.bind(1, run_id).bind(2, trial.train.integer("steps")).bind(3, host_name());
   upd.bind(4, static_cast<int64_t>(getpid())).bind(5, static_cast<int64_t>(threads));
   upd.bind(6, version()).bind(7, static_cast<int64_t>(abi_version)).bind(8, compiler()).bind(9, onednn_version());
   upd.bind(10, config_identity(trial));
   upd.run();
+}
 
+void ResultStore::write_params_and_plugins(int64_t run_id, const TrialConfig& trial) {
   auto param = db_.prepare("INSERT INTO params(run_id, key, value) VALUES (?1, ?2, ?3)");
   for (const auto& [key, value] : config_leaves(trial)) {
     param.bind(1, run_id).bind(2, key).bind_value(3, value);
@@ -254,7 +276,6 @@ int64_t ResultStore::write_run_start(int64_t experiment_id, const TrialConfig& t
     plugin.bind(4, lib.name()).bind(5, lib.descriptor->version).bind(6, lib.file.string()).bind(7, lib.sha256);
     plugin.run();
   }
-  return run_id;
 }
 
 ResultStore::Claim ResultStore::claim_run(int64_t experiment_id, const TrialConfig& trial,
@@ -279,7 +300,16 @@ ResultStore::Claim ResultStore::claim_run(int64_t experiment_id, const TrialConf
   }
   st.reset();
   if (claim.outcome != Claim::Outcome::started) return claim;
-  claim.run_id = write_run_start(experiment_id, trial, identity, threads);
+  // Interrupted, or left running by a process that is gone: either continues where it stopped.
+  const bool stopped = claim.status == RunStatus::interrupted || claim.status == RunStatus::running ||
+                       claim.status == RunStatus::queued;
+  if (claim.run_id != 0 && stopped && !rerun_completed) {
+    auto n = db_.prepare("SELECT COUNT(*) FROM checkpoints WHERE run_id = ?1");
+    n.bind(1, claim.run_id).step();
+    claim.resumes = n.column_int(0) > 0;
+  }
+  claim.run_id = claim.resumes ? write_run_resume(claim.run_id, trial, threads)
+                               : write_run_start(experiment_id, trial, identity, threads);
   claim.status = RunStatus::running;
   tx.commit();
   return claim;
@@ -380,8 +410,12 @@ void RunWriter::note(std::string_view key, std::string_view value) {
   notes_.emplace_back(std::string(key), std::string(value));
 }
 
+void RunWriter::checkpoint_file(int64_t step, std::string file, int64_t bytes, std::string sha256) {
+  checkpoints_.push_back({step, std::move(file), bytes, std::move(sha256)});
+}
+
 void RunWriter::flush() {
-  if (pending_.empty() && artifacts_.empty() && notes_.empty()) return;
+  if (pending_.empty() && artifacts_.empty() && notes_.empty() && checkpoints_.empty()) return;
   Database& db = store_.db();
   Transaction tx(db);
   auto note = db.prepare("INSERT OR REPLACE INTO run_notes(run_id, key, value) VALUES (?1, ?2, ?3)");
@@ -409,8 +443,10 @@ void RunWriter::flush() {
     auto progress = db.prepare("UPDATE runs SET step = MAX(step, ?2) WHERE id = ?1");
     progress.bind(1, run_id_).bind(2, pending_.back().step).run();
   }
+  for (const Checkpoint& c : checkpoints_) record_checkpoint(db, run_id_, c.step, c.file, c.bytes, c.sha256);
   tx.commit();
   pending_.clear();
+  checkpoints_.clear();
 }
 
 }  // namespace gantry

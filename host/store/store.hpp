@@ -38,6 +38,8 @@ class ResultStore {
   explicit ResultStore(const std::filesystem::path& path);
 
   Database& db() { return db_; }
+  /// The database file (checkpoints live beside it).
+  const std::filesystem::path& path() const { return path_; }
   int64_t upsert_experiment(const Experiment& exp);
 
   struct ExistingRun {
@@ -57,12 +59,15 @@ class ResultStore {
     RunStatus status = RunStatus::running;  ///< the existing status when not started
     int64_t owner_pid = 0;                  ///< who owns it, when owned elsewhere
     std::string owner_host;
+    bool resumes = false;  ///< started: an interrupted run that continues from its checkpoints
   };
   /// Whether the process `pid` on `host` that recorded a run as running still lives.
   using OwnerAlive = bool (*)(int64_t pid, const std::string& host);
   /// Starts the trial's run unless, checked in the same write transaction (so two gantry
   /// processes never both start it), another live process is running it, or it ended in a
-  /// way `rerun` does not cover (completed, or failed/diverged, as RunStatus flags).
+  /// way `rerun` does not cover (completed, or failed/diverged, as RunStatus flags). An interrupted
+  /// run with checkpoints keeps its rows and resumes (unless rerun_completed, i.e. --force); any
+  /// other run starts afresh and its earlier checkpoints' rows are deleted.
   Claim claim_run(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads,
                   bool rerun_completed, bool rerun_failed, OwnerAlive owner_alive);
   /// Records the build (file SHA-256) of every plugin the experiment's trials load as the current
@@ -83,7 +88,11 @@ class ResultStore {
   void migrate();
   /// start_run's writes, inside the caller's transaction.
   int64_t write_run_start(int64_t experiment_id, const TrialConfig& trial, const std::string& identity, int threads);
+  int64_t write_run_resume(int64_t run_id, const TrialConfig& trial, int threads);
+  void mark_running(int64_t run_id, const TrialConfig& trial, int threads, bool from_step_0);
+  void write_params_and_plugins(int64_t run_id, const TrialConfig& trial);
   Database db_;
+  std::filesystem::path path_;
 };
 
 /// Buffers a run's metric points and writes them in one transaction per flush().
@@ -93,9 +102,19 @@ class RunWriter final : public EventSink {
   void metric(int64_t step, std::string_view key, double value) override;
   void artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) override;
   void note(std::string_view key, std::string_view value) override;
+  /// Recorded with the metrics before it, in the next flush's transaction (`file` relative to
+  /// the database's checkpoint folder).
+  void checkpoint_file(int64_t step, std::string file, int64_t bytes, std::string sha256);
   void flush() override;
 
  private:
+  struct Checkpoint {
+    int64_t step;
+    std::string file;
+    int64_t bytes;
+    std::string sha256;
+  };
+  std::vector<Checkpoint> checkpoints_;
   std::vector<std::pair<std::string, std::string>> notes_;
   ResultStore& store_;
   int64_t run_id_;

@@ -17,6 +17,12 @@ class EventSink {
                         std::string_view /*bytes*/) {}
   /// A fact about how the run measures, recorded once (e.g. the classifier a metric used).
   virtual void note(std::string_view /*key*/, std::string_view /*value*/) {}
+  /// A checkpoint of the end of `step` was written (its file named by the step, in the run's
+  /// checkpoint folder): `bytes` long, with this SHA-256.
+  virtual void checkpoint(int64_t /*step*/, uint64_t /*bytes*/, std::string_view /*sha256*/) {}
+  /// The trial continues from the end of `step` (0: from the start) after an earlier attempt;
+  /// `message` says from which checkpoint and which were passed over, and why.
+  virtual void resumed(int64_t /*step*/, std::string_view /*message*/) {}
   /// Progress, for display only.
   virtual void progress(int64_t /*step*/, int64_t /*steps*/, double /*d_loss*/, double /*g_loss*/) {}
 };

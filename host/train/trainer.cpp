@@ -1,6 +1,7 @@
 #include "train/trainer.hpp"
 
 #include "plot/plot.hpp"
+#include "train/ema.hpp"
 
 #include <gantry/error.hpp>
 #include <gantry/optimizer.hpp>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <malloc.h>
+#include <tuple>
 
 namespace gantry {
 
@@ -113,7 +115,8 @@ namespace {
 // and one G update. `rehearsal` takes one step with no evaluation and no reporting.
 class TrainingLoop {
  public:
-  TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& sink, const std::atomic<int>* stop);
+  TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& sink, const std::atomic<int>* stop,
+               CheckpointPlan plan = {});
   TrialResult run(const std::function<void(int64_t)>& step_observer,
                   const std::function<void(int64_t, const Tensor&)>& eval_observer);
   void rehearse() { schedule_learning_rates(1), (void)critic_steps(1), generator_step(); }
@@ -124,7 +127,11 @@ class TrainingLoop {
   double critic_loss_and_gradient();
   bool generator_step();
   void evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer);
+  void measure(int64_t step, const std::string& prefix, const std::function<void(int64_t, const Tensor&)>* observer);
   void log(int64_t step);
+  TrainingState state();
+  int64_t resume();
+  void save_checkpoint(int64_t step) { checkpointer_.save(step, state()); }
   TrialResult finish(TrialOutcome outcome, int64_t step, std::string message);
 
   const TrialConfig& trial_;
@@ -154,13 +161,16 @@ class TrainingLoop {
   std::vector<std::vector<MetricKey>> metric_keys_;
   double d_loss_ = 0, g_loss_ = 0, penalty_ = 0;
   TrialResult result_;
+  std::unique_ptr<GeneratorEma> ema_;  // [train] g_ema > 0 only
+  Checkpointer checkpointer_;
 };
 
 AdamOptions adam_options(const Params& p) {
   return {p.real("lr"), p.real("beta1"), p.real("beta2"), p.real("eps")};
 }
 
-TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& sink, const std::atomic<int>* stop)
+TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& sink, const std::atomic<int>* stop,
+                           CheckpointPlan plan)
     : trial_(trial), m_(m), sink_(sink), stop_(stop), g_(m.generator->layer()), d_(m.discriminator->layer()),
       steps_(trial.train.integer("steps")), batch_(trial.train.integer("batch_size")),
       log_every_(trial.train.integer("log_every")), eval_every_(trial.train.integer("eval_every")),
@@ -177,23 +187,44 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       d_grad_part_({batch_, 1}), z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
       real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * batch_, 1}), g_grad_({batch_, 1}),
       fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_),
-      penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_} {
+      penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_},
+      checkpointer_(std::move(plan), sink, trial.train.integer("checkpoint_every"), steps_) {
   for (const PluginChoice& c : trial.metrics) metric_keys_.push_back(c.library->descriptor->metric_keys);
+  if (const double decay = trial.train.real("g_ema"); decay > 0)
+    ema_ = std::make_unique<GeneratorEma>(g_, decay, trial.train.integer("g_ema_start"));
 }
 
+// With an EMA generator the metrics are the average's, and G's own are kept under "raw."; each
+// measurement draws from its own copy of the step's evaluation stream, so both see the same draws.
 void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer) {
   if (eval_z_.size() == 0) {
     eval_z_ = Tensor({trial_.train.integer("eval_samples"), m_.generator->latent_dim()});
     Rng(derive_seed(trial_.seed, "eval.z")).fill_normal(eval_z_.values());
   }
+  if (ema_) {
+    measure(step, "raw.", nullptr);
+    GeneratorEma::Swap swap(*ema_);
+    measure(step, "", &observer);
+  } else {
+    measure(step, "", &observer);
+  }
+  sink_.flush();
+}
+
+// One evaluation of the current G: the metrics under `prefix`; samples and pictures (and the
+// observer) only for the G the run reports (`observer` given).
+void TrainingLoop::measure(int64_t step, const std::string& prefix,
+                           const std::function<void(int64_t, const Tensor&)>* observer) {
   generated_ = g_.forward(eval_z_, Mode::eval);  // copied: metrics may run G again
   Rng eval_rng(derive_seed(trial_.seed ^ static_cast<uint64_t>(step), "eval"));
-  if (observer) observer(step, generated_);
-  // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
-  if (m_.sample_shape == std::vector<int64_t>{2})
-    sink_.artifact(step, "samples", "image/png", scatter_png(generated_, m_.data->modes()));
-  else if (grid_side_ > 0 && m_.sample_shape.size() == 3)
-    sink_.artifact(step, "samples", "image/png", image_grid_png(generated_, static_cast<int>(grid_side_)));
+  if (observer != nullptr) {
+    if (*observer) (*observer)(step, generated_);
+    // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
+    if (m_.sample_shape == std::vector<int64_t>{2})
+      sink_.artifact(step, "samples", "image/png", scatter_png(generated_, m_.data->modes()));
+    else if (grid_side_ > 0 && m_.sample_shape.size() == 3)
+      sink_.artifact(step, "samples", "image/png", image_grid_png(generated_, static_cast<int>(grid_side_)));
+  }
   EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step};
   for (size_t i = 0; i < m_.metrics.size(); ++i) {
     const std::vector<double> values = m_.metrics[i]->evaluate(ectx);
@@ -202,9 +233,8 @@ void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, cons
       throw PluginError(fmt::format("metric '{}' returned {} values for {} keys", trial_.metrics[i].plugin(),
                                     values.size(), keys.size()));
     for (size_t k = 0; k < keys.size(); ++k)
-      sink_.metric(step, fmt::format("{}.{}", trial_.metrics[i].plugin(), keys[k].name), values[k]);
+      sink_.metric(step, fmt::format("{}{}.{}", prefix, trial_.metrics[i].plugin(), keys[k].name), values[k]);
   }
-  sink_.flush();
 }
 
 // D's loss on this critic step's real and fake batches, with dL/dparams accumulated into D.
@@ -311,16 +341,61 @@ TrialResult TrainingLoop::finish(TrialOutcome outcome, int64_t step, std::string
   return result_;
 }
 
+// Everything a checkpoint keeps, named: G's and D's parameters and buffers (through the generic
+// Layer lists, so any layer's state is covered), both optimizers' moments, the EMA, every stream.
+TrainingState TrainingLoop::state() {
+  TrainingState st;
+  st.architecture.push_back(fmt::format("data {} sample {}", trial_.data.plugin(), shape_string(m_.sample_shape)));
+  for (const PluginChoice* c : {&trial_.generator, &trial_.discriminator}) {
+    st.architecture.push_back(fmt::format("{} {}", c->section, c->plugin()));
+    for (const auto& [key, value] : c->params.all()) st.architecture.push_back(fmt::format("  {} = {}", key, to_string(value)));
+  }
+  for (auto [prefix, net, opt] : {std::tuple<const char*, Layer*, Adam*>{"g", &g_, &g_opt_}, {"d", &d_, &d_opt_}}) {
+    const auto params = net->parameters();
+    for (size_t i = 0; i < params.size(); ++i)
+      st.tensors.emplace_back(fmt::format("{}.param.{}.{}", prefix, i, params[i]->name), &params[i]->value);
+    const auto buffers = net->buffers();
+    for (size_t i = 0; i < buffers.size(); ++i) st.tensors.emplace_back(fmt::format("{}.buffer.{}", prefix, i), buffers[i]);
+    const auto moments = opt->moments();
+    for (size_t i = 0; i < moments.size(); ++i)
+      st.tensors.emplace_back(fmt::format("{}.adam.{}.{}", prefix, i % 2 == 0 ? "m" : "v", i / 2), moments[i]);
+    st.counters[fmt::format("{}.adam.steps", prefix)] = opt->steps();
+  }
+  if (ema_)
+    for (auto& named : ema_->tensors()) st.tensors.push_back(std::move(named));
+  st.streams = {{"data", &data_rng_}, {"latent", &latent_rng_}, {"penalty", &penalty_rng_}, {"g.real", &g_real_rng_}};
+  st.counters["step"] = 0;  // the checkpointer writes the step it saves
+  st.counters["d_updates"] = result_.d_updates;
+  st.counters["g_updates"] = result_.g_updates;
+  st.data = m_.data.get();
+  return st;
+}
+
+int64_t TrainingLoop::resume() {
+  TrainingState st = state();
+  const int64_t step = checkpointer_.resume(st);
+  if (step == 0) return 0;
+  g_opt_.set_steps(st.counters.at("g.adam.steps"));
+  d_opt_.set_steps(st.counters.at("d.adam.steps"));
+  result_.d_updates = st.counters.at("d_updates");
+  result_.g_updates = st.counters.at("g_updates");
+  return step;
+}
+
 TrialResult TrainingLoop::run(const std::function<void(int64_t)>& step_observer,
                               const std::function<void(int64_t, const Tensor&)>& eval_observer) {
-  evaluate(0, eval_observer);
+  // A resumed trial measured everything up to its checkpoint's step in its earlier attempt.
+  const int64_t first = resume();
+  if (first == 0) evaluate(0, eval_observer);
   for (size_t i = 0; i < m_.metrics.size(); ++i)
     for (const auto& [key, value] : m_.metrics[i]->notes())
       sink_.note(fmt::format("{}.{}", trial_.metrics[i].plugin(), key), value);
   sink_.flush();
-  for (int64_t step = 1; step <= steps_; ++step) {
-    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed) > 0)
+  for (int64_t step = first + 1; step <= steps_; ++step) {
+    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed) > 0) {
+      save_checkpoint(step - 1);  // what was trained so far is kept for the next attempt
       return finish(TrialOutcome::interrupted, step - 1, "interrupted");
+    }
     schedule_learning_rates(step);
     if (auto diverged = critic_steps(step)) {
       sink_.metric(step, "loss.d", d_loss_);
@@ -332,9 +407,11 @@ TrialResult TrainingLoop::run(const std::function<void(int64_t)>& step_observer,
       sink_.flush();
       return finish(TrialOutcome::diverged, step, fmt::format("non-finite generator loss at step {}", step));
     }
+    if (ema_) ema_->update(step);
     if (step_observer) step_observer(step);
     if (step % log_every_ == 0 || step == steps_) log(step);
     if (step % eval_every_ == 0 || step == steps_) evaluate(step, eval_observer);
+    if (checkpointer_.due(step)) save_checkpoint(step);
   }
   sink_.flush();
   return finish(TrialOutcome::completed, steps_, "");
@@ -347,7 +424,7 @@ Trainer::Trainer(const TrialConfig& trial, EventSink& sink, const std::atomic<in
 
 TrialResult Trainer::run() {
   TrialModels models = build_trial_models(trial_);
-  TrainingLoop loop(trial_, models, sink_, stop_);
+  TrainingLoop loop(trial_, models, sink_, stop_, plan_);
   return loop.run(step_observer_, observer_);
 }
 

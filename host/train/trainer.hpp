@@ -1,5 +1,6 @@
 #pragma once
 #include "config/experiment.hpp"
+#include "train/checkpointer.hpp"
 #include "train/events.hpp"
 
 #include <gantry/data.hpp>
@@ -78,8 +79,11 @@ class Trainer {
   }
   /// Called after each step's G update, before any evaluation (e.g. to time steps).
   void on_step(std::function<void(int64_t step)> observer) { step_observer_ = std::move(observer); }
+  /// Where run() saves checkpoints and which it resumes from (default: none and none).
+  void checkpoints(CheckpointPlan plan) { plan_ = std::move(plan); }
 
  private:
+  CheckpointPlan plan_;
   std::function<void(int64_t)> step_observer_;
   std::function<void(int64_t, const Tensor&)> observer_;
   const TrialConfig& trial_;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cstring>
 
 namespace {
 
@@ -38,6 +39,31 @@ class FashionMnist final : public gantry::DataSource {
       const float* src = images_->data() + order_[next_++] * pixels;
       std::copy(src, src + pixels, out.data() + i * pixels);
     }
+  }
+
+  // The epoch's order and the position in it: the rows the next batches take.
+  std::string state() const override {
+    std::string out(sizeof(uint64_t) * (1 + order_.size()), '\0');
+    const uint64_t next = next_;
+    std::memcpy(out.data(), &next, sizeof next);
+    std::memcpy(out.data() + sizeof next, order_.data(), order_.size() * sizeof(int64_t));
+    return out;
+  }
+
+  void set_state(std::string_view state) override {
+    if (state.size() != sizeof(uint64_t) * (1 + order_.size()))
+      throw gantry::Error(fmt::format("fashion_mnist: a saved state of {} bytes does not fit {} images", state.size(),
+                                      order_.size()));
+    uint64_t next = 0;
+    std::memcpy(&next, state.data(), sizeof next);
+    if (next > order_.size()) throw gantry::Error("fashion_mnist: the saved position is past the end of the epoch");
+    std::vector<int64_t> order(order_.size());
+    std::memcpy(order.data(), state.data() + sizeof next, order.size() * sizeof(int64_t));
+    const int64_t images = images_->dim(0);
+    if (std::any_of(order.begin(), order.end(), [&](int64_t i) { return i < 0 || i >= images; }))
+      throw gantry::Error("fashion_mnist: the saved epoch order names images that do not exist");
+    order_ = std::move(order);
+    next_ = next;
   }
 
  private:

@@ -34,6 +34,12 @@ Adam::Adam(std::vector<Parameter*> params, AdamOptions options)
   }
 }
 
+std::vector<Tensor*> Adam::moments() {
+  std::vector<Tensor*> out;
+  for (size_t k = 0; k < m_.size(); ++k) out.insert(out.end(), {&m_[k], &v_[k]});
+  return out;
+}
+
 void Adam::zero_grad() {
   for (Parameter* p : params_) p->zero_grad();
 }

@@ -1,6 +1,8 @@
 #include <gantry/data.hpp>
 #include <gantry/error.hpp>
 
+#include <fmt/format.h>
+
 namespace gantry {
 
 void sample_mixture(const ModeSet& modes, Rng& rng, Tensor& out) {
@@ -12,6 +14,11 @@ void sample_mixture(const ModeSet& modes, Rng& rng, Tensor& out) {
     for (int64_t j = 0; j < d; ++j)
       out[i * d + j] = modes.centers[m * d + j] + sd * static_cast<float>(rng.normal());
   }
+}
+
+void DataSource::set_state(std::string_view state) {
+  if (!state.empty())
+    throw Error(fmt::format("this data source keeps no state, but was given {} bytes of it", state.size()));
 }
 
 }  // namespace gantry

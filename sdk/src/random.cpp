@@ -1,6 +1,8 @@
 #include <gantry/random.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numbers>
 
 namespace gantry {
@@ -29,6 +31,20 @@ uint64_t derive_seed(uint64_t seed, std::string_view purpose) {
 Rng::Rng(uint64_t seed) {
   uint64_t state = seed;
   for (auto& s : s_) s = splitmix64(state);
+}
+
+RngState Rng::state() const {
+  RngState out;
+  std::copy(std::begin(s_), std::end(s_), out.s);
+  out.spare_normal = spare_normal_;
+  out.has_spare = has_spare_;
+  return out;
+}
+
+void Rng::set_state(const RngState& state) {
+  std::copy(std::begin(state.s), std::end(state.s), s_);
+  spare_normal_ = state.spare_normal;
+  has_spare_ = state.has_spare;
 }
 
 uint64_t Rng::next_u64() {

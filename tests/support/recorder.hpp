@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gantry::test {
 
@@ -21,6 +23,12 @@ struct Recorder final : EventSink {
     pictures[step] = std::string(bytes);
   }
   void note(std::string_view key, std::string_view value) override { notes[std::string(key)] = std::string(value); }
+  std::map<int64_t, std::pair<uint64_t, std::string>> checkpoints;  ///< step → (bytes, sha256)
+  std::vector<std::pair<int64_t, std::string>> resumes;              ///< (step, message)
+  void checkpoint(int64_t step, uint64_t bytes, std::string_view sha256) override {
+    checkpoints[step] = {bytes, std::string(sha256)};
+  }
+  void resumed(int64_t step, std::string_view message) override { resumes.emplace_back(step, std::string(message)); }
 };
 
 }  // namespace gantry::test

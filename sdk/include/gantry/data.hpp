@@ -3,6 +3,8 @@
 #include <gantry/random.hpp>
 #include <gantry/tensor.hpp>
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace gantry {
@@ -22,6 +24,13 @@ class GANTRY_API DataSource : public Plugin {
   virtual void sample(Rng& rng, Tensor& out) = 0;
   /// The mixture components, when the distribution has discrete modes; nullptr otherwise.
   virtual const ModeSet* modes() const { return nullptr; }
+  /// What sample() depends on besides the Rng it is given (e.g. the position in a shuffled
+  /// epoch), as bytes a checkpoint keeps so that a resumed trial draws the same batches; empty
+  /// for a source that keeps nothing between calls.
+  virtual std::string state() const { return {}; }
+  /// Restores what state() returned, from a source built with the same parameters. The default
+  /// accepts only an empty state; a source that keeps state overrides both.
+  virtual void set_state(std::string_view state);
 };
 
 }  // namespace gantry

@@ -22,6 +22,11 @@ class GANTRY_API Adam {
   /// Marks every gradient as zero before the next backward pass.
   void zero_grad();
   int64_t steps() const { return t_; }
+  /// For checkpoints: the first and second moments, m and v per parameter in order
+  /// (m0, v0, m1, v1, ...); restoring them and set_steps() continues training exactly.
+  std::vector<Tensor*> moments();
+  /// For checkpoints: the number of steps taken, which the bias correction depends on.
+  void set_steps(int64_t steps) { t_ = steps; }
   /// For schedules: the learning rate of the following steps.
   void set_lr(double lr) { opt_.lr = lr; }
 

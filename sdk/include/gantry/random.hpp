@@ -10,10 +10,19 @@ namespace gantry {
 /// Mixes a seed with a purpose string into an independent seed (stable across platforms).
 GANTRY_API uint64_t derive_seed(uint64_t seed, std::string_view purpose);
 
+/// Everything an Rng's future draws depend on, for checkpoints: restoring it continues the stream.
+struct RngState {
+  uint64_t s[4] = {0, 0, 0, 0};
+  double spare_normal = 0.0;  ///< Box-Muller's second value, waiting for the next normal()
+  bool has_spare = false;
+};
+
 /// A seeded generator (xoshiro256**): the same seed gives the same numbers on every machine.
 class GANTRY_API Rng {
  public:
   explicit Rng(uint64_t seed);
+  RngState state() const;
+  void set_state(const RngState& state);
   uint64_t next_u64();
   /// Uniform in [0, 1).
   double uniform();

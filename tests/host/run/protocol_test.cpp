@@ -61,6 +61,23 @@ TEST(Protocol, EventsRoundTrip) {
   EXPECT_EQ(events[5].message, "bad\nthing");
 }
 
+TEST(Protocol, CheckpointAndResumeEventsRoundTrip) {
+  const auto events = round_trip([](PipeSink& s) {
+    s.checkpoint(1000, 123456789, "ab12");
+    s.resumed(40, "checkpoint x: missing;\tresumed from the checkpoint of step 40");
+  });
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, Event::Type::checkpoint);
+  EXPECT_EQ(events[0].step, 1000);
+  EXPECT_EQ(events[0].size, 123456789);
+  EXPECT_EQ(events[0].key, "ab12");
+  EXPECT_EQ(events[1].type, Event::Type::resumed);
+  EXPECT_EQ(events[1].step, 40);
+  EXPECT_EQ(events[1].message, "checkpoint x: missing;\tresumed from the checkpoint of step 40");
+  EXPECT_FALSE(parse_event("C\t10\tmany\tab12"));
+  EXPECT_FALSE(parse_event("S\tten\tmessage"));
+}
+
 TEST(Protocol, MalformedLinesAreRejected) {
   EXPECT_FALSE(parse_event(""));
   EXPECT_FALSE(parse_event("M\tx\tkey\t1"));

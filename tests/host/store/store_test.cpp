@@ -105,8 +105,8 @@ TEST_F(ForeignDatabase, AnotherApplicationIdIsRefusedEvenWithGantrysTables) {
   { ResultStore store(db_path); }
   make("PRAGMA application_id = 1234");
   expect_refused(
-      "it has tables: artifacts, experiments, feature_networks, metric_keys, metrics, params, plugin_builds, plugins and 2 "
-      "more; application_id 0x000004d2");
+      "it has tables: artifacts, checkpoints, experiments, feature_networks, metric_keys, metrics, params, plugin_builds "
+      "and 3 more; application_id 0x000004d2");
 }
 
 TEST_F(ForeignDatabase, TablesNamedLikeGantrysAreNotEnough) {
