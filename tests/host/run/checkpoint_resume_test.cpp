@@ -20,10 +20,12 @@ class CheckpointResume : public ::testing::Test {
   test::TempDir dir;
   std::string toml = (dir.path / "long.toml").string();
 
-  void SetUp() override {
-    // About 4 s on one thread: long enough to kill partway on a busy machine.
-    std::string text = test::tiny_experiment("plugin = \"nonsaturating\"", 20000,
-                                             "checkpoint_every = 1000\nkeep_checkpoints = 2\n");
+  void SetUp() override { write(8000); }
+
+  // Some seconds of training on one thread at 8,000 steps: long enough to kill partway.
+  void write(int64_t steps) {
+    std::string text = test::tiny_experiment("plugin = \"nonsaturating\"", steps,
+                                             "checkpoint_every = 500\nkeep_checkpoints = 2\n");
     text.replace(text.find("name = \"tiny\""), 13, "name = \"long\"");
     text.replace(text.find("eval_every = 20"), 15, "eval_every = 500");
     std::ofstream(toml) << text;
@@ -53,11 +55,11 @@ TEST_F(CheckpointResume, KillMinusNineThenRunAgainEndsWithTheUninterruptedMetric
 
   const pid_t pid = test::spawn_gantry(run_args(split), dir.path / "split.log");
   ASSERT_TRUE(test::eventually(
-      [&] { return test::count_runs(split, "id IN (SELECT run_id FROM checkpoints WHERE step >= 3000)") > 0; }, 120s));
+      [&] { return test::count_runs(split, "id IN (SELECT run_id FROM checkpoints WHERE step >= 1500)") > 0; }, 120s));
   ::kill(pid, SIGKILL);
   test::wait_exit(pid);
   std::this_thread::sleep_for(300ms);  // the worker dies with its parent
-  ASSERT_EQ(test::count_runs(split, "status = 'running' AND step < 20000"), 1) << "killed after the run ended";
+  ASSERT_EQ(test::count_runs(split, "status = 'running' AND step < 8000"), 1) << "killed after the run ended";
   const std::string last = query(split, "SELECT MAX(step) FROM checkpoints");
 
   const test::Outcome again = test::run_gantry(run_args(split), dir.path);
@@ -70,17 +72,18 @@ TEST_F(CheckpointResume, KillMinusNineThenRunAgainEndsWithTheUninterruptedMetric
   EXPECT_EQ(query(split, "SELECT value FROM run_notes WHERE key = 'checkpoint.resume.1'"),
             fmt::format("resumed from the checkpoint of step {}", last));
   // keep_checkpoints = 2: the two before the end, and the final one; their files and nothing else.
-  EXPECT_EQ(query(split, "SELECT step FROM checkpoints ORDER BY step"), "18000\n19000\n20000\n");
+  EXPECT_EQ(query(split, "SELECT step FROM checkpoints ORDER BY step"), "7000\n7500\n8000\n");
   size_t files = 0;
   for (const auto& f : std::filesystem::recursive_directory_iterator(split + ".checkpoints"))
     files += f.is_regular_file();
   EXPECT_EQ(files, 3u);
-  const std::string file = query(split, "SELECT file FROM checkpoints WHERE step = 20000");
-  EXPECT_EQ(query(split, "SELECT sha256 FROM checkpoints WHERE step = 20000"),
+  const std::string file = query(split, "SELECT file FROM checkpoints WHERE step = 8000");
+  EXPECT_EQ(query(split, "SELECT sha256 FROM checkpoints WHERE step = 8000"),
             sha256_file(split + ".checkpoints/" + file.substr(0, file.size() - 1)) + "\n");
 }
 
 TEST_F(CheckpointResume, ForceStartsAgainFromStepZeroAndDeletesTheOldFiles) {
+  write(1000);
   const std::string db = (dir.path / "f.db").string();
   ASSERT_EQ(test::run_gantry(run_args(db), dir.path).code, 0);
   const std::string before = query(db, "SELECT file FROM checkpoints ORDER BY step");
