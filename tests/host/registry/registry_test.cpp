@@ -77,8 +77,8 @@ TEST(Registry, LoadsAGoodPluginWithItsDescriptorAndHash) {
 
 TEST(Registry, RefusesAnotherAbiVersionNamingPathAndBoth) {
   EXPECT_EQ(load_error(fixtures + "/bad/fixture_wrong_abi.so"),
-            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 6 (rebuild the plugin "
-                        "against this gantry SDK)", fixtures));
+            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports {} (rebuild the plugin "
+                        "against this gantry SDK)", fixtures, abi_version));
 }
 
 TEST(Registry, BuildFingerprintNamesSdkCompilerAndStringAbi) {
@@ -299,8 +299,8 @@ TEST(Registry, BadFilesInAFolderBecomeWarnings) {
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/bad/fixture_no_entry.so': not a gantry plugin (no 'gantry_plugin' "
                                           "entry point; declare one with GANTRY_PLUGIN)", fixtures),
-                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 6 "
-                                          "(rebuild the plugin against this gantry SDK)", fixtures)}));
+                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports {} "
+                                          "(rebuild the plugin against this gantry SDK)", fixtures, abi_version)}));
 }
 
 TEST(Registry, AddingAShadowedFileReturnsThePluginThatWon) {

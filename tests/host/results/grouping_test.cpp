@@ -57,7 +57,8 @@ class OlderResults : public ::testing::Test {
   void downgrade_to_schema_5() {
     Database db(path);
     db.exec("ALTER TABLE experiments DROP COLUMN sweep_columns; ALTER TABLE experiments DROP COLUMN metrics; "
-            "ALTER TABLE metric_keys DROP COLUMN is_primary; DROP TABLE feature_networks; PRAGMA user_version = 5");
+            "ALTER TABLE metric_keys DROP COLUMN is_primary; DROP TABLE feature_networks; DROP TABLE checkpoints; "
+            "PRAGMA user_version = 5");
   }
 };
 
