@@ -72,19 +72,22 @@ TEST(ResnetPlugins, DiscriminatorIsSpectrallyNormalisedByDefaultAndSupportsPenal
   EXPECT_TRUE(std::isfinite(r1_penalty(critic, real, 10.0)));
 }
 
+// The host prefixes the plugin's message with its kind and name (SectionError, located in the
+// experiment file by preflight: tests/host/run/preflight_test.cpp).
 TEST(ResnetPlugins, RefuseSizesTheyCannotMake) {
   try {
     generator({1, 30, 30});
     FAIL() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "generator 'resnet' makes images [C, 28, 28] or [C, 32, 32]; the data has samples [1, 30, 30]");
+  } catch (const SectionError& e) {
+    EXPECT_STREQ(e.what(), "generator plugin 'resnet': generator 'resnet' makes images [C, 28, 28] or [C, 32, 32]; "
+                           "the data has samples [1, 30, 30]");
   }
   try {
     discriminator({2});
     FAIL() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "discriminator 'resnet' reads images [C, H, W] with H and W multiples of 4 (two 2×2 "
-                           "poolings); the data has samples [2]");
+  } catch (const SectionError& e) {
+    EXPECT_STREQ(e.what(), "discriminator plugin 'resnet': discriminator 'resnet' reads images [C, H, W] with H and W "
+                           "multiples of 4 (two 2×2 poolings); the data has samples [2]");
   }
 }
 
