@@ -9,6 +9,7 @@ docs/PERFORMANCE.md. Each measurement runs in its own process, so peak RSS is pe
   bash bench/setup.sh                 # python3-torch + OpenBLAS, bench-only
   /usr/bin/python3 bench/compare.py   # from the repository root, after scripts/build.sh
   /usr/bin/python3 bench/compare.py --quick   # fewer repeats, no sweep benchmark
+  /usr/bin/python3 bench/compare.py --models resnet --threads 2   # some rows only (no eval/sweep parts)
 """
 import argparse
 import json
@@ -85,7 +86,8 @@ def main():
     for model, batch, t, g, p in rows:
         gs = g["steps_per_s"]
         ps = p["steps_per_s"]["median"] if p else float("nan")
-        print(f"{model:<9} {batch:>5} {t:>3} {gs['median']:>12.1f} {gs['min']:>7.1f}-{gs['max']:<7.1f} {ps:>11.1f} "
+        # Three significant digits: the ResNet row runs below one step per second.
+        print(f"{model:<9} {batch:>5} {t:>3} {gs['median']:>12.3g} {gs['min']:>7.3g}-{gs['max']:<7.3g} {ps:>11.3g} "
               f"{gs['median'] / ps if p else float('nan'):>6.2f} {g['gflops']:>11.1f} {100 * g['gflops'] / peak[t]:>6.0f} "
               f"{p['gflops'] if p else float('nan'):>10.1f} {g['peak_rss_mib']:>5.0f}/{p['peak_rss_mib'] if p else float('nan'):<6.0f}"
               f"  {p['blas'] + ' (torch ' + p['torch'] + ')' if p else '-'}")
