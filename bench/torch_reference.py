@@ -7,7 +7,9 @@ gantry), non-saturating loss, Adam(2e-4, 0.5, 0.999). Data sits in memory. Print
 in the format of `gantry bench step --json`. FLOPs are counted as gantry counts them (2 x the
 multiply-adds of the Linear/Conv/ConvT passes the step runs). With --loss wgan-gp, the D update
 is the Wasserstein loss plus WGAN-GP's penalty by double backprop (create_graph=True), as
-`gantry bench step --loss wgan-gp`.
+`gantry bench step --loss wgan-gp`. --model resnet is SNGAN's ResNet pair at 28x28 with 64 feature maps
+(gantry's `resnet` plugins, as `gantry bench step --model resnet`); --spectral-norm puts
+torch.nn.utils.spectral_norm on every Linear and Conv2d of D, as `--spectral-norm` does in gantry.
 
   /usr/bin/python3 bench/torch_reference.py --model mlp --batch 256 --threads 1
 """
@@ -42,6 +44,43 @@ def dcgan_models():
     return g, d, 100
 
 
+class Block(nn.Module):
+    """main(x) + shortcut(x), the identity when there is no shortcut (gantry's Residual layer)."""
+
+    def __init__(self, main, shortcut=None):
+        super().__init__()
+        self.main, self.shortcut = main, shortcut
+
+    def forward(self, x):
+        return self.main(x) + (self.shortcut(x) if self.shortcut is not None else x)
+
+
+class SumPool(nn.Module):
+    def forward(self, x):
+        return x.sum(dim=(2, 3))
+
+
+def resnet_models(c=64, nz=128):
+    """plugins/generators/resnet.cpp and plugins/discriminators/resnet.cpp at 28x28."""
+    def up():
+        return Block(nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), nn.Upsample(scale_factor=2), nn.Conv2d(c, c, 3, 1, 1),
+                                   nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 3, 1, 1)),
+                     nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(c, c, 1)))
+
+    def down(pool):
+        main = [nn.ReLU(), nn.Conv2d(c, c, 3, 1, 1), nn.ReLU(), nn.Conv2d(c, c, 3, 1, 1)]
+        if not pool:
+            return Block(nn.Sequential(*main))
+        return Block(nn.Sequential(*main, nn.AvgPool2d(2)), nn.Sequential(nn.Conv2d(c, c, 1), nn.AvgPool2d(2)))
+
+    g = nn.Sequential(nn.Linear(nz, c * 7 * 7), nn.Unflatten(1, (c, 7, 7)), up(), up(), nn.BatchNorm2d(c), nn.ReLU(),
+                      nn.Conv2d(c, 1, 3, 1, 1), nn.Tanh())
+    first = Block(nn.Sequential(nn.Conv2d(1, c, 3, 1, 1), nn.ReLU(), nn.Conv2d(c, c, 3, 1, 1), nn.AvgPool2d(2)),
+                  nn.Sequential(nn.AvgPool2d(2), nn.Conv2d(1, c, 1)))
+    d = nn.Sequential(first, down(True), down(False), down(False), nn.ReLU(), SumPool(), nn.Linear(c, 1))
+    return g, d, nz
+
+
 def ring8(n, gen):
     k = torch.randint(0, 8, (n,), generator=gen).double()
     centres = torch.stack([torch.cos(2 * math.pi * k / 8), torch.sin(2 * math.pi * k / 8)], 1)
@@ -56,28 +95,31 @@ def fashion_mnist(path="/usr/share/datasets/fashion-mnist/train-images-idx3-ubyt
 
 
 def macs(net, x):
-    """Multiply-adds per sample of each weighted layer, and of the first one."""
-    total, first = 0, None
+    """Multiply-adds per sample of each weighted layer (in blocks too, in the order they run), and of
+    the first one."""
+    counts = []
+
+    def hook(layer, inputs, y):
+        w = layer.weight.numel()
+        if isinstance(layer, nn.Conv2d):
+            w *= y.shape[2] * y.shape[3]
+        elif isinstance(layer, nn.ConvTranspose2d):
+            w *= inputs[0].shape[2] * inputs[0].shape[3]
+        counts.append(w)
+
+    handles = [m.register_forward_hook(hook) for m in net.modules()
+               if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
     with torch.no_grad():
-        for layer in net:
-            y = layer(x)
-            m = 0
-            if isinstance(layer, nn.Linear):
-                m = layer.weight.numel()
-            elif isinstance(layer, nn.Conv2d):
-                m = layer.weight.numel() * y.shape[2] * y.shape[3]
-            elif isinstance(layer, nn.ConvTranspose2d):
-                m = layer.weight.numel() * x.shape[2] * x.shape[3]
-            if m and first is None:
-                first = m
-            total += m
-            x = y
-    return total, first, x
+        y = net(x)
+    for h in handles:
+        h.remove()
+    return sum(counts), counts[0], y
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", choices=["mlp", "dcgan"], default="mlp")
+    ap.add_argument("--model", choices=["mlp", "dcgan", "resnet"], default="mlp")
+    ap.add_argument("--spectral-norm", action="store_true", help="spectral norm on every Linear and Conv2d of D")
     ap.add_argument("--loss", choices=["nonsaturating", "wgan-gp"], default="nonsaturating")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
@@ -88,7 +130,10 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    g, d, nz = mlp_models() if a.model == "mlp" else dcgan_models()
+    g, d, nz = {"mlp": mlp_models, "dcgan": dcgan_models, "resnet": resnet_models}[a.model]()
+    if a.spectral_norm:
+        for m in [m for m in d.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]:
+            nn.utils.spectral_norm(m)
     data = ring8(100_000, gen) if a.model == "mlp" else fashion_mnist()
     g.eval(), d.eval()
     mg, mg1, sample = macs(g, torch.zeros(2, nz))
@@ -153,7 +198,7 @@ def main():
         elif "libblas.so" in text:
             blas = "reference BLAS"
     print(json.dumps({
-        "model": a.model, "loss": a.loss, "batch": b, "threads": a.threads,
+        "model": a.model, "loss": a.loss, "batch": b, "threads": a.threads, "spectral_norm": a.spectral_norm,
         "steps_per_s": {"min": min(rates), "median": med, "max": max(rates)},
         "gflop_per_step": flops / 1e9, "gflops": med * flops / 1e9,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

@@ -27,7 +27,7 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
   auto spec = std::make_shared<StepBenchSpec>();
   auto json = std::make_shared<bool>(false);
   auto* step = cmd->add_subcommand("step", "steps per second of a reference model (docs/PERFORMANCE.md)");
-  step->add_option("--model", spec->model, "mlp (ring8) or dcgan (Fashion-MNIST)")->capture_default_str();
+  step->add_option("--model", spec->model, "mlp (ring8), dcgan or resnet (Fashion-MNIST)")->capture_default_str();
   step->add_option("--loss", spec->loss, "nonsaturating, or wgan-gp (gradient penalty, one D step per step)")
       ->capture_default_str();
   step->add_option("--batch", spec->batch, "batch size (real and fake each)")->capture_default_str();

@@ -288,8 +288,8 @@ TEST(Registry, DiscoversEveryBuiltinPlugin) {
   EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "image_quality", "modes"}));
   EXPECT_NE(r.find(PluginKind::generator, "mlp"), nullptr);
   EXPECT_NE(r.find(PluginKind::discriminator, "mlp"), nullptr);
-  EXPECT_EQ(r.names(PluginKind::generator), (std::vector<std::string>{"dcgan", "mlp"}));
-  EXPECT_EQ(r.names(PluginKind::discriminator), (std::vector<std::string>{"dcgan", "mlp"}));
+  EXPECT_EQ(r.names(PluginKind::generator), (std::vector<std::string>{"dcgan", "mlp", "resnet"}));
+  EXPECT_EQ(r.names(PluginKind::discriminator), (std::vector<std::string>{"dcgan", "mlp", "resnet"}));
 }
 
 TEST(Registry, BadFilesInAFolderBecomeWarnings) {

@@ -46,6 +46,22 @@ plugin = "nonsaturating"
                            "[C, H, W] with H and W multiples of 4; the data has samples [2]");
 }
 
+TEST_F(Preflight, AResnetCriticForDataThatAreNotImagesIsNamedAtItsSection) {
+  const PreflightReport r = check(R"([data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+[discriminator]
+plugin = "resnet"
+channels = 4
+[loss]
+plugin = "hinge"
+)");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0], "p.toml:5:2: [discriminator] discriminator plugin 'resnet': discriminator 'resnet' reads "
+                           "images [C, H, W] with H and W multiples of 4 (two 2×2 poolings); the data has samples [2]");
+}
+
 TEST_F(Preflight, AMissingDataFolderIsNamedAtTheDataSection) {
   std::string text = test::minimal_sections;
   text.replace(text.find("plugin = \"ring8\""), 16, "plugin = \"fashion_mnist\"\npath = \"/no/such/folder\"");
