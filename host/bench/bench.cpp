@@ -3,6 +3,7 @@
 #include "config/experiment.hpp"
 #include "train/trainer.hpp"
 
+#include <gantry/conditional.hpp>
 #include <gantry/data.hpp>
 #include <gantry/engine.hpp>
 #include <gantry/error.hpp>
@@ -81,8 +82,9 @@ log_every = {}
 eval_every = {}
 eval_samples = 2
 sample_grid = 0
-{})",
-                     spec.model, models, loss, total, spec.batch, total, total, n_critic);
+{}{})",
+                     spec.model, models, loss, total, spec.batch, total, total, n_critic,
+                     spec.conditional ? "conditional = true\n" : "");
 }
 
 ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
@@ -91,8 +93,12 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
   BuildContext ctx{{}, 0};
   auto data = instantiate<DataSource>(trial.data, ctx);
   ctx.sample_shape = data->sample_shape();
+  if (spec.conditional) ctx.num_classes = data->num_classes();
   auto gen = instantiate<Generator>(trial.generator, ctx);
   auto disc = instantiate<Discriminator>(trial.discriminator, ctx);
+  const int32_t label = 0;
+  for (Model* model : {static_cast<Model*>(gen.get()), static_cast<Model*>(disc.get())})
+    if (LabelSlot* slot = model->label_slot()) slot->set({&label, 1});
   // Walk each network's layers on one sample to learn every layer's output size.
   auto walk = [](Layer& net, Tensor x, double& total, double& first) {
     auto* seq = dynamic_cast<Sequential*>(&net);
@@ -108,6 +114,8 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
         if (dynamic_cast<Conv2d*>(&l) != nullptr) macs *= static_cast<double>(x.dim(2) * x.dim(3));
         if (dynamic_cast<ConvTranspose2d*>(&l) != nullptr) macs *= static_cast<double>(in_shape[2] * in_shape[3]);
         if (!seen_first) first = macs, seen_first = true;
+      } else if (dynamic_cast<ProjectionHead*>(&l) != nullptr) {
+        macs = 2.0 * static_cast<double>(in_shape[1]);  // ψ and the inner product with E[y]
       }
       total += macs;
     }
