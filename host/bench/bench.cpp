@@ -3,6 +3,7 @@
 #include "config/experiment.hpp"
 #include "train/trainer.hpp"
 
+#include <gantry/conditional.hpp>
 #include <gantry/data.hpp>
 #include <gantry/engine.hpp>
 #include <gantry/error.hpp>
@@ -96,8 +97,9 @@ log_every = {}
 eval_every = {}
 eval_samples = 2
 sample_grid = 0
-{})",
-                     spec.model, models, loss, total, spec.batch, total, total, n_critic);
+{}{})",
+                     spec.model, models, loss, total, spec.batch, total, total, n_critic,
+                     spec.conditional ? "conditional = true\n" : "");
 }
 
 ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
@@ -106,8 +108,12 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
   BuildContext ctx{{}, 0};
   auto data = instantiate<DataSource>(trial.data, ctx);
   ctx.sample_shape = data->sample_shape();
+  if (spec.conditional) ctx.num_classes = data->num_classes();
   auto gen = instantiate<Generator>(trial.generator, ctx);
   auto disc = instantiate<Discriminator>(trial.discriminator, ctx);
+  const int32_t label = 0;
+  for (Model* model : {static_cast<Model*>(gen.get()), static_cast<Model*>(disc.get())})
+    if (LabelSlot* slot = model->label_slot()) slot->set({&label, 1});
   // Walk each network's layers on one sample to learn every layer's output size.
   auto walk = [](auto& self, Layer& l, Tensor x, double& total, double& first, bool& seen_first) -> Tensor {
     if (auto* seq = dynamic_cast<Sequential*>(&l)) {
@@ -121,13 +127,16 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
     }
     const std::vector<int64_t> in_shape = x.shape();
     x = l.forward(x, Mode::eval);
+    double macs = 0;
     if (auto* w = dynamic_cast<WeightedLayer*>(&l)) {
-      double macs = static_cast<double>(w->weight().value.size());
+      macs = static_cast<double>(w->weight().value.size());
       if (dynamic_cast<Conv2d*>(&l) != nullptr) macs *= static_cast<double>(x.dim(2) * x.dim(3));
       if (dynamic_cast<ConvTranspose2d*>(&l) != nullptr) macs *= static_cast<double>(in_shape[2] * in_shape[3]);
       if (!seen_first) first = macs, seen_first = true;
-      total += macs;
+    } else if (dynamic_cast<ProjectionHead*>(&l) != nullptr) {
+      macs = 2.0 * static_cast<double>(in_shape[1]);  // ψ and the inner product with E[y]
     }
+    total += macs;
     return x;
   };
   auto walk_net = [&](Layer& net, const Tensor& x, double& total, double& first) {

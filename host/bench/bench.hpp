@@ -14,6 +14,7 @@ struct StepBenchSpec {
   std::string model = "mlp";  ///< "mlp" (ring8), "dcgan" or "resnet" (Fashion-MNIST)
   std::string loss = "nonsaturating";  ///< or "wgan-gp": Wasserstein with the gradient penalty, n_critic 1
   bool spectral_norm = false;          ///< D's `spectral_norm = true`
+  bool conditional = false;            ///< `[train] conditional = true`: class-conditional G and D
   int64_t batch = 256;
   int threads = 1;
   int64_t warmup = 20;   ///< steps before timing

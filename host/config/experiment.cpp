@@ -61,6 +61,7 @@ const std::vector<ParamSpec>& train_schema() {
       integer_param("eval_every", 500, "evaluate the metrics every this many steps (and at 0 and the end)", 1, 1e12),
       integer_param("eval_samples", 2500, "size of the fixed evaluation sample G draws for metrics", 1, 1e8),
       integer_param("sample_grid", 8, "image data: side of the grid of evaluation samples saved as a PNG at each evaluation (0 = none)", 0, 64),
+      boolean_param("conditional", false, "class-conditional GAN: real batches carry the data's labels, G and D are built for its classes and both see the labels (fake ones drawn uniformly)"),
   };
   return schema;
 }

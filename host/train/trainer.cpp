@@ -2,6 +2,7 @@
 
 #include "plot/plot.hpp"
 
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/optimizer.hpp>
 #include <gantry/penalty.hpp>
@@ -64,6 +65,8 @@ std::string shape_text(const std::vector<int64_t>& shape, size_t from) {
 // drawn): a G that makes the wrong shape is named here rather than deep inside a layer later.
 void check_shapes(const TrialConfig& trial, TrialModels& m) {
   Tensor z({1, m.generator->latent_dim()});
+  const int32_t label = 0;
+  if (m.num_classes > 0) m.generator->label_slot()->set({&label, 1}), m.discriminator->label_slot()->set({&label, 1});
   const Tensor* sample = nullptr;
   try {
     sample = &m.generator->layer().forward(z, Mode::eval);
@@ -90,6 +93,23 @@ void check_shapes(const TrialConfig& trial, TrialModels& m) {
                                    trial.discriminator.plugin(), shape_text(logits->shape(), 1)));
 }
 
+// A network must condition on exactly the trial's classes: a plugin that ignores
+// BuildContext::num_classes would otherwise train unconditionally without a word.
+void check_conditioning(const PluginChoice& choice, Model& model, int64_t num_classes) {
+  const std::string kind = to_string(choice.library->kind());
+  const LabelSlot* slot = model.label_slot();
+  if (num_classes > 0 && slot == nullptr)
+    throw SectionError(choice.section, fmt::format("{} '{}' cannot condition on class labels, which [train] "
+                                                   "conditional = true needs",
+                                                   kind, choice.plugin()));
+  if (num_classes == 0 && slot != nullptr)
+    throw SectionError(choice.section, fmt::format("{} '{}' is class-conditional, but [train] conditional is false",
+                                                   kind, choice.plugin()));
+  if (slot != nullptr && slot->classes() != num_classes)
+    throw SectionError(choice.section, fmt::format("{} '{}' conditions on {} classes, but the data has {}", kind,
+                                                   choice.plugin(), slot->classes(), num_classes));
+}
+
 }  // namespace
 
 TrialModels build_trial_models(const TrialConfig& trial) {
@@ -97,8 +117,17 @@ TrialModels build_trial_models(const TrialConfig& trial) {
   BuildContext ctx{{}, trial.seed};
   m.data = instantiate<DataSource>(trial.data, ctx);
   m.sample_shape = ctx.sample_shape = m.data->sample_shape();
+  if (trial.train.boolean("conditional")) {
+    m.num_classes = ctx.num_classes = m.data->num_classes();
+    if (m.num_classes <= 0)
+      throw SectionError("train.conditional", fmt::format("conditional = true needs labelled data, but data '{}' "
+                                                          "(with these parameters) has no class labels",
+                                                          trial.data.plugin()));
+  }
   m.generator = instantiate<Generator>(trial.generator, ctx);
+  check_conditioning(trial.generator, *m.generator, m.num_classes);
   m.discriminator = instantiate<Discriminator>(trial.discriminator, ctx);
+  check_conditioning(trial.discriminator, *m.discriminator, m.num_classes);
   m.loss = instantiate<Loss>(trial.loss, ctx);
   const int64_t n_critic = trial.train.integer("n_critic");
   m.n_critic = n_critic > 0 ? n_critic : m.loss->default_n_critic();
@@ -125,6 +154,19 @@ class TrainingLoop {
   bool generator_step();
   void evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer);
   void log(int64_t step);
+  void label_d(const std::vector<int32_t>& labels) {
+    if (d_labels_ != nullptr) d_labels_->set(labels);
+  }
+  // Fresh uniform labels for the fake batch, given to G (D gets them where it sees the batch).
+  void draw_fake_labels() {
+    if (g_labels_ == nullptr) return;
+    draw_labels(label_rng_, m_.num_classes, fake_labels_);
+    g_labels_->set(fake_labels_);
+  }
+  void sample_real(Rng& rng, Tensor& out, std::vector<int32_t>& labels) {
+    if (m_.num_classes > 0) m_.data->sample_labelled(rng, out, labels);
+    else m_.data->sample(rng, out);
+  }
   TrialResult finish(TrialOutcome outcome, int64_t step, std::string message);
 
   const TrialConfig& trial_;
@@ -151,6 +193,11 @@ class TrainingLoop {
   Critic critic_;
   PenaltyContext penalty_ctx_;
   Tensor eval_z_, generated_;
+  // Class-conditional trials: the networks' label slots (else nullptr) and each batch's labels.
+  // Fake labels come from their own stream, so an unconditional trial draws exactly as before.
+  LabelSlot *g_labels_, *d_labels_;
+  Rng label_rng_;
+  std::vector<int32_t> real_labels_, fake_labels_, both_labels_, g_real_labels_, eval_labels_;
   std::vector<std::vector<MetricKey>> metric_keys_;
   double d_loss_ = 0, g_loss_ = 0, penalty_ = 0;
   TrialResult result_;
@@ -177,7 +224,12 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       d_grad_part_({batch_, 1}), z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
       real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * batch_, 1}), g_grad_({batch_, 1}),
       fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_),
-      penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_} {
+      penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_}, g_labels_(m.generator->label_slot()),
+      d_labels_(m.discriminator->label_slot()), label_rng_(derive_seed(trial.seed, "labels")) {
+  if (m.num_classes > 0) {
+    for (auto* labels : {&real_labels_, &fake_labels_, &g_real_labels_}) labels->resize(static_cast<size_t>(batch_));
+    both_labels_.resize(static_cast<size_t>(2 * batch_));
+  }
   for (const PluginChoice& c : trial.metrics) metric_keys_.push_back(c.library->descriptor->metric_keys);
 }
 
@@ -185,16 +237,21 @@ void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, cons
   if (eval_z_.size() == 0) {
     eval_z_ = Tensor({trial_.train.integer("eval_samples"), m_.generator->latent_dim()});
     Rng(derive_seed(trial_.seed, "eval.z")).fill_normal(eval_z_.values());
+    if (m_.num_classes > 0) eval_labels_ = cyclic_labels(eval_z_.dim(0), m_.num_classes);
   }
+  if (g_labels_ != nullptr) g_labels_->set(eval_labels_);
   generated_ = g_.forward(eval_z_, Mode::eval);  // copied: metrics may run G again
   Rng eval_rng(derive_seed(trial_.seed ^ static_cast<uint64_t>(step), "eval"));
   if (observer) observer(step, generated_);
   // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
   if (m_.sample_shape == std::vector<int64_t>{2})
     sink_.artifact(step, "samples", "image/png", scatter_png(generated_, m_.data->modes()));
+  else if (grid_side_ > 0 && m_.sample_shape.size() == 3 && m_.num_classes > 0)
+    sink_.artifact(step, "samples", "image/png",
+                   class_grid_png(generated_, eval_labels_, static_cast<int>(m_.num_classes), static_cast<int>(grid_side_)));
   else if (grid_side_ > 0 && m_.sample_shape.size() == 3)
     sink_.artifact(step, "samples", "image/png", image_grid_png(generated_, static_cast<int>(grid_side_)));
-  EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step};
+  EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step, eval_labels_};
   for (size_t i = 0; i < m_.metrics.size(); ++i) {
     const std::vector<double> values = m_.metrics[i]->evaluate(ectx);
     const auto& keys = metric_keys_[i];
@@ -209,15 +266,23 @@ void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, cons
 
 // D's loss on this critic step's real and fake batches, with dL/dparams accumulated into D.
 double TrainingLoop::critic_loss_and_gradient() {
-  m_.data->sample(data_rng_, real_);
+  sample_real(data_rng_, real_, real_labels_);
   latent_rng_.fill_normal(z_.values());
+  draw_fake_labels();
   // G(z) is kept for this critic step: D's separate fake batch and the penalties read it.
   fake_batch_.copy_rows_from(g_.forward(z_, Mode::train), 0);
   const Tensor* logits = &split_logits_;
   if (separate_batches_) {
+    label_d(real_labels_);
     split_logits_.copy_rows_from(d_.forward(real_, Mode::train), 0);
+    label_d(fake_labels_);
     split_logits_.copy_rows_from(d_.forward(fake_batch_, Mode::train), batch_);
   } else {
+    if (d_labels_ != nullptr) {
+      std::copy(real_labels_.begin(), real_labels_.end(), both_labels_.begin());
+      std::copy(fake_labels_.begin(), fake_labels_.end(), both_labels_.begin() + batch_);
+      label_d(both_labels_);
+    }
     both_.copy_rows_from(real_, 0);
     both_.copy_rows_from(fake_batch_, batch_);
     logits = &d_.forward(both_, Mode::train);
@@ -232,6 +297,7 @@ double TrainingLoop::critic_loss_and_gradient() {
     // through again (one more forward) for its own backward.
     std::copy_n(d_grad_.data() + batch_, batch_, d_grad_part_.data());
     d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
+    label_d(real_labels_);
     d_.forward(real_, Mode::train);
     std::copy_n(d_grad_.data(), batch_, d_grad_part_.data());
     d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
@@ -281,10 +347,13 @@ bool TrainingLoop::generator_step() {
     // The real batch goes through D on its own, before the fake one: a batch-coupled D then sees
     // it as in the critic step, and D's state for the backward below is the fake forward's. Its
     // logits are constants for G, so it needs no backward (cheaper than one [2B] pass would be).
-    m_.data->sample(g_real_rng_, g_real_);
+    sample_real(g_real_rng_, g_real_, g_real_labels_);
+    label_d(g_real_labels_);
     g_real_logits_.copy_rows_from(d_.forward(g_real_, Mode::train), 0);
   }
   latent_rng_.fill_normal(z_.values());
+  draw_fake_labels();
+  label_d(fake_labels_);
   const Tensor& fake = g_.forward(z_, Mode::train);
   const Tensor& logits = d_.forward(fake, Mode::train);
   g_loss_ = m_.loss->generator_loss(g_real_logits_.values(), logits.values(), g_grad_.values());
@@ -372,8 +441,11 @@ Trainer::Cost Trainer::rehearse() {
   // increments is the per-sample part without the per-shape constant.
   Layer& g = models.generator->layer();
   const int64_t latent = models.generator->latent_dim(), small = 8, large = 40;
+  LabelSlot* labels = models.generator->label_slot();
+  if (labels != nullptr) labels->set(cyclic_labels(small, labels->classes()));
   g.forward(Tensor({small, latent}), Mode::eval);
   const uint64_t at_small = heap_in_use();
+  if (labels != nullptr) labels->set(cyclic_labels(large, labels->classes()));
   g.forward(Tensor({large, latent}), Mode::eval);
   const uint64_t at_large = heap_in_use();
   const int64_t grow_small = static_cast<int64_t>(at_small) - static_cast<int64_t>(trained);

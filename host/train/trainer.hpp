@@ -34,6 +34,7 @@ struct TrialModels {
   std::vector<std::unique_ptr<Metric>> metrics;
   std::vector<int64_t> sample_shape;
   int64_t n_critic = 1;  ///< train.n_critic, or the loss's default
+  int64_t num_classes = 0;  ///< [train] conditional: the data's classes (G's and D's label slots); else 0
 };
 
 /// A plugin that failed while being built or checked, with the config section it came from

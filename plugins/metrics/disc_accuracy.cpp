@@ -1,5 +1,8 @@
 // disc_accuracy: how well D separates held-out real samples from fresh fakes. A logit above
 // `threshold` means "real". Near 0.5 means G fools D; near 1 means D wins easily.
+// Class-conditional trials: D sees the real samples' own labels and the labels G drew the fakes
+// for (uniform), as in training.
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/metric.hpp>
 
@@ -16,14 +19,23 @@ class DiscAccuracy final : public gantry::Metric {
     std::vector<int64_t> shape = ctx.data.sample_shape();
     shape.insert(shape.begin(), samples_);
     gantry::Tensor real(shape);
-    ctx.data.sample(ctx.rng, real);
+    gantry::LabelSlot* d_labels = ctx.discriminator.label_slot();
+    std::vector<int32_t> real_labels(d_labels ? static_cast<size_t>(samples_) : 0), fake_labels = real_labels;
+    if (d_labels != nullptr) ctx.data.sample_labelled(ctx.rng, real, real_labels);
+    else ctx.data.sample(ctx.rng, real);
     gantry::Tensor z({samples_, ctx.generator.latent_dim()});
     ctx.rng.fill_normal(z.values());
+    if (gantry::LabelSlot* g_labels = ctx.generator.label_slot()) {
+      gantry::draw_labels(ctx.rng, g_labels->classes(), fake_labels);
+      g_labels->set(fake_labels);
+    }
     const gantry::Tensor& fake = ctx.generator.layer().forward(z, gantry::Mode::eval);
 
     gantry::Layer& d = ctx.discriminator.layer();
     // Copied: D's next forward reuses its output buffer when the batch shape is the same.
+    if (d_labels != nullptr) d_labels->set(real_labels);
     const gantry::Tensor real_logits = d.forward(real, gantry::Mode::eval);
+    if (d_labels != nullptr) d_labels->set(fake_labels);
     const gantry::Tensor& fake_logits = d.forward(fake, gantry::Mode::eval);
     int64_t tp = 0, fp = 0;
     for (float l : real_logits.values()) tp += l > threshold_;
@@ -54,7 +66,7 @@ std::vector<gantry::MetricKey> metric_keys() {
 }
 
 gantry::PluginDescriptor describe() {
-  return {gantry::PluginKind::metric, "disc_accuracy", "1.0.0",
+  return {gantry::PluginKind::metric, "disc_accuracy", "1.1.0",
           "discriminator accuracy and F1 on held-out real vs fresh fake samples",
           {gantry::integer_param("samples", 2500, "real and fake samples each", 1, 10000000),
            gantry::real_param("threshold", 0.0, "logit above which D's answer is 'real'", {}, {})},

@@ -18,8 +18,10 @@ namespace gantry {
 /// forward_dual, backward_dual), Critic without the finite-difference step;
 /// Loss::generator_loss takes the G step's real logits (relativistic losses),
 /// Loss::uses_real_logits_in_generator_step. 5: spectral norm in WeightedLayer (its layout),
-/// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources).
-inline constexpr uint32_t abi_version = 6;
+/// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources). 7: class
+/// conditioning: Model::label_slot, DataSource::num_classes/sample_labelled,
+/// BuildContext::num_classes, EvalContext::generated_labels.
+inline constexpr uint32_t abi_version = 7;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
@@ -40,6 +42,9 @@ struct MetricKey {
 struct BuildContext {
   std::vector<int64_t> sample_shape;  ///< one data sample's shape, e.g. {2} or {1, 28, 28}
   uint64_t seed = 0;                  ///< for initialisation; derived from the trial's seed
+  /// [train] conditional: the data's classes, which G and D must condition on (their label_slot()
+  /// with this many classes); 0 for an unconditional trial.
+  int64_t num_classes = 0;
 };
 
 /// Base of every object a plugin makes.

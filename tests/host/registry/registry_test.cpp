@@ -77,7 +77,7 @@ TEST(Registry, LoadsAGoodPluginWithItsDescriptorAndHash) {
 
 TEST(Registry, RefusesAnotherAbiVersionNamingPathAndBoth) {
   EXPECT_EQ(load_error(fixtures + "/bad/fixture_wrong_abi.so"),
-            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 6 (rebuild the plugin "
+            fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 7 (rebuild the plugin "
                         "against this gantry SDK)", fixtures));
 }
 
@@ -195,7 +195,8 @@ TEST(Registry, MetricsDeclareTheirKeysAndAPrimaryOne) {
   Registry r;
   r.discover({plugin_dir});
   const PluginDescriptor& modes = *r.get(PluginKind::metric, "modes").descriptor;
-  ASSERT_EQ(modes.metric_keys.size(), 3u);
+  ASSERT_EQ(modes.metric_keys.size(), 4u);
+  EXPECT_EQ(modes.metric_keys[3].name, "class_hit");
   EXPECT_EQ(modes.metric_keys[1].name, "modes");
   EXPECT_EQ(modes.metric_keys[2].direction, Direction::lower_is_better);
   EXPECT_EQ(modes.primary_key, "modes");
@@ -299,7 +300,7 @@ TEST(Registry, BadFilesInAFolderBecomeWarnings) {
   EXPECT_EQ(r.warnings(), (std::vector<std::string>{
                               fmt::format("plugin '{}/bad/fixture_no_entry.so': not a gantry plugin (no 'gantry_plugin' "
                                           "entry point; declare one with GANTRY_PLUGIN)", fixtures),
-                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 6 "
+                              fmt::format("plugin '{}/bad/fixture_wrong_abi.so': ABI version 999, gantry supports 7 "
                                           "(rebuild the plugin against this gantry SDK)", fixtures)}));
 }
 
