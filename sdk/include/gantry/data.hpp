@@ -3,6 +3,8 @@
 #include <gantry/random.hpp>
 #include <gantry/tensor.hpp>
 
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace gantry {
@@ -22,6 +24,9 @@ class GANTRY_API DataSource : public Plugin {
   virtual void sample(Rng& rng, Tensor& out) = 0;
   /// The mixture components, when the distribution has discrete modes; nullptr otherwise.
   virtual const ModeSet* modes() const { return nullptr; }
+  /// Facts about the data as loaded, stored with the run as "<data plugin>.<key>" (e.g. how many
+  /// files image_folder skipped).
+  virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }
 };
 
 }  // namespace gantry

@@ -19,7 +19,8 @@ namespace gantry {
 /// Loss::generator_loss takes the G step's real logits (relativistic losses),
 /// Loss::uses_real_logits_in_generator_step. 5: spectral norm in WeightedLayer (its layout),
 /// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources).
-inline constexpr uint32_t abi_version = 6;
+/// 7: Discriminator::pack (PacGAN), Critic's pack factor, MlpSpec::batch_norm, DataSource::notes.
+inline constexpr uint32_t abi_version = 7;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
