@@ -171,14 +171,15 @@ TEST(MlpBatchNorm, MatchesPyTorchInTrainingAndEvaluation) {
   spec.depth = 2;
   spec.batch_norm = true;
   auto net = make_mlp(spec, rng);
-  EXPECT_EQ(net->describe(), "Sequential(Linear(3, 4), BatchNorm(4), ReLU, Linear(4, 4), BatchNorm(4), ReLU, Linear(4, 2))");
+  EXPECT_EQ(net->describe(), "Linear(3, 4) - BatchNorm(4) - ReLU - Linear(4, 4) - BatchNorm(4) - ReLU - Linear(4, 2)");
   const auto params = net->parameters();
   ASSERT_EQ(params.size(), ref["params"].array.size());
   for (size_t k = 0; k < params.size(); ++k) params[k]->value = tensor_of(ref["params"][k]);
   for (size_t s = 0; s < ref["steps"].array.size(); ++s) {
     SCOPED_TRACE("step " + std::to_string(s));
     const auto& step = ref["steps"][s];
-    EXPECT_LT(max_rel_error(as_doubles(net->forward(tensor_of(step["z"]))), step["y"].numbers()), 1e-5);
+    const Tensor z = tensor_of(step["z"]);  // alive until the backward pass, which reads it
+    EXPECT_LT(max_rel_error(as_doubles(net->forward(z)), step["y"].numbers()), 1e-5);
     net->zero_grad();
     EXPECT_LT(max_rel_error(as_doubles(net->backward(tensor_of(step["dy"]))), step["dz"].numbers()), 1e-5);
     expect_grads(*net, step["grads"], 1e-5);
@@ -196,7 +197,9 @@ TEST(MlpBatchNorm, GradientsMatchFiniteDifferences) {
   auto net = make_mlp(spec, rng);
   Tensor z({6, 3});
   Rng(12).fill_normal(z.values());
-  test::check_layer_gradients(*net, z, 13);
+  // A smaller step than the default: the batch statistics make the loss curve faster than a
+  // plain MLP's, and at 1e-2 the differences' own error reached 5e-3.
+  test::check_layer_gradients(*net, z, 13, 2e-3f);
 }
 
 }  // namespace
