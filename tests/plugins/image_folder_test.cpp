@@ -1,5 +1,5 @@
 // image_folder: a folder of generated PNG and JPEG files (grey and RGB, nested class folders, a
-// corrupt PNG, a truncated JPEG, text named .jpg, a text file) read into exact pixels.
+// corrupt PNG, two truncated JPEGs, text named .jpg, a text file) read into exact pixels.
 #include "image_folder.hpp"
 #include "support/plugins.hpp"
 
@@ -85,7 +85,13 @@ class ImageFolderTest : public ::testing::Test {
     for (size_t i = 0; i < rgb.size(); i += 3) rgb[i] = 40, rgb[i + 1] = 120, rgb[i + 2] = 220;
     const std::vector<uint8_t> good = jpeg_bytes(8, 8, true, rgb);
     write_bytes(root / "shoes/d_rgb.jpeg", good);
+    // Cut in the headers (an error for libjpeg), and cut at the end of the scan (only a warning
+    // for libjpeg, which pads the image with grey: gantry counts it as corrupt too).
     write_bytes(root / "shoes/truncated.jpg", std::vector<uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2)));
+    std::vector<uint8_t> noise(32 * 32);
+    for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<uint8_t>((i * 7919) % 251);
+    const std::vector<uint8_t> busy = jpeg_bytes(32, 32, false, noise);  // a long scan to cut into
+    write_bytes(root / "shoes/tail_cut.jpg", std::vector<uint8_t>(busy.begin(), busy.end() - static_cast<std::ptrdiff_t>(busy.size() / 4)));
     write_bytes(root / "shoes/broken.png", {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1, 2, 3, 4, 5});
     write_text(root / "shoes/fake.jpg", "not a picture\n");
     write_text(root / "README.txt", "not an image name: ignored\n");
@@ -109,12 +115,13 @@ TEST_F(ImageFolderTest, ReadsExactPixelsSkipsWhatItCannotDecodeAndLabelsBySubFol
     EXPECT_NEAR(colour[4 + i], px(120), 1.01 / 127.5);
     EXPECT_NEAR(colour[8 + i], px(220), 1.01 / 127.5);
   }
-  EXPECT_EQ(f.skipped(), 3);
-  ASSERT_EQ(f.skipped_files().size(), 3u);
-  // libpng's own words follow; they are libpng's to change.
+  EXPECT_EQ(f.skipped(), 4);
+  ASSERT_EQ(f.skipped_files().size(), 4u);
+  // libpng's and libjpeg's own words follow the prefixes; they are the libraries' to change.
   EXPECT_TRUE(f.skipped_files()[0].starts_with("shoes/broken.png: not a readable PNG (")) << f.skipped_files()[0];
   EXPECT_EQ(f.skipped_files()[1], "shoes/fake.jpg: neither PNG nor JPEG data");
-  EXPECT_EQ(f.skipped_files()[2], "shoes/truncated.jpg: corrupt JPEG (truncated or damaged data)");
+  EXPECT_EQ(f.skipped_files()[2], "shoes/tail_cut.jpg: corrupt JPEG (truncated or damaged data)");
+  EXPECT_TRUE(f.skipped_files()[3].starts_with("shoes/truncated.jpg: corrupt JPEG (")) << f.skipped_files()[3];
   EXPECT_EQ(f.class_names(), (std::vector<std::string>{"shirts", "shoes"}));
   EXPECT_EQ(f.labels(), (std::vector<int>{0, 0, 1, 1}));
 }
@@ -185,7 +192,7 @@ TEST_F(ImageFolderTest, ThePluginSamplesEpochsAndNotesTheSkippedFiles) {
   const auto notes = data->notes();
   ASSERT_EQ(notes.size(), 4u);
   EXPECT_EQ(notes[0], (std::pair<std::string, std::string>{"images", "4"}));
-  EXPECT_EQ(notes[1], (std::pair<std::string, std::string>{"skipped", "3"}));
+  EXPECT_EQ(notes[1], (std::pair<std::string, std::string>{"skipped", "4"}));
   EXPECT_EQ(notes[2].first, "first_skipped");
   EXPECT_EQ(notes[2].second, f.skipped_files()[0]);
   EXPECT_EQ(notes[3], (std::pair<std::string, std::string>{"classes", "shirts, shoes"}));

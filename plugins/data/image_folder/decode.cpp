@@ -48,7 +48,11 @@ void jpeg_fail(j_common_ptr info) {
   std::longjmp(err->jump, 1);
 }
 
-void jpeg_silence(j_common_ptr, int) {}
+// Warnings (level −1, e.g. a premature end of data) are counted, as libjpeg's own handler does,
+// but not printed: they would go to the trial's stderr.
+void jpeg_count_warning(j_common_ptr info, int level) {
+  if (level < 0) ++info->err->num_warnings;
+}
 
 // The pixels live in the caller's frame: locals changed between setjmp and a longjmp back to it
 // have indeterminate values, so this frame owns nothing but libjpeg's state.
@@ -57,7 +61,7 @@ bool decode_jpeg(const std::vector<uint8_t>& bytes, Decoded& d, std::string& why
   JpegError err{};
   info.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_fail;
-  err.mgr.emit_message = jpeg_silence;  // warnings (e.g. premature end) would go to stderr
+  err.mgr.emit_message = jpeg_count_warning;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&info);
     why = fmt::format("corrupt JPEG ({})", err.message);
