@@ -123,7 +123,7 @@ plugin = "nonsaturating"
 [metrics.image_quality]
 )");
   ASSERT_EQ(r.problems.size(), 1u);
-  EXPECT_EQ(r.problems[0], "p.toml:9:2: [metrics.image_quality] metric 'image_quality' measures in the features of "
+  EXPECT_EQ(r.problems[0], "p.toml:9:10: [metrics.image_quality] metric 'image_quality' measures in the features of "
                            "gantry's reference classifier, which is trained on Fashion-MNIST; data 'swissroll' is not "
                            "Fashion-MNIST and no reference classifier exists for it, so these features would describe "
                            "the wrong domain (use data 'fashion_mnist', or drop this metric)");
