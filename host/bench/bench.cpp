@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <functional>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <sys/resource.h>
 
@@ -93,13 +94,19 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
   ctx.sample_shape = data->sample_shape();
   auto gen = instantiate<Generator>(trial.generator, ctx);
   auto disc = instantiate<Discriminator>(trial.discriminator, ctx);
-  // Walk each network's layers on one sample to learn every layer's output size.
-  auto walk = [](Layer& net, Tensor x, double& total, double& first) {
+  // Walk each network's layers (into nested Sequentials) on one input to learn every layer's
+  // output size. A packing D (PacGAN) reads pack() samples as one input: its MACs per sample are
+  // those of one input over pack().
+  std::function<Tensor(Layer&, Tensor, double&, double&, bool&)> walk = [&walk](Layer& net, Tensor x, double& total,
+                                                                               double& first, bool& seen_first) {
     auto* seq = dynamic_cast<Sequential*>(&net);
     if (seq == nullptr) throw Error("bench: a model that is not a Sequential");
-    bool seen_first = false;
     for (size_t i = 0; i < seq->size(); ++i) {
       Layer& l = seq->at(i);
+      if (dynamic_cast<Sequential*>(&l) != nullptr) {
+        x = walk(l, x, total, first, seen_first);
+        continue;
+      }
       const std::vector<int64_t> in_shape = x.shape();
       x = l.forward(x, Mode::eval);
       double macs = 0;
@@ -114,9 +121,12 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
     return x;
   };
   ModelMacs m;
-  Tensor z({1, gen->latent_dim()});
-  const Tensor sample = walk(gen->layer(), z, m.g, m.g_first);
-  walk(disc->layer(), sample, m.d, m.d_first);
+  bool g_seen = false, d_seen = false;
+  const int64_t pack = disc->pack();
+  Tensor z({pack, gen->latent_dim()});
+  const Tensor samples = walk(gen->layer(), z, m.g, m.g_first, g_seen);
+  walk(disc->layer(), samples, m.d, m.d_first, d_seen);
+  m.d /= static_cast<double>(pack), m.d_first /= static_cast<double>(pack);
   return m;
 }
 
