@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <functional>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <sys/resource.h>
 
@@ -114,7 +115,8 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
   const int32_t label = 0;
   for (Model* model : {static_cast<Model*>(gen.get()), static_cast<Model*>(disc.get())})
     if (LabelSlot* slot = model->label_slot()) slot->set({&label, 1});
-  // Walk each network's layers on one sample to learn every layer's output size.
+  // Walk each network's layers (into nested Sequentials and residual blocks) on one input to learn
+  // every layer's output size.
   auto walk = [](auto& self, Layer& l, Tensor x, double& total, double& first, bool& seen_first) -> Tensor {
     if (auto* seq = dynamic_cast<Sequential*>(&l)) {
       for (size_t i = 0; i < seq->size(); ++i) x = self(self, seq->at(i), x, total, first, seen_first);
@@ -145,9 +147,13 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
     return walk(walk, net, x, total, first, seen_first);
   };
   ModelMacs m;
-  Tensor z({1, gen->latent_dim()});
-  const Tensor sample = walk_net(gen->layer(), z, m.g, m.g_first);
-  walk_net(disc->layer(), sample, m.d, m.d_first);
+  // A packing D (PacGAN) reads pack() samples as one input: its MACs per sample are those of one
+  // input over pack().
+  const int64_t pack = disc->pack();
+  Tensor z({pack, gen->latent_dim()});
+  const Tensor samples = walk_net(gen->layer(), z, m.g, m.g_first);
+  walk_net(disc->layer(), samples, m.d, m.d_first);
+  m.d /= static_cast<double>(pack), m.d_first /= static_cast<double>(pack);
   return m;
 }
 

@@ -129,6 +129,7 @@ void Scheduler::launch_next(TrialTransport& transport) {
   a.start = Clock::now();
   a.steps = trial.config.train.integer("steps");
   a.keys = {"loss.d", "loss.g", "loss.penalty"};
+  a.note_prefixes.push_back(trial.config.data.plugin() + ".");  // DataSource::notes
   for (const PluginChoice& m : trial.config.metrics) {
     a.note_prefixes.push_back(m.plugin() + ".");
     for (const MetricKey& k : m.library->descriptor->metric_keys) a.keys.insert(m.plugin() + "." + k.name);

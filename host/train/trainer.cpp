@@ -64,7 +64,9 @@ std::string shape_text(const std::vector<int64_t>& shape, size_t from) {
 // One sample through G and D in evaluation mode (no running statistics move, no randomness is
 // drawn): a G that makes the wrong shape is named here rather than deep inside a layer later.
 void check_shapes(const TrialConfig& trial, TrialModels& m) {
-  Tensor z({1, m.generator->latent_dim()});
+  const int64_t pack = m.discriminator->pack();
+  Tensor z({pack, m.generator->latent_dim()});
+  // A conditional D packs nothing (its plugin refuses pack > 1), so one label covers the input.
   const int32_t label = 0;
   if (m.num_classes > 0) m.generator->label_slot()->set({&label, 1}), m.discriminator->label_slot()->set({&label, 1});
   const Tensor* sample = nullptr;
@@ -84,13 +86,30 @@ void check_shapes(const TrialConfig& trial, TrialModels& m) {
     logits = &m.discriminator->layer().forward(*sample, Mode::eval);
   } catch (const std::exception& e) {
     throw SectionError(trial.discriminator.section,
-                       fmt::format("discriminator '{}' failed on one sample of shape {}: {}",
-                                   trial.discriminator.plugin(), shape_text(m.sample_shape, 0), e.what()));
+                       fmt::format("discriminator '{}' failed on {} of shape {}: {}", trial.discriminator.plugin(),
+                                   pack == 1 ? std::string("one sample") : fmt::format("{} packed samples", pack),
+                                   shape_text(m.sample_shape, 0), e.what()));
   }
   if (logits->shape() != std::vector<int64_t>{1, 1})
     throw SectionError(trial.discriminator.section,
-                       fmt::format("discriminator '{}' maps one sample to shape {}; it must give one logit",
-                                   trial.discriminator.plugin(), shape_text(logits->shape(), 1)));
+                       fmt::format("discriminator '{}' maps {} to shape {}; it must give one logit",
+                                   trial.discriminator.plugin(),
+                                   pack == 1 ? std::string("one sample") : fmt::format("{} packed samples", pack),
+                                   shape_text(logits->shape(), 0)));
+}
+
+// PacGAN: real and fake batches are packed apart, so each must split into whole packed inputs.
+// Found at build time, so preflight names it in the file before anything runs.
+void check_pack(const TrialConfig& trial, const Discriminator& d) {
+  const int64_t pack = d.pack(), batch = trial.train.integer("batch_size");
+  if (pack < 1)
+    throw SectionError(trial.discriminator.section,
+                       fmt::format("discriminator '{}' reports pack {}; it must be at least 1", trial.discriminator.plugin(), pack));
+  if (batch % pack != 0)
+    throw SectionError("train.batch_size",
+                       fmt::format("batch_size {} is not a multiple of the discriminator's pack {}: D reads {} samples "
+                                   "as one input, and real and fake batches are packed apart",
+                                   batch, pack, pack));
 }
 
 // A network must condition on exactly the trial's classes: a plugin that ignores
@@ -112,7 +131,25 @@ void check_conditioning(const PluginChoice& choice, Model& model, int64_t num_cl
 
 }  // namespace
 
+// The reference classifier is trained on Fashion-MNIST: on other images its features measure the
+// wrong domain while looking like valid numbers, so a metric needing it is refused there.
+void check_feature_domain(const TrialConfig& trial) {
+  for (const PluginChoice& c : trial.metrics) {
+    const auto& needs = c.library->descriptor->needs;
+    if (trial.data.plugin() == "fashion_mnist" ||
+        std::find(needs.begin(), needs.end(), "reference_classifier") == needs.end())
+      continue;
+    throw SectionError(c.section,
+                       fmt::format("metric '{}' measures in the features of gantry's reference classifier, which is "
+                                   "trained on Fashion-MNIST; data '{}' is not Fashion-MNIST and no reference classifier "
+                                   "exists for it, so these features would describe the wrong domain (use data "
+                                   "'fashion_mnist', or drop this metric)",
+                                   c.plugin(), trial.data.plugin()));
+  }
+}
+
 TrialModels build_trial_models(const TrialConfig& trial) {
+  check_feature_domain(trial);
   TrialModels m;
   BuildContext ctx{{}, trial.seed};
   m.data = instantiate<DataSource>(trial.data, ctx);
@@ -128,6 +165,7 @@ TrialModels build_trial_models(const TrialConfig& trial) {
   check_conditioning(trial.generator, *m.generator, m.num_classes);
   m.discriminator = instantiate<Discriminator>(trial.discriminator, ctx);
   check_conditioning(trial.discriminator, *m.discriminator, m.num_classes);
+  check_pack(trial, *m.discriminator);
   m.loss = instantiate<Loss>(trial.loss, ctx);
   const int64_t n_critic = trial.train.integer("n_critic");
   m.n_critic = n_critic > 0 ? n_critic : m.loss->default_n_critic();
@@ -176,6 +214,8 @@ class TrainingLoop {
   Layer &g_, &d_;
   const int64_t steps_, batch_, log_every_, eval_every_, grid_side_;
   const double r1_gamma_;
+  // PacGAN: D reads pack_ samples as one input, so a batch of batch_ samples gives inputs_ logits.
+  const int64_t pack_, inputs_;
   Adam g_opt_, d_opt_;
   const std::string decay_;
   const std::vector<Parameter*> d_params_;
@@ -212,6 +252,7 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       steps_(trial.train.integer("steps")), batch_(trial.train.integer("batch_size")),
       log_every_(trial.train.integer("log_every")), eval_every_(trial.train.integer("eval_every")),
       grid_side_(trial.train.integer("sample_grid")), r1_gamma_(trial.train.real("r1_gamma")),
+      pack_(m.discriminator->pack()), inputs_(batch_ / pack_),
       g_opt_(g_.parameters(), adam_options(trial.generator_optimizer.params)),
       d_opt_(d_.parameters(), adam_options(trial.discriminator_optimizer.params)),
       decay_(trial.optimizer.string("lr_decay")),
@@ -220,10 +261,10 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       g_real_rng_(derive_seed(trial.seed, "g.real")), separate_batches_(d_.couples_batch()),
       g_uses_real_(m.loss->uses_real_logits_in_generator_step()),
       g_real_(g_uses_real_ ? Tensor(batch_shape(batch_, m.sample_shape)) : Tensor()),
-      g_real_logits_(g_uses_real_ ? Tensor({batch_, 1}) : Tensor()), split_logits_({2 * batch_, 1}),
-      d_grad_part_({batch_, 1}), z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
-      real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * batch_, 1}), g_grad_({batch_, 1}),
-      fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_),
+      g_real_logits_(g_uses_real_ ? Tensor({inputs_, 1}) : Tensor()), split_logits_({2 * inputs_, 1}),
+      d_grad_part_({inputs_, 1}), z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
+      real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * inputs_, 1}), g_grad_({inputs_, 1}),
+      fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_, pack_),
       penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_}, g_labels_(m.generator->label_slot()),
       d_labels_(m.discriminator->label_slot()), label_rng_(derive_seed(trial.seed, "labels")) {
   if (m.num_classes > 0) {
@@ -276,7 +317,7 @@ double TrainingLoop::critic_loss_and_gradient() {
     label_d(real_labels_);
     split_logits_.copy_rows_from(d_.forward(real_, Mode::train), 0);
     label_d(fake_labels_);
-    split_logits_.copy_rows_from(d_.forward(fake_batch_, Mode::train), batch_);
+    split_logits_.copy_rows_from(d_.forward(fake_batch_, Mode::train), inputs_);
   } else {
     if (d_labels_ != nullptr) {
       std::copy(real_labels_.begin(), real_labels_.end(), both_labels_.begin());
@@ -289,17 +330,20 @@ double TrainingLoop::critic_loss_and_gradient() {
   }
   const auto l = logits->values();
   auto dg = d_grad_.values();
-  const double loss = m_.loss->discriminator_loss(l.first(batch_), l.subspan(batch_), dg.first(batch_), dg.subspan(batch_));
+  // The first inputs_ logits are the real batch's: batch_ is a multiple of pack_, so no packed
+  // input mixes real and fake samples.
+  const double loss =
+      m_.loss->discriminator_loss(l.first(inputs_), l.subspan(inputs_), dg.first(inputs_), dg.subspan(inputs_));
   if (!std::isfinite(loss)) return loss;
   d_opt_.zero_grad();
   if (separate_batches_) {
     // The fake batch went through last, so its backward comes first; the real batch goes
     // through again (one more forward) for its own backward.
-    std::copy_n(d_grad_.data() + batch_, batch_, d_grad_part_.data());
+    std::copy_n(d_grad_.data() + inputs_, inputs_, d_grad_part_.data());
     d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
     label_d(real_labels_);
     d_.forward(real_, Mode::train);
-    std::copy_n(d_grad_.data(), batch_, d_grad_part_.data());
+    std::copy_n(d_grad_.data(), inputs_, d_grad_part_.data());
     d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
   } else {
     d_.backward(d_grad_, {.input_grad = false, .weight_grad = true});
@@ -383,6 +427,7 @@ TrialResult TrainingLoop::finish(TrialOutcome outcome, int64_t step, std::string
 TrialResult TrainingLoop::run(const std::function<void(int64_t)>& step_observer,
                               const std::function<void(int64_t, const Tensor&)>& eval_observer) {
   evaluate(0, eval_observer);
+  for (const auto& [key, value] : m_.data->notes()) sink_.note(fmt::format("{}.{}", trial_.data.plugin(), key), value);
   for (size_t i = 0; i < m_.metrics.size(); ++i)
     for (const auto& [key, value] : m_.metrics[i]->notes())
       sink_.note(fmt::format("{}.{}", trial_.metrics[i].plugin(), key), value);
@@ -427,13 +472,19 @@ uint64_t heap_in_use() {
 }
 }  // namespace
 
-Trainer::Cost Trainer::rehearse() {
+Trainer::Cost Trainer::rehearse(int64_t max_batch) {
   const uint64_t before = heap_in_use();
   TrialModels models = build_trial_models(trial_);
   Cost cost;
   const uint64_t built = heap_in_use();
   cost.build_bytes = built > before ? built - before : 0;
-  TrainingLoop loop(trial_, models, sink_, stop_);
+  // The smaller batch is rounded up to whole packed inputs; build_trial_models checked that the
+  // trial's own batch is a multiple of the pack, so the rounded one does not exceed it.
+  const int64_t batch = trial_.train.integer("batch_size"), pack = models.discriminator->pack();
+  cost.batch = max_batch > 0 && max_batch < batch ? (max_batch + pack - 1) / pack * pack : batch;
+  TrialConfig stepped = trial_;
+  stepped.train.set("batch_size", cost.batch);
+  TrainingLoop loop(stepped, models, sink_, stop_);
   loop.rehearse();
   const uint64_t trained = heap_in_use();
   cost.train_bytes = trained > before ? trained - before : 0;

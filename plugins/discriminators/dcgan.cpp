@@ -3,6 +3,8 @@
 // optionally with spectral norm on the convolutions and the Linear (SNGAN's critic).
 // Class-conditional ([train] conditional): the Linear becomes the projection head (Miyato & Koyama
 // 2018), logit = ψ(φ) + ⟨E[y], φ⟩ on the flattened features φ; spectral norm then covers ψ.
+// With pack = m (PacGAN), m consecutive images are stacked along channels: the first convolution
+// reads m·C channels and D gives one logit per m images.
 // Batch norm is off by default: it couples the samples of a batch, which gradient penalties
 // assume away (the trainer then shows D real and fake batches separately).
 #include <gantry/conditional.hpp>
@@ -16,7 +18,7 @@ namespace {
 
 class DcganDiscriminator final : public gantry::Discriminator {
  public:
-  DcganDiscriminator(const gantry::Params& p, const gantry::BuildContext& ctx) {
+  DcganDiscriminator(const gantry::Params& p, const gantry::BuildContext& ctx) : pack_(p.integer("pack")) {
     const auto& s = ctx.sample_shape;
     if (s.size() != 3 || s[1] % 4 != 0 || s[2] % 4 != 0)
       throw gantry::ConfigError(fmt::format(
@@ -25,7 +27,8 @@ class DcganDiscriminator final : public gantry::Discriminator {
     const int64_t c = p.integer("channels"), h = s[1] / 4, w = s[2] / 4;
     const float slope = static_cast<float>(p.real("slope"));
     gantry::Rng init(gantry::derive_seed(ctx.seed, "discriminator.init"));
-    net_.emplace<gantry::Conv2d>(s[0], c, 4, 2, 1, init);
+    if (pack_ > 1) net_.emplace<gantry::Pack>(pack_);
+    net_.emplace<gantry::Conv2d>(s[0] * pack_, c, 4, 2, 1, init);
     net_.emplace<gantry::Eltwise>(gantry::Activation::leaky_relu, slope);
     net_.emplace<gantry::Conv2d>(c, 2 * c, 4, 2, 1, init);
     if (p.boolean("batch_norm")) net_.emplace<gantry::BatchNorm>(2 * c);
@@ -33,6 +36,9 @@ class DcganDiscriminator final : public gantry::Discriminator {
     net_.emplace<gantry::Reshape>(std::vector<int64_t>{2 * c * h * w});
     gantry::ProjectionHead* head = nullptr;
     if (ctx.num_classes > 0) {
+      // A packed input holds m images of possibly m classes: no one label to project on.
+      if (pack_ > 1) throw gantry::ConfigError("pack > 1 does not combine with class conditioning (one packed input "
+                                               "holds samples of several classes)");
       slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
       head = &net_.emplace<gantry::ProjectionHead>(2 * c * h * w, slot_, init);
     } else {
@@ -46,8 +52,10 @@ class DcganDiscriminator final : public gantry::Discriminator {
   }
   gantry::Layer& layer() override { return net_; }
   gantry::LabelSlot* label_slot() override { return slot_.get(); }
+  int64_t pack() const override { return pack_; }
 
  private:
+  int64_t pack_;
   std::shared_ptr<gantry::LabelSlot> slot_;
   gantry::Sequential net_;
 };
@@ -62,7 +70,8 @@ gantry::PluginDescriptor describe() {
            gantry::boolean_param("batch_norm", false, "batch normalization after the second convolution"),
            gantry::boolean_param("spectral_norm", false,
                                  "spectral normalisation of both convolutions and the Linear (Miyato et al. 2018: "
-                                 "W/σ(W), one power iteration per training forward)")},
+                                 "W/σ(W), one power iteration per training forward)"),
+           gantry::pack_param()},
           gantry::factory_of<DcganDiscriminator>()};
 }
 

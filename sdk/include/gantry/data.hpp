@@ -4,6 +4,8 @@
 #include <gantry/tensor.hpp>
 
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace gantry {
@@ -28,6 +30,9 @@ class GANTRY_API DataSource : public Plugin {
   /// Like sample(), drawing the same samples from `rng`, and writes each one's class into `labels`
   /// (N of them). The default throws Error: the data is unlabelled.
   virtual void sample_labelled(Rng& rng, Tensor& out, std::span<int32_t> labels);
+  /// Facts about the data as loaded, stored with the run as "<data plugin>.<key>" (e.g. how many
+  /// files image_folder skipped).
+  virtual std::vector<std::pair<std::string, std::string>> notes() const { return {}; }
 };
 
 }  // namespace gantry

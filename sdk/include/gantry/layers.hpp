@@ -187,6 +187,30 @@ class GANTRY_API Reshape final : public Layer {
 /// [N, C, H, W] → [N, C·H·W]
 GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
 
+// src [N, S0, S1, ...] → dst [N/m, m·S0, S1, ...]
+/// PacGAN's packing (Lin et al. 2018): m consecutive samples become one input, concatenated along
+/// the first sample axis — [N, F] → [N/m, m·F], images [N, C, H, W] → [N/m, m·C, H, W] (stacked
+/// along channels). A packing discriminator starts with it and reports Discriminator::pack().
+/// Throws Error when N is not a multiple of m.
+class GANTRY_API Pack final : public Layer {
+ public:
+  explicit Pack(int64_t m);
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
+  std::string describe() const override;
+  int64_t factor() const { return m_; }
+
+ private:
+  int64_t m_;
+  std::vector<int64_t> in_shape_;
+  Tensor y_, y_dot_;
+};
+/// The shape of one packed input: {m·S0, S1, ...} for samples {S0, S1, ...}.
+GANTRY_API std::vector<int64_t> packed_sample_shape(const std::vector<int64_t>& sample_shape, int64_t m);
+
 /// Spectral normalisation (WeightedLayer::enable_spectral_norm) on every Linear and Conv2d of
 /// `net`, in order, looking inside Sequential containers and Residual blocks; other layers are
 /// left alone. Returns how many layers it normalised.
@@ -228,7 +252,7 @@ class GANTRY_API Sequential final : public Layer {
 
 namespace gantry {
 
-/// in → [Linear(width) → activation] × depth → Linear(out) → optional output activation.
+/// in → [Linear(width) → [BatchNorm] → activation] × depth → Linear(out) → optional output activation.
 struct MlpSpec {
   int64_t in = 0;
   int64_t width = 256;
@@ -237,6 +261,7 @@ struct MlpSpec {
   Activation activation = Activation::relu;
   float slope = 0.2f;                          ///< for leaky_relu
   std::optional<Activation> output_activation;  ///< none by default
+  bool batch_norm = false;                      ///< BatchNorm1d after each hidden Linear (PacGAN's G)
 };
 GANTRY_API std::unique_ptr<Sequential> make_mlp(const MlpSpec& spec, Rng& init_rng);
 

@@ -20,8 +20,9 @@ namespace gantry {
 /// Loss::uses_real_logits_in_generator_step. 5: spectral norm in WeightedLayer (its layout),
 /// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources). 7: class
 /// conditioning: Model::label_slot, DataSource::num_classes/sample_labelled,
-/// BuildContext::num_classes, EvalContext::generated_labels.
-inline constexpr uint32_t abi_version = 7;
+/// BuildContext::num_classes, EvalContext::generated_labels. 8: Discriminator::pack (PacGAN),
+/// Critic's pack factor, MlpSpec::batch_norm, DataSource::notes.
+inline constexpr uint32_t abi_version = 8;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
