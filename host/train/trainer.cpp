@@ -300,7 +300,8 @@ void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, cons
       throw PluginError(fmt::format("metric '{}' returned {} values for {} keys", trial_.metrics[i].plugin(),
                                     values.size(), keys.size()));
     for (size_t k = 0; k < keys.size(); ++k)
-      sink_.metric(step, fmt::format("{}.{}", trial_.metrics[i].plugin(), keys[k].name), values[k]);
+      if (!keys[k].conditional_only || m_.num_classes > 0)
+        sink_.metric(step, fmt::format("{}.{}", trial_.metrics[i].plugin(), keys[k].name), values[k]);
   }
   sink_.flush();
 }

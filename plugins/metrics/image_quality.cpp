@@ -12,7 +12,7 @@
 //                   for class c and the reference images of class c
 // G draws `samples` images from a fixed z (the same at every evaluation), in evaluation mode; a
 // conditional G draws them for the classes 0, 1, …, 9, 0, … (balanced). For an unconditional G
-// the two class keys are NaN, stored as NULL.
+// the two class keys are NaN, and its trials do not record them.
 // Reference statistics are computed once per trial.
 #include <gantry/classifier.hpp>
 #include <gantry/error.hpp>
@@ -185,9 +185,9 @@ std::vector<gantry::MetricKey> metric_keys() {
           {"classes", Direction::higher_is_better, "classes given at least class_share of the samples"},
           {"class_entropy", Direction::higher_is_better, "entropy of the predicted-class histogram, nats"},
           {"class_accuracy", Direction::higher_is_better,
-           "conditional G: classifier accuracy on samples generated for each class, averaged over classes (NULL unconditional)"},
+           "conditional G: classifier accuracy on samples generated for each class, averaged over classes", true},
           {"intra_fd", Direction::lower_is_better,
-           "conditional G: mean over classes of the FD between class-c samples and class-c reference images (NULL unconditional)"}};
+           "conditional G: mean over classes of the FD between class-c samples and class-c reference images", true}};
 }
 
 gantry::PluginDescriptor describe() {

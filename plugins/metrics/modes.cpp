@@ -4,8 +4,8 @@
 //   modes         modes that are the nearest mode of at least one high-quality sample
 //   reverse_kl    KL(q ‖ uniform) of the high-quality samples' mode histogram q
 //   class_hit     class-conditional G (labels = mixture components): % of the samples generated for
-//                 mode c that are high quality at mode c, averaged over the modes; NaN (stored as
-//                 NULL) for an unconditional G
+//                 mode c that are high quality at mode c, averaged over the modes; NaN for an
+//                 unconditional G, whose trials do not record it
 #include <gantry/error.hpp>
 #include <gantry/metric.hpp>
 
@@ -93,7 +93,8 @@ std::vector<gantry::MetricKey> metric_keys() {
           {"modes", Direction::higher_is_better, "modes hit by at least one high-quality sample"},
           {"reverse_kl", Direction::lower_is_better, "KL(mode histogram || uniform), nats; log K when no sample is high-quality"},
           {"class_hit", Direction::higher_is_better,
-           "conditional G: % of the samples generated for mode c that are high quality at mode c, mean over modes (NULL unconditional)"}};
+           "conditional G: % of the samples generated for mode c that are high quality at mode c, mean over modes",
+           true}};
 }
 
 gantry::PluginDescriptor describe() {

@@ -20,8 +20,8 @@ namespace gantry {
 /// Loss::uses_real_logits_in_generator_step. 5: spectral norm in WeightedLayer (its layout),
 /// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources). 7: class
 /// conditioning: Model::label_slot, DataSource::num_classes/sample_labelled,
-/// BuildContext::num_classes, EvalContext::generated_labels. 8: Discriminator::pack (PacGAN),
-/// Critic's pack factor, MlpSpec::batch_norm, DataSource::notes.
+/// BuildContext::num_classes, EvalContext::generated_labels, MetricKey::conditional_only.
+/// 8: Discriminator::pack (PacGAN), Critic's pack factor, MlpSpec::batch_norm, DataSource::notes.
 inline constexpr uint32_t abi_version = 8;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
@@ -37,6 +37,9 @@ struct MetricKey {
   std::string name;
   Direction direction = Direction::higher_is_better;
   std::string doc;
+  /// Only class-conditional trials ([train] conditional) record it; an unconditional trial's value
+  /// (which the metric still returns, e.g. NaN) is dropped, so such runs keep exactly their rows.
+  bool conditional_only = false;
 };
 
 /// What a factory knows besides its parameters.
