@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libboost-dev libsqlite3-dev sqlite3 libfmt-dev
-  libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev zlib1g-dev libcairo2-dev
+  libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libcairo2-dev
   dataset-fashion-mnist
 )
 # The test suite also renders the HTML report in a real browser.

@@ -3,6 +3,7 @@
 #include "config/experiment.hpp"
 #include "train/trainer.hpp"
 
+#include <gantry/conditional.hpp>
 #include <gantry/data.hpp>
 #include <gantry/engine.hpp>
 #include <gantry/error.hpp>
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <functional>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <sys/resource.h>
 
@@ -54,8 +56,23 @@ channels = 64
 plugin = "dcgan"
 channels = 64
 )";
+  } else if (spec.model == "resnet") {
+    // SNGAN's ResNet pair at 28×28 with 64 feature maps (its CIFAR models have 256 in G, 128 in D:
+    // 4-16× the work, too slow for a machine shared with builds).
+    models = R"([data]
+plugin = "fashion_mnist"
+[generator]
+plugin = "resnet"
+latent_dim = 128
+channels = 64
+[discriminator]
+plugin = "resnet"
+channels = 64
+)";
+    // Its D is normalised by default; the row says which it measures.
+    if (!spec.spectral_norm) models += "spectral_norm = false\n";
   } else {
-    throw ConfigError(fmt::format("unknown bench model '{}' (available: dcgan, mlp)", spec.model));
+    throw ConfigError(fmt::format("unknown bench model '{}' (available: dcgan, mlp, resnet)", spec.model));
   }
   // D's section is the last of `models`: the option goes to it.
   if (spec.spectral_norm) models += "spectral_norm = true\n";
@@ -81,8 +98,9 @@ log_every = {}
 eval_every = {}
 eval_samples = 2
 sample_grid = 0
-{})",
-                     spec.model, models, loss, total, spec.batch, total, total, n_critic);
+{}{})",
+                     spec.model, models, loss, total, spec.batch, total, total, n_critic,
+                     spec.conditional ? "conditional = true\n" : "");
 }
 
 ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
@@ -91,32 +109,51 @@ ModelMacs model_macs(const StepBenchSpec& spec, const Registry& registry) {
   BuildContext ctx{{}, 0};
   auto data = instantiate<DataSource>(trial.data, ctx);
   ctx.sample_shape = data->sample_shape();
+  if (spec.conditional) ctx.num_classes = data->num_classes();
   auto gen = instantiate<Generator>(trial.generator, ctx);
   auto disc = instantiate<Discriminator>(trial.discriminator, ctx);
-  // Walk each network's layers on one sample to learn every layer's output size.
-  auto walk = [](Layer& net, Tensor x, double& total, double& first) {
-    auto* seq = dynamic_cast<Sequential*>(&net);
-    if (seq == nullptr) throw Error("bench: a model that is not a Sequential");
-    bool seen_first = false;
-    for (size_t i = 0; i < seq->size(); ++i) {
-      Layer& l = seq->at(i);
-      const std::vector<int64_t> in_shape = x.shape();
-      x = l.forward(x, Mode::eval);
-      double macs = 0;
-      if (auto* w = dynamic_cast<WeightedLayer*>(&l)) {
-        macs = static_cast<double>(w->weight().value.size());
-        if (dynamic_cast<Conv2d*>(&l) != nullptr) macs *= static_cast<double>(x.dim(2) * x.dim(3));
-        if (dynamic_cast<ConvTranspose2d*>(&l) != nullptr) macs *= static_cast<double>(in_shape[2] * in_shape[3]);
-        if (!seen_first) first = macs, seen_first = true;
-      }
-      total += macs;
+  const int32_t label = 0;
+  for (Model* model : {static_cast<Model*>(gen.get()), static_cast<Model*>(disc.get())})
+    if (LabelSlot* slot = model->label_slot()) slot->set({&label, 1});
+  // Walk each network's layers (into nested Sequentials and residual blocks) on one input to learn
+  // every layer's output size.
+  auto walk = [](auto& self, Layer& l, Tensor x, double& total, double& first, bool& seen_first) -> Tensor {
+    if (auto* seq = dynamic_cast<Sequential*>(&l)) {
+      for (size_t i = 0; i < seq->size(); ++i) x = self(self, seq->at(i), x, total, first, seen_first);
+      return x;
     }
+    if (auto* block = dynamic_cast<Residual*>(&l)) {  // main branch first, as the block runs them
+      self(self, block->main(), x, total, first, seen_first);
+      if (block->shortcut() != nullptr) self(self, *block->shortcut(), x, total, first, seen_first);
+      return block->forward(x, Mode::eval);
+    }
+    const std::vector<int64_t> in_shape = x.shape();
+    x = l.forward(x, Mode::eval);
+    double macs = 0;
+    if (auto* w = dynamic_cast<WeightedLayer*>(&l)) {
+      macs = static_cast<double>(w->weight().value.size());
+      if (dynamic_cast<Conv2d*>(&l) != nullptr) macs *= static_cast<double>(x.dim(2) * x.dim(3));
+      if (dynamic_cast<ConvTranspose2d*>(&l) != nullptr) macs *= static_cast<double>(in_shape[2] * in_shape[3]);
+      if (!seen_first) first = macs, seen_first = true;
+    } else if (dynamic_cast<ProjectionHead*>(&l) != nullptr) {
+      macs = 2.0 * static_cast<double>(in_shape[1]);  // ψ and the inner product with E[y]
+    }
+    total += macs;
     return x;
   };
+  auto walk_net = [&](Layer& net, const Tensor& x, double& total, double& first) {
+    if (dynamic_cast<Sequential*>(&net) == nullptr) throw Error("bench: a model that is not a Sequential");
+    bool seen_first = false;
+    return walk(walk, net, x, total, first, seen_first);
+  };
   ModelMacs m;
-  Tensor z({1, gen->latent_dim()});
-  const Tensor sample = walk(gen->layer(), z, m.g, m.g_first);
-  walk(disc->layer(), sample, m.d, m.d_first);
+  // A packing D (PacGAN) reads pack() samples as one input: its MACs per sample are those of one
+  // input over pack().
+  const int64_t pack = disc->pack();
+  Tensor z({pack, gen->latent_dim()});
+  const Tensor samples = walk_net(gen->layer(), z, m.g, m.g_first);
+  walk_net(disc->layer(), samples, m.d, m.d_first);
+  m.d /= static_cast<double>(pack), m.d_first /= static_cast<double>(pack);
   return m;
 }
 

@@ -11,9 +11,10 @@
 namespace gantry {
 
 struct StepBenchSpec {
-  std::string model = "mlp";  ///< "mlp" (ring8) or "dcgan" (Fashion-MNIST)
+  std::string model = "mlp";  ///< "mlp" (ring8), "dcgan" or "resnet" (Fashion-MNIST)
   std::string loss = "nonsaturating";  ///< or "wgan-gp": Wasserstein with the gradient penalty, n_critic 1
   bool spectral_norm = false;          ///< D's `spectral_norm = true`
+  bool conditional = false;            ///< `[train] conditional = true`: class-conditional G and D
   int64_t batch = 256;
   int threads = 1;
   int64_t warmup = 20;   ///< steps before timing
@@ -33,8 +34,8 @@ std::string bench_experiment(const StepBenchSpec& spec);
 /// Runs the trainer on it, timing `repeats` windows of `steps` steps after `warmup` steps.
 StepBenchResult run_step_bench(const StepBenchSpec& spec, const Registry& registry);
 
-/// Multiply-adds per sample of the Linear/Conv2d/ConvTranspose2d layers of G and D, total and
-/// in their first layer (whose input gradient no step needs).
+/// Multiply-adds per sample of the Linear/Conv2d/ConvTranspose2d layers of G and D (inside
+/// residual blocks too), total and in their first layer (whose input gradient no step needs).
 struct ModelMacs {
   double g = 0, g_first = 0, d = 0, d_first = 0;
 };

@@ -66,7 +66,7 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
   auto spec = std::make_shared<StepBenchSpec>();
   auto json = std::make_shared<bool>(false);
   auto* step = cmd->add_subcommand("step", "steps per second of a reference model (docs/PERFORMANCE.md)");
-  step->add_option("--model", spec->model, "mlp (ring8) or dcgan (Fashion-MNIST)")->capture_default_str();
+  step->add_option("--model", spec->model, "mlp (ring8), dcgan or resnet (Fashion-MNIST)")->capture_default_str();
   step->add_option("--loss", spec->loss, "nonsaturating, or wgan-gp (gradient penalty, one D step per step)")
       ->capture_default_str();
   step->add_option("--batch", spec->batch, "batch size (real and fake each)")->capture_default_str();
@@ -75,6 +75,9 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
   step->add_option("--steps", spec->steps, "steps per timed repeat")->capture_default_str();
   step->add_option("--repeats", spec->repeats, "timed repeats")->capture_default_str();
   step->add_flag("--spectral-norm", spec->spectral_norm, "D with spectral normalisation (spectral_norm = true)");
+  step->add_flag("--conditional", spec->conditional,
+                 "class-conditional G and D ([train] conditional = true: dcgan's conditional batch norm and "
+                 "projection D, mlp's one-hot z and projection D)");
   step->add_flag("--json", *json, "one JSON object instead of text");
   step->callback([&global, &result, spec, json] {
     Registry registry;
@@ -85,14 +88,15 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
     if (*json) {
       std::cout << fmt::format(
           R"({{"model": "{}", "loss": "{}", "batch": {}, "threads": {}, "steps_per_s": {{"min": {:.3f}, "median": {:.3f}, "max": {:.3f}}}, )"
-          R"("gflop_per_step": {:.4f}, "gflops": {:.2f}, "peak_rss_mib": {:.1f}, "repeats": {}, "steps": {}, "spectral_norm": {}}})"
+          R"("gflop_per_step": {:.4f}, "gflops": {:.2f}, "peak_rss_mib": {:.1f}, "repeats": {}, "steps": {}, "spectral_norm": {}, "conditional": {}}})"
           "\n",
           spec->model, spec->loss, spec->batch, spec->threads, *lo, med, *hi, r.flops_per_step / 1e9, med * r.flops_per_step / 1e9,
-          r.peak_rss_mib, spec->repeats, spec->steps, spec->spectral_norm);
+          r.peak_rss_mib, spec->repeats, spec->steps, spec->spectral_norm, spec->conditional);
     } else {
-      std::cout << fmt::format("{} ({}{}) batch {} on {} thread(s): {:.2f} steps/s median (min {:.2f}, max {:.2f}) over {} × {} steps\n"
+      std::cout << fmt::format("{} ({}{}{}) batch {} on {} thread(s): {:.2f} steps/s median (min {:.2f}, max {:.2f}) over {} × {} steps\n"
                                "{:.3f} GFLOP per step → {:.1f} GFLOP/s; peak RSS {:.0f} MiB\n",
-                               spec->model, spec->loss, spec->spectral_norm ? ", spectral norm" : "", spec->batch,
+                               spec->model, spec->loss, spec->spectral_norm ? ", spectral norm" : "",
+                               spec->conditional ? ", conditional" : "", spec->batch,
                                spec->threads, med, *lo, *hi, spec->repeats, spec->steps,
                                r.flops_per_step / 1e9, med * r.flops_per_step / 1e9, r.peak_rss_mib);
     }

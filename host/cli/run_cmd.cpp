@@ -141,7 +141,7 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
       return;
     }
     ResultStore store(global.db);
-    prepare_study_resources(exp, store, global.db, std::cout);
+    prepare_study_resources(exp, store, std::cout);
     RunOptions options;
     options.force = args->force;
     options.rerun_failed = args->rerun_failed;

@@ -65,6 +65,7 @@ const std::vector<ParamSpec>& train_schema() {
       integer_param("keep_checkpoints", 3, "keep the last this many checkpoints of a run besides the final one (0 = keep all)", 0, 1e6),
       real_param("g_ema", 0.0, "decay of an exponential moving average of G's weights and buffers; metrics are then computed on the average, G's own under 'raw.' (0 = off; 0.999 is usual)", 0.0, 0.999999),
       integer_param("g_ema_start", 0, "with g_ema: the average copies G until this step, then averages", 0, 1e12),
+      boolean_param("conditional", false, "class-conditional GAN: real batches carry the data's labels, G and D are built for its classes and both see the labels (fake ones drawn uniformly)"),
   };
   return schema;
 }

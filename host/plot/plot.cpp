@@ -171,10 +171,10 @@ std::string curves_png(const std::vector<Curve>& curves, const std::string& titl
 
 namespace gantry {
 
-std::string image_grid_png(const Tensor& samples, int side, int zoom) {
-  if (samples.rank() != 4 || (samples.dim(1) != 1 && samples.dim(1) != 3))
-    throw Error(fmt::format("a sample grid needs images [N, 1 or 3, H, W], got {}", shape_string(samples.shape())));
-  const int64_t n = std::min<int64_t>(samples.dim(0), int64_t{side} * side);
+namespace {
+
+// The first n images, `side` to a row.
+std::string grid_png(const Tensor& samples, int64_t n, int side, int zoom) {
   const int64_t c = samples.dim(1), h = samples.dim(2), w = samples.dim(3);
   const int gutter = 2;
   const int cols = side, rows = static_cast<int>((n + side - 1) / side);
@@ -207,6 +207,35 @@ std::string image_grid_png(const Tensor& samples, int side, int zoom) {
   }
   cairo_surface_mark_dirty(surface.get());
   return to_png(surface.get());
+}
+
+void check_images(const Tensor& samples) {
+  if (samples.rank() != 4 || (samples.dim(1) != 1 && samples.dim(1) != 3))
+    throw Error(fmt::format("a sample grid needs images [N, 1 or 3, H, W], got {}", shape_string(samples.shape())));
+}
+
+}  // namespace
+
+std::string image_grid_png(const Tensor& samples, int side, int zoom) {
+  check_images(samples);
+  return grid_png(samples, std::min<int64_t>(samples.dim(0), int64_t{side} * side), side, zoom);
+}
+
+std::string class_grid_png(const Tensor& samples, std::span<const int32_t> labels, int classes, int side, int zoom) {
+  check_images(samples);
+  GANTRY_ASSERT(static_cast<int64_t>(labels.size()) == samples.dim(0) && classes > 0 && side > 0);
+  const int64_t per = samples.sample_size();
+  std::vector<int64_t> shape = samples.shape();
+  shape[0] = int64_t{classes} * side;
+  Tensor grid(shape);  // zeros: a class with fewer than `side` samples leaves mid-grey cells
+  std::vector<int> filled(static_cast<size_t>(classes), 0);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const int label = labels[i];
+    if (label < 0 || label >= classes || filled[static_cast<size_t>(label)] == side) continue;
+    const int64_t cell = int64_t{label} * side + filled[static_cast<size_t>(label)]++;
+    std::copy_n(samples.data() + static_cast<int64_t>(i) * per, per, grid.data() + cell * per);
+  }
+  return grid_png(grid, grid.dim(0), side, zoom);
 }
 
 }  // namespace gantry

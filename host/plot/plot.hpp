@@ -3,6 +3,7 @@
 #include <gantry/data.hpp>
 #include <gantry/tensor.hpp>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ std::string scatter_png(const Tensor& samples, const ModeSet* modes, int size = 
 /// The first side×side images of `samples` ([N, C, H, W], C 1 or 3, values in [-1, 1]) as a grid,
 /// each pixel drawn as a `zoom`×`zoom` block with a 2-pixel grey gutter between images.
 std::string image_grid_png(const Tensor& samples, int side = 8, int zoom = 3);
+/// A class-conditional G's samples as a grid with one class per row: row c holds the first `side`
+/// images whose label is c (mid-grey cells where a class has fewer), `classes` rows.
+std::string class_grid_png(const Tensor& samples, std::span<const int32_t> labels, int classes, int side = 8,
+                           int zoom = 3);
 
 struct Curve {
   std::string label;

@@ -16,12 +16,21 @@ namespace gantry {
 
 std::string shown_value(double value) { return fmt::format("{:.6g}", value); }
 
+namespace {
+void split_by_feature_network(Database& db, const std::vector<ExperimentRef>& exps, Comparison& c);
+}  // namespace
+
 std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
                                      std::vector<std::string>& by, bool all_builds) {
   const std::vector<ExperimentRef> exps{{experiment_id(db, experiment), experiment}};
   const std::set<int64_t> hidden = all_builds ? std::set<int64_t>{} : superseded_runs(db, exps.front().id);
-  by = resolve_grouping(db, exps, by).by;
-  const auto groups = run_groups(db, exps, by);
+  // Curves measured in different feature networks are different curves, as in compare.
+  Comparison grouping;
+  grouping.metric = metric;
+  grouping.by = resolve_grouping(db, exps, by).by;
+  split_by_feature_network(db, exps, grouping);
+  by = grouping.by;
+  const auto groups = comparison_run_keys(db, exps, grouping);
   // group → step → values over runs
   std::map<std::vector<std::string>, std::map<int64_t, std::vector<double>>> points;
   auto m = db.prepare(

@@ -75,10 +75,8 @@ int rehearse_here(const TrialConfig& config, uint64_t limit, uint64_t budget) {
   Silent sink;
   std::string out;
   try {
-    TrialConfig small = config;
-    const int64_t batch = std::min<int64_t>(8, config.train.integer("batch_size"));
-    small.train.set("batch_size", batch);
-    const Trainer::Cost cost = Trainer(small, sink).rehearse();
+    const Trainer::Cost cost = Trainer(config, sink).rehearse(8);
+    const int64_t batch = cost.batch;
     Need need{cost.build_bytes, (cost.train_bytes - std::min(cost.train_bytes, cost.build_bytes)) / static_cast<uint64_t>(batch),
               cost.eval_sample_bytes};
     if (need.bytes(config) <= static_cast<double>(budget) && batch < config.train.integer("batch_size"))

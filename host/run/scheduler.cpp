@@ -132,6 +132,7 @@ void Scheduler::launch_next(TrialTransport& transport) {
   a.keys = {"loss.d", "loss.g", "loss.penalty"};
   const bool ema = trial.config.train.real("g_ema") > 0;
   a.note_prefixes.push_back("checkpoint.");
+  a.note_prefixes.push_back(trial.config.data.plugin() + ".");  // DataSource::notes
   for (const PluginChoice& m : trial.config.metrics) {
     a.note_prefixes.push_back(m.plugin() + ".");
     for (const MetricKey& k : m.library->descriptor->metric_keys) {

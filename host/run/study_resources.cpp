@@ -1,7 +1,5 @@
 #include "run/study_resources.hpp"
 
-#include "store/feature_networks.hpp"
-
 #include <gantry/classifier.hpp>
 #include <gantry/fashion_mnist.hpp>
 #include <gantry/sha256.hpp>
@@ -29,22 +27,22 @@ std::filesystem::path data_dir_of(const PluginChoice& metric) {
 
 }  // namespace
 
-std::filesystem::path study_network_dir(const std::filesystem::path& db_path) {
-  std::error_code ec;
-  const auto canonical = std::filesystem::weakly_canonical(db_path, ec);
+std::filesystem::path study_network_dir(const std::vector<FeatureNetwork>& networks) {
+  std::vector<std::string> lines;
+  for (const auto& n : networks) lines.push_back(n.recipe + "=" + n.sha256 + "\n");
+  std::sort(lines.begin(), lines.end());
   Sha256 h;
-  h.update((ec ? db_path : canonical).string());
+  for (const auto& line : lines) h.update(line);
   return ReferenceClassifier::cache_dir() / "studies" / h.hex().substr(0, 16);
 }
 
-void prepare_study_resources(const Experiment& exp, ResultStore& store, const std::filesystem::path& db_path,
-                             std::ostream& log) {
+void prepare_study_resources(const Experiment& exp, ResultStore& store, std::ostream& log) {
   std::set<std::filesystem::path> dirs;
   for (const Trial& t : exp.trials)
     for (const PluginChoice& m : t.config.metrics)
       if (needs_classifier(m)) dirs.insert(data_dir_of(m));
   if (dirs.empty()) return;
-  const auto study = study_network_dir(db_path);
+  std::vector<FeatureNetwork> networks;
   for (const auto& data : dirs) {
     const std::string recipe = ReferenceClassifier::recipe_hash(data);
     std::optional<FeatureNetwork> network = find_feature_network(store.db(), recipe);
@@ -57,8 +55,10 @@ void prepare_study_resources(const Experiment& exp, ResultStore& store, const st
       log << fmt::format("image metrics measure with feature network {}, now stored in the results database: every "
                          "run of this study uses it\n", network->sha256.substr(0, 16));
     }
-    materialize(*network, study);
+    networks.push_back(std::move(*network));
   }
+  const auto study = study_network_dir(networks);
+  for (const auto& network : networks) materialize(network, study);
   // Inherited by every worker this process starts; a trial then loads exactly these weights.
   ::setenv("GANTRY_FEATURE_NETWORK_DIR", study.c_str(), 1);
 }

@@ -2,10 +2,12 @@
 // What a study prepares once, before any trial, so that all its trials share it: today the
 // reference classifier of the image metrics (PluginDescriptor::needs "reference_classifier").
 #include "config/experiment.hpp"
+#include "store/feature_networks.hpp"
 #include "store/store.hpp"
 
 #include <filesystem>
 #include <ostream>
+#include <vector>
 
 namespace gantry {
 
@@ -13,10 +15,11 @@ namespace gantry {
 /// feature network from the database, or — the first time — the machine's (trained if it has
 /// none) and stores it there. Writes them into the study's folder and points the trials at it
 /// (GANTRY_FEATURE_NETWORK_DIR, inherited by every worker). Does nothing when no metric needs one.
-void prepare_study_resources(const Experiment& exp, ResultStore& store, const std::filesystem::path& db_path,
-                             std::ostream& log);
+void prepare_study_resources(const Experiment& exp, ResultStore& store, std::ostream& log);
 
-/// The study's folder of feature networks: one per results database, under the cache folder.
-std::filesystem::path study_network_dir(const std::filesystem::path& db_path);
+/// The folder holding exactly `networks`, under the cache folder: named by their recipes and
+/// hashes, so studies measuring with the same networks share one folder and the cache grows with
+/// the distinct networks, not with the number of results databases.
+std::filesystem::path study_network_dir(const std::vector<FeatureNetwork>& networks);
 
 }  // namespace gantry

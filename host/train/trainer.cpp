@@ -3,6 +3,7 @@
 #include "plot/plot.hpp"
 #include "train/ema.hpp"
 
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/optimizer.hpp>
 #include <gantry/penalty.hpp>
@@ -65,7 +66,11 @@ std::string shape_text(const std::vector<int64_t>& shape, size_t from) {
 // One sample through G and D in evaluation mode (no running statistics move, no randomness is
 // drawn): a G that makes the wrong shape is named here rather than deep inside a layer later.
 void check_shapes(const TrialConfig& trial, TrialModels& m) {
-  Tensor z({1, m.generator->latent_dim()});
+  const int64_t pack = m.discriminator->pack();
+  Tensor z({pack, m.generator->latent_dim()});
+  // A conditional D packs nothing (its plugin refuses pack > 1), so one label covers the input.
+  const int32_t label = 0;
+  if (m.num_classes > 0) m.generator->label_slot()->set({&label, 1}), m.discriminator->label_slot()->set({&label, 1});
   const Tensor* sample = nullptr;
   try {
     sample = &m.generator->layer().forward(z, Mode::eval);
@@ -83,24 +88,86 @@ void check_shapes(const TrialConfig& trial, TrialModels& m) {
     logits = &m.discriminator->layer().forward(*sample, Mode::eval);
   } catch (const std::exception& e) {
     throw SectionError(trial.discriminator.section,
-                       fmt::format("discriminator '{}' failed on one sample of shape {}: {}",
-                                   trial.discriminator.plugin(), shape_text(m.sample_shape, 0), e.what()));
+                       fmt::format("discriminator '{}' failed on {} of shape {}: {}", trial.discriminator.plugin(),
+                                   pack == 1 ? std::string("one sample") : fmt::format("{} packed samples", pack),
+                                   shape_text(m.sample_shape, 0), e.what()));
   }
   if (logits->shape() != std::vector<int64_t>{1, 1})
     throw SectionError(trial.discriminator.section,
-                       fmt::format("discriminator '{}' maps one sample to shape {}; it must give one logit",
-                                   trial.discriminator.plugin(), shape_text(logits->shape(), 1)));
+                       fmt::format("discriminator '{}' maps {} to shape {}; it must give one logit",
+                                   trial.discriminator.plugin(),
+                                   pack == 1 ? std::string("one sample") : fmt::format("{} packed samples", pack),
+                                   shape_text(logits->shape(), 0)));
+}
+
+// PacGAN: real and fake batches are packed apart, so each must split into whole packed inputs.
+// Found at build time, so preflight names it in the file before anything runs.
+void check_pack(const TrialConfig& trial, const Discriminator& d) {
+  const int64_t pack = d.pack(), batch = trial.train.integer("batch_size");
+  if (pack < 1)
+    throw SectionError(trial.discriminator.section,
+                       fmt::format("discriminator '{}' reports pack {}; it must be at least 1", trial.discriminator.plugin(), pack));
+  if (batch % pack != 0)
+    throw SectionError("train.batch_size",
+                       fmt::format("batch_size {} is not a multiple of the discriminator's pack {}: D reads {} samples "
+                                   "as one input, and real and fake batches are packed apart",
+                                   batch, pack, pack));
+}
+
+// A network must condition on exactly the trial's classes: a plugin that ignores
+// BuildContext::num_classes would otherwise train unconditionally without a word.
+void check_conditioning(const PluginChoice& choice, Model& model, int64_t num_classes) {
+  const std::string kind = to_string(choice.library->kind());
+  const LabelSlot* slot = model.label_slot();
+  if (num_classes > 0 && slot == nullptr)
+    throw SectionError(choice.section, fmt::format("{} '{}' cannot condition on class labels, which [train] "
+                                                   "conditional = true needs",
+                                                   kind, choice.plugin()));
+  if (num_classes == 0 && slot != nullptr)
+    throw SectionError(choice.section, fmt::format("{} '{}' is class-conditional, but [train] conditional is false",
+                                                   kind, choice.plugin()));
+  if (slot != nullptr && slot->classes() != num_classes)
+    throw SectionError(choice.section, fmt::format("{} '{}' conditions on {} classes, but the data has {}", kind,
+                                                   choice.plugin(), slot->classes(), num_classes));
 }
 
 }  // namespace
 
+// The reference classifier is trained on Fashion-MNIST: on other images its features measure the
+// wrong domain while looking like valid numbers, so a metric needing it is refused there.
+void check_feature_domain(const TrialConfig& trial) {
+  for (const PluginChoice& c : trial.metrics) {
+    const auto& needs = c.library->descriptor->needs;
+    if (trial.data.plugin() == "fashion_mnist" ||
+        std::find(needs.begin(), needs.end(), "reference_classifier") == needs.end())
+      continue;
+    throw SectionError(c.section,
+                       fmt::format("metric '{}' measures in the features of gantry's reference classifier, which is "
+                                   "trained on Fashion-MNIST; data '{}' is not Fashion-MNIST and no reference classifier "
+                                   "exists for it, so these features would describe the wrong domain (use data "
+                                   "'fashion_mnist', or drop this metric)",
+                                   c.plugin(), trial.data.plugin()));
+  }
+}
+
 TrialModels build_trial_models(const TrialConfig& trial) {
+  check_feature_domain(trial);
   TrialModels m;
   BuildContext ctx{{}, trial.seed};
   m.data = instantiate<DataSource>(trial.data, ctx);
   m.sample_shape = ctx.sample_shape = m.data->sample_shape();
+  if (trial.train.boolean("conditional")) {
+    m.num_classes = ctx.num_classes = m.data->num_classes();
+    if (m.num_classes <= 0)
+      throw SectionError("train.conditional", fmt::format("conditional = true needs labelled data, but data '{}' "
+                                                          "(with these parameters) has no class labels",
+                                                          trial.data.plugin()));
+  }
   m.generator = instantiate<Generator>(trial.generator, ctx);
+  check_conditioning(trial.generator, *m.generator, m.num_classes);
   m.discriminator = instantiate<Discriminator>(trial.discriminator, ctx);
+  check_conditioning(trial.discriminator, *m.discriminator, m.num_classes);
+  check_pack(trial, *m.discriminator);
   m.loss = instantiate<Loss>(trial.loss, ctx);
   const int64_t n_critic = trial.train.integer("n_critic");
   m.n_critic = n_critic > 0 ? n_critic : m.loss->default_n_critic();
@@ -132,6 +199,19 @@ class TrainingLoop {
   TrainingState state();
   int64_t resume();
   void save_checkpoint(int64_t step) { checkpointer_.save(step, state()); }
+  void label_d(const std::vector<int32_t>& labels) {
+    if (d_labels_ != nullptr) d_labels_->set(labels);
+  }
+  // Fresh uniform labels for the fake batch, given to G (D gets them where it sees the batch).
+  void draw_fake_labels() {
+    if (g_labels_ == nullptr) return;
+    draw_labels(label_rng_, m_.num_classes, fake_labels_);
+    g_labels_->set(fake_labels_);
+  }
+  void sample_real(Rng& rng, Tensor& out, std::vector<int32_t>& labels) {
+    if (m_.num_classes > 0) m_.data->sample_labelled(rng, out, labels);
+    else m_.data->sample(rng, out);
+  }
   TrialResult finish(TrialOutcome outcome, int64_t step, std::string message);
 
   const TrialConfig& trial_;
@@ -141,6 +221,8 @@ class TrainingLoop {
   Layer &g_, &d_;
   const int64_t steps_, batch_, log_every_, eval_every_, grid_side_;
   const double r1_gamma_;
+  // PacGAN: D reads pack_ samples as one input, so a batch of batch_ samples gives inputs_ logits.
+  const int64_t pack_, inputs_;
   Adam g_opt_, d_opt_;
   const std::string decay_;
   const std::vector<Parameter*> d_params_;
@@ -158,6 +240,11 @@ class TrainingLoop {
   Critic critic_;
   PenaltyContext penalty_ctx_;
   Tensor eval_z_, generated_;
+  // Class-conditional trials: the networks' label slots (else nullptr) and each batch's labels.
+  // Fake labels come from their own stream, so an unconditional trial draws exactly as before.
+  LabelSlot *g_labels_, *d_labels_;
+  Rng label_rng_;
+  std::vector<int32_t> real_labels_, fake_labels_, both_labels_, g_real_labels_, eval_labels_;
   std::vector<std::vector<MetricKey>> metric_keys_;
   double d_loss_ = 0, g_loss_ = 0, penalty_ = 0;
   TrialResult result_;
@@ -175,6 +262,7 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       steps_(trial.train.integer("steps")), batch_(trial.train.integer("batch_size")),
       log_every_(trial.train.integer("log_every")), eval_every_(trial.train.integer("eval_every")),
       grid_side_(trial.train.integer("sample_grid")), r1_gamma_(trial.train.real("r1_gamma")),
+      pack_(m.discriminator->pack()), inputs_(batch_ / pack_),
       g_opt_(g_.parameters(), adam_options(trial.generator_optimizer.params)),
       d_opt_(d_.parameters(), adam_options(trial.discriminator_optimizer.params)),
       decay_(trial.optimizer.string("lr_decay")),
@@ -183,12 +271,17 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       g_real_rng_(derive_seed(trial.seed, "g.real")), separate_batches_(d_.couples_batch()),
       g_uses_real_(m.loss->uses_real_logits_in_generator_step()),
       g_real_(g_uses_real_ ? Tensor(batch_shape(batch_, m.sample_shape)) : Tensor()),
-      g_real_logits_(g_uses_real_ ? Tensor({batch_, 1}) : Tensor()), split_logits_({2 * batch_, 1}),
-      d_grad_part_({batch_, 1}), z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
-      real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * batch_, 1}), g_grad_({batch_, 1}),
-      fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_),
-      penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_},
+      g_real_logits_(g_uses_real_ ? Tensor({inputs_, 1}) : Tensor()), split_logits_({2 * inputs_, 1}),
+      d_grad_part_({inputs_, 1}), z_({batch_, m.generator->latent_dim()}), both_(batch_shape(2 * batch_, m.sample_shape)),
+      real_(batch_shape(batch_, m.sample_shape)), d_grad_({2 * inputs_, 1}), g_grad_({inputs_, 1}),
+      fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_, pack_),
+      penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_}, g_labels_(m.generator->label_slot()),
+      d_labels_(m.discriminator->label_slot()), label_rng_(derive_seed(trial.seed, "labels")),
       checkpointer_(std::move(plan), sink, trial.train.integer("checkpoint_every"), steps_) {
+  if (m.num_classes > 0) {
+    for (auto* labels : {&real_labels_, &fake_labels_, &g_real_labels_}) labels->resize(static_cast<size_t>(batch_));
+    both_labels_.resize(static_cast<size_t>(2 * batch_));
+  }
   for (const PluginChoice& c : trial.metrics) metric_keys_.push_back(c.library->descriptor->metric_keys);
   if (const double decay = trial.train.real("g_ema"); decay > 0)
     ema_ = std::make_unique<GeneratorEma>(g_, decay, trial.train.integer("g_ema_start"));
@@ -200,6 +293,7 @@ void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, cons
   if (eval_z_.size() == 0) {
     eval_z_ = Tensor({trial_.train.integer("eval_samples"), m_.generator->latent_dim()});
     Rng(derive_seed(trial_.seed, "eval.z")).fill_normal(eval_z_.values());
+    if (m_.num_classes > 0) eval_labels_ = cyclic_labels(eval_z_.dim(0), m_.num_classes);
   }
   if (ema_) {
     measure(step, "raw.", nullptr);
@@ -215,6 +309,7 @@ void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, cons
 // observer) only for the G the run reports (`observer` given).
 void TrainingLoop::measure(int64_t step, const std::string& prefix,
                            const std::function<void(int64_t, const Tensor&)>* observer) {
+  if (g_labels_ != nullptr) g_labels_->set(eval_labels_);
   generated_ = g_.forward(eval_z_, Mode::eval);  // copied: metrics may run G again
   Rng eval_rng(derive_seed(trial_.seed ^ static_cast<uint64_t>(step), "eval"));
   if (observer != nullptr) {
@@ -222,10 +317,13 @@ void TrainingLoop::measure(int64_t step, const std::string& prefix,
     // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
     if (m_.sample_shape == std::vector<int64_t>{2})
       sink_.artifact(step, "samples", "image/png", scatter_png(generated_, m_.data->modes()));
+    else if (grid_side_ > 0 && m_.sample_shape.size() == 3 && m_.num_classes > 0)
+      sink_.artifact(step, "samples", "image/png",
+                     class_grid_png(generated_, eval_labels_, static_cast<int>(m_.num_classes), static_cast<int>(grid_side_)));
     else if (grid_side_ > 0 && m_.sample_shape.size() == 3)
       sink_.artifact(step, "samples", "image/png", image_grid_png(generated_, static_cast<int>(grid_side_)));
   }
-  EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step};
+  EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step, eval_labels_};
   for (size_t i = 0; i < m_.metrics.size(); ++i) {
     const std::vector<double> values = m_.metrics[i]->evaluate(ectx);
     const auto& keys = metric_keys_[i];
@@ -233,37 +331,50 @@ void TrainingLoop::measure(int64_t step, const std::string& prefix,
       throw PluginError(fmt::format("metric '{}' returned {} values for {} keys", trial_.metrics[i].plugin(),
                                     values.size(), keys.size()));
     for (size_t k = 0; k < keys.size(); ++k)
-      sink_.metric(step, fmt::format("{}{}.{}", prefix, trial_.metrics[i].plugin(), keys[k].name), values[k]);
+      if (!keys[k].conditional_only || m_.num_classes > 0)
+        sink_.metric(step, fmt::format("{}{}.{}", prefix, trial_.metrics[i].plugin(), keys[k].name), values[k]);
   }
 }
 
 // D's loss on this critic step's real and fake batches, with dL/dparams accumulated into D.
 double TrainingLoop::critic_loss_and_gradient() {
-  m_.data->sample(data_rng_, real_);
+  sample_real(data_rng_, real_, real_labels_);
   latent_rng_.fill_normal(z_.values());
+  draw_fake_labels();
   // G(z) is kept for this critic step: D's separate fake batch and the penalties read it.
   fake_batch_.copy_rows_from(g_.forward(z_, Mode::train), 0);
   const Tensor* logits = &split_logits_;
   if (separate_batches_) {
+    label_d(real_labels_);
     split_logits_.copy_rows_from(d_.forward(real_, Mode::train), 0);
-    split_logits_.copy_rows_from(d_.forward(fake_batch_, Mode::train), batch_);
+    label_d(fake_labels_);
+    split_logits_.copy_rows_from(d_.forward(fake_batch_, Mode::train), inputs_);
   } else {
+    if (d_labels_ != nullptr) {
+      std::copy(real_labels_.begin(), real_labels_.end(), both_labels_.begin());
+      std::copy(fake_labels_.begin(), fake_labels_.end(), both_labels_.begin() + batch_);
+      label_d(both_labels_);
+    }
     both_.copy_rows_from(real_, 0);
     both_.copy_rows_from(fake_batch_, batch_);
     logits = &d_.forward(both_, Mode::train);
   }
   const auto l = logits->values();
   auto dg = d_grad_.values();
-  const double loss = m_.loss->discriminator_loss(l.first(batch_), l.subspan(batch_), dg.first(batch_), dg.subspan(batch_));
+  // The first inputs_ logits are the real batch's: batch_ is a multiple of pack_, so no packed
+  // input mixes real and fake samples.
+  const double loss =
+      m_.loss->discriminator_loss(l.first(inputs_), l.subspan(inputs_), dg.first(inputs_), dg.subspan(inputs_));
   if (!std::isfinite(loss)) return loss;
   d_opt_.zero_grad();
   if (separate_batches_) {
     // The fake batch went through last, so its backward comes first; the real batch goes
     // through again (one more forward) for its own backward.
-    std::copy_n(d_grad_.data() + batch_, batch_, d_grad_part_.data());
+    std::copy_n(d_grad_.data() + inputs_, inputs_, d_grad_part_.data());
     d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
+    label_d(real_labels_);
     d_.forward(real_, Mode::train);
-    std::copy_n(d_grad_.data(), batch_, d_grad_part_.data());
+    std::copy_n(d_grad_.data(), inputs_, d_grad_part_.data());
     d_.backward(d_grad_part_, {.input_grad = false, .weight_grad = true});
   } else {
     d_.backward(d_grad_, {.input_grad = false, .weight_grad = true});
@@ -311,10 +422,13 @@ bool TrainingLoop::generator_step() {
     // The real batch goes through D on its own, before the fake one: a batch-coupled D then sees
     // it as in the critic step, and D's state for the backward below is the fake forward's. Its
     // logits are constants for G, so it needs no backward (cheaper than one [2B] pass would be).
-    m_.data->sample(g_real_rng_, g_real_);
+    sample_real(g_real_rng_, g_real_, g_real_labels_);
+    label_d(g_real_labels_);
     g_real_logits_.copy_rows_from(d_.forward(g_real_, Mode::train), 0);
   }
   latent_rng_.fill_normal(z_.values());
+  draw_fake_labels();
+  label_d(fake_labels_);
   const Tensor& fake = g_.forward(z_, Mode::train);
   const Tensor& logits = d_.forward(fake, Mode::train);
   g_loss_ = m_.loss->generator_loss(g_real_logits_.values(), logits.values(), g_grad_.values());
@@ -345,7 +459,8 @@ TrialResult TrainingLoop::finish(TrialOutcome outcome, int64_t step, std::string
 // Layer lists, so any layer's state is covered), both optimizers' moments, the EMA, every stream.
 TrainingState TrainingLoop::state() {
   TrainingState st;
-  st.architecture.push_back(fmt::format("data {} sample {}", trial_.data.plugin(), shape_string(m_.sample_shape)));
+  st.architecture.push_back(fmt::format("data {} sample {} classes {}", trial_.data.plugin(),
+                                        shape_string(m_.sample_shape), m_.num_classes));
   for (const PluginChoice* c : {&trial_.generator, &trial_.discriminator}) {
     st.architecture.push_back(fmt::format("{} {}", c->section, c->plugin()));
     for (const auto& [key, value] : c->params.all()) st.architecture.push_back(fmt::format("  {} = {}", key, to_string(value)));
@@ -363,7 +478,8 @@ TrainingState TrainingLoop::state() {
   }
   if (ema_)
     for (auto& named : ema_->tensors()) st.tensors.push_back(std::move(named));
-  st.streams = {{"data", &data_rng_}, {"latent", &latent_rng_}, {"penalty", &penalty_rng_}, {"g.real", &g_real_rng_}};
+  st.streams = {{"data", &data_rng_}, {"latent", &latent_rng_}, {"penalty", &penalty_rng_}, {"g.real", &g_real_rng_},
+                {"labels", &label_rng_}};
   st.counters["step"] = 0;  // the checkpointer writes the step it saves
   st.counters["d_updates"] = result_.d_updates;
   st.counters["g_updates"] = result_.g_updates;
@@ -387,6 +503,7 @@ TrialResult TrainingLoop::run(const std::function<void(int64_t)>& step_observer,
   // A resumed trial measured everything up to its checkpoint's step in its earlier attempt.
   const int64_t first = resume();
   if (first == 0) evaluate(0, eval_observer);
+  for (const auto& [key, value] : m_.data->notes()) sink_.note(fmt::format("{}.{}", trial_.data.plugin(), key), value);
   for (size_t i = 0; i < m_.metrics.size(); ++i)
     for (const auto& [key, value] : m_.metrics[i]->notes())
       sink_.note(fmt::format("{}.{}", trial_.metrics[i].plugin(), key), value);
@@ -435,13 +552,19 @@ uint64_t heap_in_use() {
 }
 }  // namespace
 
-Trainer::Cost Trainer::rehearse() {
+Trainer::Cost Trainer::rehearse(int64_t max_batch) {
   const uint64_t before = heap_in_use();
   TrialModels models = build_trial_models(trial_);
   Cost cost;
   const uint64_t built = heap_in_use();
   cost.build_bytes = built > before ? built - before : 0;
-  TrainingLoop loop(trial_, models, sink_, stop_);
+  // The smaller batch is rounded up to whole packed inputs; build_trial_models checked that the
+  // trial's own batch is a multiple of the pack, so the rounded one does not exceed it.
+  const int64_t batch = trial_.train.integer("batch_size"), pack = models.discriminator->pack();
+  cost.batch = max_batch > 0 && max_batch < batch ? (max_batch + pack - 1) / pack * pack : batch;
+  TrialConfig stepped = trial_;
+  stepped.train.set("batch_size", cost.batch);
+  TrainingLoop loop(stepped, models, sink_, stop_);
   loop.rehearse();
   const uint64_t trained = heap_in_use();
   cost.train_bytes = trained > before ? trained - before : 0;
@@ -449,8 +572,11 @@ Trainer::Cost Trainer::rehearse() {
   // increments is the per-sample part without the per-shape constant.
   Layer& g = models.generator->layer();
   const int64_t latent = models.generator->latent_dim(), small = 8, large = 40;
+  LabelSlot* labels = models.generator->label_slot();
+  if (labels != nullptr) labels->set(cyclic_labels(small, labels->classes()));
   g.forward(Tensor({small, latent}), Mode::eval);
   const uint64_t at_small = heap_in_use();
+  if (labels != nullptr) labels->set(cyclic_labels(large, labels->classes()));
   g.forward(Tensor({large, latent}), Mode::eval);
   const uint64_t at_large = heap_in_use();
   const int64_t grow_small = static_cast<int64_t>(at_small) - static_cast<int64_t>(trained);

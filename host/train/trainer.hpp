@@ -35,6 +35,7 @@ struct TrialModels {
   std::vector<std::unique_ptr<Metric>> metrics;
   std::vector<int64_t> sample_shape;
   int64_t n_critic = 1;  ///< train.n_critic, or the loss's default
+  int64_t num_classes = 0;  ///< [train] conditional: the data's classes (G's and D's label slots); else 0
 };
 
 /// A plugin that failed while being built or checked, with the config section it came from
@@ -69,10 +70,12 @@ class Trainer {
     uint64_t build_bytes = 0;       ///< the models as built
     uint64_t train_bytes = 0;       ///< the models, their optimizers and one step's buffers
     uint64_t eval_sample_bytes = 0;  ///< per evaluation sample: G's activations and the sample
+    int64_t batch = 0;               ///< the batch size the step was taken at
   };
-  /// Builds the trial and takes one training step at its batch size, evaluating nothing and
-  /// reporting nothing: what goes wrong then would go wrong in every run of this config.
-  Cost rehearse();
+  /// Builds the trial and takes one training step, evaluating nothing and reporting nothing: what
+  /// goes wrong then would go wrong in every run of this config. The step is at the trial's batch
+  /// size, or at most `max_batch` (> 0) rounded up to a multiple of D's pack.
+  Cost rehearse(int64_t max_batch = 0);
   /// Called at every evaluation with G's samples on the fixed evaluation z (e.g. to draw them).
   void on_evaluation(std::function<void(int64_t step, const Tensor& generated)> observer) {
     observer_ = std::move(observer);

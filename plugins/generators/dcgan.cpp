@@ -1,5 +1,8 @@
 // Generator "dcgan" (Radford et al. 2016), sized for small images such as Fashion-MNIST's 28×28:
 // z → Linear(2c·H/4·W/4) → [BN] → ReLU → ConvT(2c→c, k4 s2 p1) → [BN] → ReLU → ConvT(c→C, k4 s2 p1) → Tanh
+// Class-conditional ([train] conditional), by `condition`: "batch_norm" makes both batch norms
+// conditional (per-class gain and bias, as SNGAN's and BigGAN's G), "concat" feeds z ⊕ e(y).
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 #include <gantry/model.hpp>
@@ -19,32 +22,53 @@ class DcganGenerator final : public gantry::Generator {
     const int64_t c = p.integer("channels"), h = s[1] / 4, w = s[2] / 4;
     const bool bn = p.boolean("batch_norm");
     gantry::Rng init(gantry::derive_seed(ctx.seed, "generator.init"));
-    net_.emplace<gantry::Linear>(latent_, 2 * c * h * w, init);
+    int64_t in = latent_;
+    if (ctx.num_classes > 0) {
+      slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
+      conditional_bn_ = p.string("condition") == "batch_norm";
+      if (conditional_bn_ && !bn)
+        throw gantry::ConfigError("condition = \"batch_norm\" makes the batch norms conditional, but batch_norm is false");
+      if (!conditional_bn_) in = net_.emplace<gantry::LabelConcat>(latent_, p.integer("embed_dim"), slot_, init).out_features();
+    }
+    net_.emplace<gantry::Linear>(in, 2 * c * h * w, init);
     net_.emplace<gantry::Reshape>(std::vector<int64_t>{2 * c, h, w});
-    if (bn) net_.emplace<gantry::BatchNorm>(2 * c);
+    if (bn) add_batch_norm(2 * c);
     net_.emplace<gantry::Eltwise>(gantry::Activation::relu);
     net_.emplace<gantry::ConvTranspose2d>(2 * c, c, 4, 2, 1, init);
-    if (bn) net_.emplace<gantry::BatchNorm>(c);
+    if (bn) add_batch_norm(c);
     net_.emplace<gantry::Eltwise>(gantry::Activation::relu);
     net_.emplace<gantry::ConvTranspose2d>(c, s[0], 4, 2, 1, init);
     net_.emplace<gantry::Eltwise>(gantry::Activation::tanh);
   }
   gantry::Layer& layer() override { return net_; }
   int64_t latent_dim() const override { return latent_; }
+  gantry::LabelSlot* label_slot() override { return slot_.get(); }
 
  private:
+  void add_batch_norm(int64_t channels) {
+    if (conditional_bn_) net_.emplace<gantry::ConditionalBatchNorm>(channels, slot_);
+    else net_.emplace<gantry::BatchNorm>(channels);
+  }
+
   int64_t latent_;
+  std::shared_ptr<gantry::LabelSlot> slot_;
+  bool conditional_bn_ = false;
   gantry::Sequential net_;
 };
 
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::generator,
           "dcgan",
-          "1.0.0",
+          "1.1.0",
           "DCGAN generator: z → Linear → 2c×H/4×W/4 → ConvT(2c→c) → ConvT(c→C) → Tanh, batch norm between",
           {gantry::integer_param("latent_dim", 100, "size of the latent vector z ~ N(0, I)", 1, 65536),
            gantry::integer_param("channels", 64, "c: feature maps of the last hidden layer (the first has 2c)", 1, 4096),
-           gantry::boolean_param("batch_norm", true, "batch normalization after the Linear and the first ConvT")},
+           gantry::boolean_param("batch_norm", true, "batch normalization after the Linear and the first ConvT"),
+           gantry::string_param("condition", "batch_norm",
+                                "conditional: how G sees the class — per-class gain and bias in both batch norms, or a "
+                                "class code appended to z",
+                                {"batch_norm", "concat"}),
+           gantry::integer_param("embed_dim", 0, "conditional, condition = \"concat\": size of the learned class embedding (0 = one-hot code)", 0, 65536)},
           gantry::factory_of<DcganGenerator>()};
 }
 

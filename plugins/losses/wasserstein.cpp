@@ -28,7 +28,7 @@ class WassersteinLoss final : public gantry::FormulaLoss<Wasserstein> {
 
   double discriminator_penalty(gantry::PenaltyContext& ctx) override {
     if (!gp_ || lambda_ == 0) return 0;
-    alpha_.resize(static_cast<size_t>(ctx.real.dim(0)));
+    alpha_.resize(static_cast<size_t>(ctx.critic.inputs(ctx.real)));  // one per packed input
     ctx.rng.fill_uniform(alpha_, 0.0f, 1.0f);
     return gantry::gradient_penalty(ctx.critic, ctx.real, ctx.fake, alpha_, lambda_);
   }

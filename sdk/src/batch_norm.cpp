@@ -48,11 +48,15 @@ BatchNorm::Plan& BatchNorm::plan_for(const std::vector<int64_t>& shape, Mode mod
     throw Error(fmt::format("{} in training mode needs more than one value per channel, got {}", describe(),
                             shape_string(shape)));
   const auto md = plain_md(shape);
-  // oneDNN's batch norm on plain NCHW is its slow reference-like kernel; on nChw16c it is a JIT
-  // kernel, several times faster even with a reorder in and out (ONEDNN_VERBOSE, dcgan bench).
-  const bool blocked = shape.size() == 4 && channels_ % 16 == 0;
-  const auto inner_md =
-      blocked ? dnnl::memory::desc(dnnl::memory::dims(shape.begin(), shape.end()), dt::f32, tag::nChw16c) : md;
+  // oneDNN's batch norm on plain NCHW is its slow reference-like kernel; on the blocked layout of the
+  // CPU's vector width it is a JIT kernel, several times faster even with a reorder in and out
+  // (ONEDNN_VERBOSE, dcgan bench). The width matters: on an AVX2 CPU nChw16c has no JIT kernel and
+  // fell to `bnorm_ref`, half of a ResNet generator step's time.
+  const int64_t block = channel_block();
+  const bool blocked = shape.size() == 4 && channels_ % block == 0;
+  const auto inner_md = blocked ? dnnl::memory::desc(dnnl::memory::dims(shape.begin(), shape.end()), dt::f32,
+                                                     block == 16 ? tag::nChw16c : tag::nChw8c)
+                                : md;
   const auto c_md = plain_md({channels_});
   auto flags = normalization_flags::use_scale | normalization_flags::use_shift;
   if (!p->training) flags = flags | normalization_flags::use_global_stats;

@@ -29,6 +29,14 @@ inline bool prefers_blocked(int64_t in_channels, int64_t out_channels) {
   return in_channels >= 16 && out_channels >= 16;
 }
 
+/// Channels per vector of the CPU's widest ISA that oneDNN uses: 16 with AVX-512, else 8 (the
+/// block of its JIT kernels' nChw16c / nChw8c layouts).
+inline int64_t channel_block() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (isa & avx512) == avx512 ? 16 : 8;
+}
+
 /// A memory object over a buffer we own; the handle is re-pointed per call when it can move.
 inline dnnl::memory wrap(const dnnl::memory::desc& md, const float* data) {
   return dnnl::memory(md, engine(), const_cast<float*>(data));

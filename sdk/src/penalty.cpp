@@ -3,16 +3,27 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fmt/format.h>
 
 namespace gantry {
 
-Critic::Critic(Layer& d) : d_(d) {}
+Critic::Critic(Layer& d, int64_t pack) : d_(d), pack_(pack) { GANTRY_ASSERT(pack_ >= 1); }
+
+int64_t Critic::inputs(const Tensor& x) const {
+  if (x.rank() < 1 || x.dim(0) % pack_ != 0)
+    throw Error(fmt::format("the critic packs {} samples per input, but the penalty's batch is {}", pack_,
+                            shape_string(x.shape())));
+  return x.dim(0) / pack_;
+}
 
 void Critic::check_per_sample() const {
   // ∇x D(x_i) row by row is only each sample's own gradient when D treats samples apart.
   if (d_.couples_batch())
     throw Error("a gradient penalty needs a discriminator that treats each sample on its own, but this one "
                 "normalises over its batch (BatchNorm): turn its batch normalisation off");
+  // Refused before the first pass, which would otherwise fail on other grounds first (a
+  // conditional critic's labels are those of the loss's batch, not the penalty's).
+  if (!d_.supports_dual()) d_.forward_dual(Tensor(), Tensor());  // throws, naming the layer
 }
 
 void Critic::size_seed(int64_t n) {
@@ -24,7 +35,7 @@ void Critic::size_seed(int64_t n) {
 
 const Tensor& Critic::input_gradient(const Tensor& x) {
   check_per_sample();
-  size_seed(x.dim(0));
+  size_seed(inputs(x));
   d_.forward(x, Mode::train);
   // Copied: the next pass through D reuses its input-gradient buffer.
   grad_ = d_.backward(ones_, {.input_grad = true, .weight_grad = false});
@@ -38,7 +49,7 @@ const Tensor& Critic::input_gradient(const Tensor& x) {
 void Critic::add_parameter_gradient(const Tensor& x, const Tensor& v) {
   GANTRY_ASSERT(v.size() == x.size() && x.rank() >= 1);
   check_per_sample();
-  size_seed(x.dim(0));
+  size_seed(inputs(x));
   const DualTensors y = d_.forward_dual(x, v, Mode::train);
   GANTRY_ASSERT(y.tangent->size() == ones_.size());
   d_.backward_dual(none_, ones_, {.input_grad = false, .weight_grad = true});
@@ -46,8 +57,12 @@ void Critic::add_parameter_gradient(const Tensor& x, const Tensor& v) {
 
 double gradient_penalty(Critic& critic, const Tensor& real, const Tensor& fake, std::span<const float> alpha,
                         double lambda) {
-  const int64_t n = real.dim(0), d = real.sample_size();
-  GANTRY_ASSERT(fake.size() == real.size() && static_cast<int64_t>(alpha.size()) == n);
+  // A packed input's samples are consecutive rows, so input i is the contiguous block of d values.
+  const int64_t n = critic.inputs(real), d = real.sample_size() * critic.pack();
+  GANTRY_ASSERT(fake.size() == real.size());
+  if (static_cast<int64_t>(alpha.size()) != n)
+    throw Error(fmt::format("gradient_penalty: {} interpolation weights for {} critic inputs ({} samples packed by {})",
+                            alpha.size(), n, real.dim(0), critic.pack()));
   Tensor& x_hat = critic.x_hat_;
   x_hat.reshape(real.shape());
   for (int64_t i = 0; i < n; ++i)
@@ -72,7 +87,7 @@ double gradient_penalty(Critic& critic, const Tensor& real, const Tensor& fake, 
 }
 
 double dragan_penalty(Critic& critic, const Tensor& real, Rng& rng, double lambda) {
-  const int64_t n = real.dim(0);
+  const int64_t n = critic.inputs(real);
   double sum = 0, sq = 0;
   for (float x : real.values()) sum += x, sq += static_cast<double>(x) * x;
   const double count = static_cast<double>(real.size()), mean = sum / count;
@@ -88,7 +103,7 @@ double dragan_penalty(Critic& critic, const Tensor& real, Rng& rng, double lambd
 }
 
 double r1_penalty(Critic& critic, const Tensor& real, double gamma) {
-  const int64_t n = real.dim(0);
+  const int64_t n = critic.inputs(real);
   const Tensor& g = critic.input_gradient(real);
   Tensor& v = critic.v_;
   v.reshape(real.shape());

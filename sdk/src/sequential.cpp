@@ -87,6 +87,7 @@ std::unique_ptr<Sequential> make_mlp(const MlpSpec& spec, Rng& init_rng) {
   int64_t in = spec.in;
   for (int64_t i = 0; i < spec.depth; ++i) {
     net->emplace<Linear>(in, spec.width, init_rng);
+    if (spec.batch_norm) net->emplace<BatchNorm>(spec.width);
     net->add(make_activation(spec.activation, spec.slope));
     in = spec.width;
   }

@@ -243,6 +243,10 @@ size_t apply_spectral_norm(Layer& net, Rng& init_rng) {
     for (size_t i = 0; i < seq->size(); ++i) n += apply_spectral_norm(seq->at(i), init_rng);
     return n;
   }
+  // A residual block's branches in its parameters() order: main, then the shortcut.
+  if (auto* block = dynamic_cast<Residual*>(&net))
+    return apply_spectral_norm(block->main(), init_rng) +
+           (block->shortcut() ? apply_spectral_norm(*block->shortcut(), init_rng) : 0);
   if (auto* linear = dynamic_cast<Linear*>(&net)) linear->enable_spectral_norm(init_rng);
   else if (auto* conv = dynamic_cast<Conv2d*>(&net)) conv->enable_spectral_norm(init_rng);
   else return 0;

@@ -42,6 +42,31 @@ TEST(Ring8, SamplesSpreadOverAllModesWithTheirStd) {
   EXPECT_NEAR(r2 / 8000, 2.0, 0.01);
 }
 
+TEST(Ring8, LabelsAreTheMixtureComponentsAndLeaveTheDrawsUnchanged) {
+  auto data = test::make<DataSource>(PluginKind::data, "ring8");
+  EXPECT_EQ(data->num_classes(), 8);
+  Tensor a({500, 2}), b({500, 2});
+  std::vector<int32_t> labels(500);
+  Rng ra(9), rb(9);
+  data->sample(ra, a);
+  data->sample_labelled(rb, b, labels);
+  EXPECT_EQ(std::vector<float>(a.values().begin(), a.values().end()), std::vector<float>(b.values().begin(), b.values().end()));
+  const ModeSet& modes = *data->modes();
+  for (int64_t i = 0; i < 500; ++i) {
+    const auto l = labels[static_cast<size_t>(i)];
+    EXPECT_LT(std::hypot(b[2 * i] - modes.centers[2 * l], b[2 * i + 1] - modes.centers[2 * l + 1]), 0.06) << i;
+  }
+}
+
+TEST(SwissRoll, HasNoLabels) {
+  auto data = test::make<DataSource>(PluginKind::data, "swissroll");
+  EXPECT_EQ(data->num_classes(), 0);
+  Tensor x({2, 2});
+  std::vector<int32_t> labels(2);
+  Rng rng(1);
+  EXPECT_THROW(data->sample_labelled(rng, x, labels), Error);
+}
+
 TEST(Grid25, MeansOnTheGrid) {
   auto data = test::make<DataSource>(PluginKind::data, "grid25");
   const ModeSet* m = data->modes();
@@ -91,6 +116,41 @@ TEST(FashionMnist, ImagesInMinusOneToOneWithTheirShape) {
   for (float v : x.values()) lo = std::min(lo, v), hi = std::max(hi, v);
   EXPECT_EQ(lo, -1.0f);  // black background
   EXPECT_EQ(hi, 1.0f);   // some pixel of 64 garments is white
+}
+
+TEST(FashionMnist, LabelledSamplesAreTheSameImagesWithTheirDatasetLabels) {
+  auto plain = test::make<DataSource>(PluginKind::data, "fashion_mnist", {}, {});
+  auto labelled = test::make<DataSource>(PluginKind::data, "fashion_mnist", {}, {});
+  EXPECT_EQ(labelled->num_classes(), 10);
+  Tensor a({40, 1, 28, 28}), b({40, 1, 28, 28});
+  std::vector<int32_t> labels(40);
+  Rng ra(3), rb(3);
+  plain->sample(ra, a);
+  labelled->sample_labelled(rb, b, labels);
+  EXPECT_EQ(std::vector<float>(a.values().begin(), a.values().end()), std::vector<float>(b.values().begin(), b.values().end()));
+  // Each image's label is the dataset's label of that image: find it by its pixels.
+  const LabelledImages& train = load_fashion_mnist(default_fashion_mnist_dir(), "train");
+  for (int64_t i = 0; i < 5; ++i) {
+    int found = -1;
+    for (int64_t r = 0; r < train.images.dim(0) && found < 0; ++r)
+      if (std::equal(b.data() + i * 784, b.data() + (i + 1) * 784, train.images.data() + r * 784))
+        found = train.labels[static_cast<size_t>(r)];
+    EXPECT_EQ(found, labels[static_cast<size_t>(i)]) << "sample " << i;
+  }
+}
+
+TEST(FashionMnist, AClassSubsetHasNoLabels) {
+  auto data = test::make<DataSource>(PluginKind::data, "fashion_mnist", {{"classes", std::vector<int64_t>{1, 7}}}, {});
+  EXPECT_EQ(data->num_classes(), 0);
+  Tensor x({2, 1, 28, 28});
+  std::vector<int32_t> labels(2);
+  Rng rng(1);
+  try {
+    data->sample_labelled(rng, x, labels);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "fashion_mnist: labels need all ten classes (the parameter 'classes' chose a subset)");
+  }
 }
 
 TEST(FashionMnist, SplitsAndLabelsAreTheOnesOfTheDataset) {

@@ -8,10 +8,12 @@
 #include "support/recorder.hpp"
 
 #include <gantry/classifier.hpp>
+#include <gantry/conditional.hpp>
 #include <gantry/fashion_mnist.hpp>
 #include <gantry/metric.hpp>
 #include <gantry/model.hpp>
 
+#include <array>
 #include <cmath>
 #include <fmt/format.h>
 #include <fstream>
@@ -86,13 +88,73 @@ Scores score(Tensor images) {
   Rng rng(1);
   EvalContext ctx{*data, g, *d, none, rng, 0};
   const std::vector<double> v = metric->evaluate(ctx);
-  EXPECT_EQ(v.size(), 8u);
+  EXPECT_EQ(v.size(), 10u);
+  EXPECT_TRUE(std::isnan(v[8]) && std::isnan(v[9])) << "an unconditional G has no class scores";
   const auto notes = metric->notes();
   EXPECT_EQ(notes.at(0).first, "classifier_sha256");
   EXPECT_EQ(notes.at(0).second, classifier().weights_sha256());
   std::cout << fmt::format("fd {:.3f} kid {:.4f} precision {:.3f} recall {:.3f} density {:.3f} coverage {:.3f} "
                            "classes {} entropy {:.3f}\n", v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
   return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+}
+
+// A conditional "generator" that replays training images of the class it is asked for, shifted by
+// `shift` classes (0: the right class).
+class ClassReplay final : public Generator, public Layer {
+ public:
+  explicit ClassReplay(int shift) : shift_(shift), slot_(std::make_shared<LabelSlot>(10)) {
+    for (int c = 0; c < 10; ++c) by_class_.push_back(images_of("train", 300, c));
+  }
+  Layer& layer() override { return *this; }
+  LabelSlot* label_slot() override { return slot_.get(); }
+  int64_t latent_dim() const override { return 4; }
+  const Tensor& forward(const Tensor& z, Mode) override {
+    std::vector<int32_t> labels;
+    slot_->read(z.dim(0), "ClassReplay", labels);
+    out_.reshape({z.dim(0), 1, 28, 28});
+    for (int64_t i = 0; i < z.dim(0); ++i) {
+      const auto c = static_cast<size_t>((labels[static_cast<size_t>(i)] + shift_) % 10);
+      std::copy_n(by_class_[c].data() + (next_[c]++ % 300) * 784, 784, out_.data() + i * 784);
+    }
+    return out_;
+  }
+  const Tensor& backward(const Tensor&, BackwardOptions) override { return out_; }
+  std::string describe() const override { return "ClassReplay"; }
+
+ private:
+  int shift_;
+  std::shared_ptr<LabelSlot> slot_;
+  std::vector<Tensor> by_class_;
+  std::array<int64_t, 10> next_{};
+  Tensor out_;
+};
+
+// class_accuracy and intra_fd of a conditional G.
+std::pair<double, double> class_scores(int shift) {
+  auto metric = test::make<Metric>(PluginKind::metric, "image_quality",
+                                   {{"samples", int64_t{2000}}, {"reference_samples", int64_t{0}},
+                                    {"kid_subsets", int64_t{2}}, {"kid_subset_size", int64_t{100}}},
+                                   {{1, 28, 28}, 0});
+  auto data = test::make<DataSource>(PluginKind::data, "fashion_mnist", {}, {});
+  ClassReplay g(shift);
+  auto d = test::make<Discriminator>(PluginKind::discriminator, "dcgan", {{"channels", int64_t{2}}}, {{1, 28, 28}, 0});
+  Tensor none;
+  Rng rng(1);
+  EvalContext ctx{*data, g, *d, none, rng, 0};
+  const std::vector<double> v = metric->evaluate(ctx);
+  std::cout << fmt::format("shift {}: class_accuracy {:.4f} intra_fd {:.2f} fd {:.2f}\n", shift, v.at(8), v.at(9), v.at(0));
+  return {v.at(8), v.at(9)};
+}
+
+TEST(ImageQuality, AConditionalGDrawingTheAskedClassScoresHighClassAccuracyAndLowIntraFd) {
+  const auto [accuracy, intra_fd] = class_scores(0);
+  const auto [wrong_accuracy, wrong_intra_fd] = class_scores(1);
+  // The classifier's own accuracy on training images of each class (~0.9); 0 when every sample is
+  // of the next class (only its ~1% confusions with the asked class count).
+  EXPECT_GT(accuracy, 0.88);
+  EXPECT_LT(wrong_accuracy, 0.05);
+  // The right classes: within-class FD near sampling noise; the wrong ones: far.
+  EXPECT_LT(intra_fd, 0.1 * wrong_intra_fd) << intra_fd << " vs " << wrong_intra_fd;
 }
 
 TEST(ReferenceClassifier, ReachesNinetyPercentOnTheTestSplit) {

@@ -55,9 +55,9 @@ struct Evaluation {
   FirstCoordinate disc;
   Rng rng{5};
 
-  std::vector<double> modes(const Tensor& generated) {
+  std::vector<double> modes(const Tensor& generated, std::span<const int32_t> labels = {}) {
     auto metric = test::make<Metric>(PluginKind::metric, "modes");
-    EvalContext ctx{*data, gen, disc, generated, rng, 0};
+    EvalContext ctx{*data, gen, disc, generated, rng, 0, labels};
     return metric->evaluate(ctx);
   }
 };
@@ -75,6 +75,27 @@ TEST(ModesMetric, RealSamplesCoverAllModesWithHighQuality) {
   EXPECT_NEAR(v[0], perfect_high_quality, 0.65);  // 3 binomial std at n = 2500
   EXPECT_EQ(v[1], 8.0);
   EXPECT_LT(v[2], 0.01);
+}
+
+TEST(ModesMetric, ClassHitIsTheShareOfSamplesAtTheModeTheyWereGeneratedFor) {
+  Evaluation e;
+  Tensor real({2500, 2});
+  std::vector<int32_t> labels(2500);
+  Rng rng(1);
+  e.data->sample_labelled(rng, real, labels);
+  EXPECT_TRUE(std::isnan(e.modes(real)[3])) << "no labels: no class score";
+  EXPECT_NEAR(e.modes(real, labels)[3], perfect_high_quality, 1.0);
+  for (int32_t& l : labels) l = (l + 1) % 8;  // every sample at the neighbour of its asked-for mode
+  const auto shifted = e.modes(real, labels);
+  EXPECT_EQ(shifted[3], 0.0);
+  EXPECT_EQ(shifted[1], 8.0);  // the unconditional keys do not look at labels
+  labels.pop_back();
+  try {
+    e.modes(real, labels);
+    FAIL() << "no error";
+  } catch (const PluginError& err) {
+    EXPECT_STREQ(err.what(), "metric 'modes': labels must be one mode index (0..7) per sample");
+  }
 }
 
 TEST(ModesMetric, CollapsedSamplesCoverOneMode) {

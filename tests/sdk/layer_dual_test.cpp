@@ -4,6 +4,7 @@
 // runs in evaluation mode, which for these layers computes what forward_dual() does (spectral
 // norm: no power iteration).
 #include "support/grad_check.hpp"
+#include "support/resnet.hpp"
 
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
@@ -155,6 +156,32 @@ std::function<std::unique_ptr<Layer>(Rng&)> normalised(std::function<std::unique
   };
 }
 
+// A residual block with curvature in its main branch (tanh), so x̄ is not empty, and a 1×1 shortcut.
+std::unique_ptr<Layer> smooth_block(Rng& rng) {
+  auto main = std::make_unique<Sequential>();
+  main->emplace<Conv2d>(2, 3, 3, 1, 1, rng);
+  main->add(make_activation(Activation::tanh));
+  auto shortcut = std::make_unique<Sequential>();
+  shortcut->emplace<Conv2d>(2, 3, 1, 1, 0, rng);
+  return std::make_unique<Residual>(std::move(main), std::move(shortcut));
+}
+
+std::unique_ptr<Layer> identity_block(Rng& rng) {
+  auto main = std::make_unique<Sequential>();
+  main->add(make_activation(Activation::relu));
+  main->emplace<Conv2d>(2, 2, 3, 1, 1, rng);
+  main->add(make_activation(Activation::sigmoid));
+  return std::make_unique<Residual>(std::move(main));
+}
+
+// The small ResNet critic, spectrally normalised, after one training forward (as normalised<>), with
+// tanh for ReLU: a step of a weight moves every pre-activation, and with ReLU some cross the kink.
+std::unique_ptr<Layer> resnet_critic(Rng& rng) {
+  auto net = test::small_resnet_critic(4, true, rng, Activation::tanh);
+  net->forward(Tensor({2, 1, 8, 8}), Mode::train);
+  return net;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Layers, LayerDual,
     ::testing::Values(
@@ -185,7 +212,14 @@ INSTANTIATE_TEST_SUITE_P(
         DualCase{"Tanh", activation(Activation::tanh), {3, 7}},
         DualCase{"Sigmoid", activation(Activation::sigmoid), {3, 2, 2, 2}},
         DualCase{"Reshape", [](Rng&) { return std::make_unique<Reshape>(std::vector<int64_t>{2, 3}); }, {2, 6}},
-        DualCase{"Sequential", small_conv_critic, {2, 1, 6, 6}}),
+        DualCase{"Sequential", small_conv_critic, {2, 1, 6, 6}},
+        DualCase{"Upsample2d", [](Rng&) { return std::make_unique<Upsample2d>(2); }, {2, 3, 2, 3}},
+        DualCase{"AvgPool2d", [](Rng&) { return std::make_unique<AvgPool2d>(2); }, {2, 3, 4, 6}},
+        DualCase{"GlobalSumPool", [](Rng&) { return std::make_unique<GlobalSumPool>(); }, {2, 3, 2, 3}},
+        DualCase{"ResidualSmooth", smooth_block, {2, 2, 4, 4}},
+        DualCase{"ResidualIdentity", identity_block, {2, 2, 3, 3}},
+        // Spectral norm on every layer: the larger step, as for Conv2dBlockedSpectralNorm.
+        DualCase{"ResnetCriticSpectralNorm", resnet_critic, {2, 1, 8, 8}, 1e-2f}),
     [](const ::testing::TestParamInfo<DualCase>& param) { return param.param.name; });
 
 TEST(LayerDual, BatchNormHasNone) {

@@ -8,6 +8,7 @@
 // kernels sum in another order.
 #include "support/grad_check.hpp"
 #include "support/json.hpp"
+#include "support/resnet.hpp"
 
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
@@ -126,6 +127,34 @@ TEST_P(ConvolutionalPenalty, MatchesExactDoubleBackprop) {
 // "sn": spectral norm on every layer; the parameter gradients include the path through σ(W), and
 // each penalty's forward takes one power iteration, as PyTorch's does (gp, then r1).
 INSTANTIATE_TEST_SUITE_P(Critics, ConvolutionalPenalty, ::testing::Values("conv", "conv16", "deconv", "sn"));
+
+// SNGAN's ResNet critic in miniature (make_resnet.py): residual blocks with 1×1 and identity
+// shortcuts, average pooling, global sum pooling and spectral norm on every layer, 16 channels.
+TEST(ResnetCriticPenalty, MatchesExactDoubleBackprop) {
+  const auto ref = test::reference("resnet.json")["critic"];
+  Rng rng(0);
+  auto net = test::small_resnet_critic(16, true, rng);
+  const auto params = net->parameters();
+  ASSERT_EQ(params.size(), ref["params"].array.size());
+  for (size_t k = 0; k < params.size(); ++k) params[k]->value = tensor_of(ref["params"][k]);
+  const auto buffers = net->buffers();
+  ASSERT_EQ(buffers.size(), ref["buffers"].array.size());
+  for (size_t k = 0; k < buffers.size(); ++k) *buffers[k] = tensor_of(ref["buffers"][k]);
+  Critic critic(*net);
+  const Tensor real = tensor_of(ref["real"]), fake = tensor_of(ref["fake"]), alpha = tensor_of(ref["alpha"]);
+  net->zero_grad();
+  const double gp = gradient_penalty(critic, real, fake, alpha.values(), ref["gp"]["lambda"].number);
+  EXPECT_NEAR(gp, ref["gp"]["value"].number, 1e-5 * ref["gp"]["value"].number);
+  {
+    SCOPED_TRACE("gp");
+    expect_grads(*net, ref["gp"]["grads"], 1e-5);
+  }
+  net->zero_grad();
+  const double r1 = r1_penalty(critic, real, ref["r1"]["gamma"].number);
+  EXPECT_NEAR(r1, ref["r1"]["value"].number, 1e-5 * ref["r1"]["value"].number);
+  SCOPED_TRACE("r1");
+  expect_grads(*net, ref["r1"]["grads"], 1e-5);
+}
 
 TEST(Critic, RefusesABatchCoupledCritic) {
   Rng rng(9);

@@ -30,7 +30,7 @@ inline PluginChoice choice(PluginKind kind, const std::string& name,
 template <class T>
 std::unique_ptr<T> make(PluginKind kind, const std::string& name,
                         const std::vector<std::pair<std::string, ParamValue>>& overrides = {},
-                        BuildContext ctx = {{2}, 0}) {
+                        BuildContext ctx = {{2}, 0, 0}) {  // every field: GCC 12 left num_classes unset here
   return instantiate<T>(choice(kind, name, overrides), ctx);
 }
 

@@ -187,9 +187,33 @@ class GANTRY_API Reshape final : public Layer {
 /// [N, C, H, W] → [N, C·H·W]
 GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
 
+// src [N, S0, S1, ...] → dst [N/m, m·S0, S1, ...]
+/// PacGAN's packing (Lin et al. 2018): m consecutive samples become one input, concatenated along
+/// the first sample axis — [N, F] → [N/m, m·F], images [N, C, H, W] → [N/m, m·C, H, W] (stacked
+/// along channels). A packing discriminator starts with it and reports Discriminator::pack().
+/// Throws Error when N is not a multiple of m.
+class GANTRY_API Pack final : public Layer {
+ public:
+  explicit Pack(int64_t m);
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
+  std::string describe() const override;
+  int64_t factor() const { return m_; }
+
+ private:
+  int64_t m_;
+  std::vector<int64_t> in_shape_;
+  Tensor y_, y_dot_;
+};
+/// The shape of one packed input: {m·S0, S1, ...} for samples {S0, S1, ...}.
+GANTRY_API std::vector<int64_t> packed_sample_shape(const std::vector<int64_t>& sample_shape, int64_t m);
+
 /// Spectral normalisation (WeightedLayer::enable_spectral_norm) on every Linear and Conv2d of
-/// `net`, in order, looking inside Sequential containers; other layers are left alone. Returns
-/// how many layers it normalised.
+/// `net`, in order, looking inside Sequential containers and Residual blocks; other layers are
+/// left alone. Returns how many layers it normalised.
 GANTRY_API size_t apply_spectral_norm(Layer& net, Rng& init_rng);
 
 /// Layers applied in order.
@@ -228,7 +252,7 @@ class GANTRY_API Sequential final : public Layer {
 
 namespace gantry {
 
-/// in → [Linear(width) → activation] × depth → Linear(out) → optional output activation.
+/// in → [Linear(width) → [BatchNorm] → activation] × depth → Linear(out) → optional output activation.
 struct MlpSpec {
   int64_t in = 0;
   int64_t width = 256;
@@ -237,7 +261,119 @@ struct MlpSpec {
   Activation activation = Activation::relu;
   float slope = 0.2f;                          ///< for leaky_relu
   std::optional<Activation> output_activation;  ///< none by default
+  bool batch_norm = false;                      ///< BatchNorm1d after each hidden Linear (PacGAN's G)
 };
 GANTRY_API std::unique_ptr<Sequential> make_mlp(const MlpSpec& spec, Rng& init_rng);
+
+}  // namespace gantry
+
+// Image resampling, the residual block and global pooling: the pieces of the ResNet generators and
+// critics (SNGAN, WGAN-GP). docs/ARCHITECTURE.md, "Residual networks", says why a residual block is
+// a layer holding two Sequentials.
+namespace gantry {
+
+namespace detail {
+struct ResamplingPlan;
+}
+
+/// A parameter-free linear map of images run by one oneDNN forward and one backward primitive
+/// (Upsample2d, AvgPool2d). Being linear, its dual mode is the same map on the tangent and the
+/// adjoint map on each adjoint stream. Primitives are built once per input shape.
+class GANTRY_API ResamplingLayer : public Layer {
+ public:
+  ~ResamplingLayer() override;
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
+
+ protected:
+  ResamplingLayer();
+  /// The primitives for one input shape; throws Error when the shape does not fit the layer.
+  virtual std::unique_ptr<detail::ResamplingPlan> build_plan(const std::vector<int64_t>& shape) = 0;
+
+ private:
+  detail::ResamplingPlan& plan_for(const std::vector<int64_t>& shape);
+  std::map<std::vector<int64_t>, std::unique_ptr<detail::ResamplingPlan>> plans_;
+  detail::ResamplingPlan* last_ = nullptr;
+};
+
+// src [N, C, H, W] → dst [N, C, s·H, s·W], each value repeated over an s×s block
+/// Nearest-neighbour upsampling (oneDNN resampling), as torch.nn.Upsample(scale_factor=s).
+class GANTRY_API Upsample2d final : public ResamplingLayer {
+ public:
+  explicit Upsample2d(int64_t scale = 2);
+  std::string describe() const override;
+
+ private:
+  std::unique_ptr<detail::ResamplingPlan> build_plan(const std::vector<int64_t>& shape) override;
+  int64_t scale_;
+};
+
+// src [N, C, H, W] → dst [N, C, H/k, W/k] (H and W multiples of k), the mean of each k×k block
+/// Average pooling with kernel k and stride k (oneDNN pooling), as torch.nn.AvgPool2d(k).
+class GANTRY_API AvgPool2d final : public ResamplingLayer {
+ public:
+  explicit AvgPool2d(int64_t kernel = 2);
+  std::string describe() const override;
+
+ private:
+  std::unique_ptr<detail::ResamplingPlan> build_plan(const std::vector<int64_t>& shape) override;
+  int64_t kernel_;
+};
+
+// src [N, C, H, W] → dst [N, C], the sum over H and W (SNGAN's critic, before its Linear)
+/// Global sum pooling, as torch.sum(x, dim=(2, 3)).
+class GANTRY_API GlobalSumPool final : public Layer {
+ public:
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
+  std::string describe() const override { return "GlobalSumPool"; }
+
+ private:
+  struct Plan {
+    Tensor y, dx, y_dot, x_bar, x_dot_bar;
+  };
+  Plan& plan_for(const std::vector<int64_t>& shape);
+  std::map<std::vector<int64_t>, Plan> plans_;
+  Plan* last_ = nullptr;
+};
+
+// src [N, ...] → main(src) + shortcut(src), the shortcut being the identity when absent
+/// A residual block: two Sequential branches on the same input whose outputs are added (He et al.
+/// 2016). Backward sums the branches' input gradients; parameters(), buffers(), couples_batch()
+/// and the dual mode come from both branches, main first.
+class GANTRY_API Residual final : public Layer {
+ public:
+  /// y = main(x) + shortcut(x); without a shortcut, y = main(x) + x.
+  explicit Residual(std::unique_ptr<Sequential> main, std::unique_ptr<Sequential> shortcut = nullptr);
+  ~Residual() override;
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  std::vector<Parameter*> parameters() override;
+  std::vector<Tensor*> buffers() override;
+  bool couples_batch() const override;
+  /// True when both branches support it.
+  bool supports_dual() const override;
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
+  std::string describe() const override;
+  Sequential& main() { return *main_; }
+  /// The shortcut branch, or nullptr for the identity.
+  Sequential* shortcut() { return shortcut_.get(); }
+
+ private:
+  struct Plan {
+    Tensor y, dx, y_dot, x_bar, x_dot_bar;
+  };
+  Plan& plan_for(const std::vector<int64_t>& in_shape, const Tensor& main_out, const Tensor& shortcut_out);
+  std::unique_ptr<Sequential> main_, shortcut_;
+  std::map<std::vector<int64_t>, Plan> plans_;
+  Plan* last_ = nullptr;
+};
 
 }  // namespace gantry

@@ -17,6 +17,8 @@ struct EvalContext {
   const Tensor& generated;  ///< G's samples on the trial's fixed evaluation z, [N, ...]
   Rng& rng;                 ///< seeded per evaluation, for fresh samples
   int64_t step;
+  /// The class each row of `generated` was made for (a conditional G: 0, 1, …, K−1, 0, …); empty otherwise.
+  std::span<const int32_t> generated_labels = {};
 };
 
 class GANTRY_API Metric : public Plugin {

@@ -18,9 +18,12 @@ namespace gantry {
 /// forward_dual, backward_dual), Critic without the finite-difference step;
 /// Loss::generator_loss takes the G step's real logits (relativistic losses),
 /// Loss::uses_real_logits_in_generator_step. 5: spectral norm in WeightedLayer (its layout),
-/// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources).
-/// 7: DataSource::state/set_state (checkpoints resume a source's position in its epoch).
-inline constexpr uint32_t abi_version = 7;
+/// WeightedLayer::buffers. 6: PluginDescriptor::needs (a study's shared resources). 7: class
+/// conditioning: Model::label_slot, DataSource::num_classes/sample_labelled,
+/// BuildContext::num_classes, EvalContext::generated_labels, MetricKey::conditional_only.
+/// 8: Discriminator::pack (PacGAN), Critic's pack factor, MlpSpec::batch_norm, DataSource::notes.
+/// 9: DataSource::state/set_state (checkpoints resume a source's position in its epoch).
+inline constexpr uint32_t abi_version = 9;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
@@ -35,12 +38,18 @@ struct MetricKey {
   std::string name;
   Direction direction = Direction::higher_is_better;
   std::string doc;
+  /// Only class-conditional trials ([train] conditional) record it; an unconditional trial's value
+  /// (which the metric still returns, e.g. NaN) is dropped, so such runs keep exactly their rows.
+  bool conditional_only = false;
 };
 
 /// What a factory knows besides its parameters.
 struct BuildContext {
   std::vector<int64_t> sample_shape;  ///< one data sample's shape, e.g. {2} or {1, 28, 28}
   uint64_t seed = 0;                  ///< for initialisation; derived from the trial's seed
+  /// [train] conditional: the data's classes, which G and D must condition on (their label_slot()
+  /// with this many classes); 0 for an unconditional trial.
+  int64_t num_classes = 0;
 };
 
 /// Base of every object a plugin makes.

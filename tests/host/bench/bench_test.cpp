@@ -34,6 +34,27 @@ TEST(Bench, CountsConvolutionsPerOutputAndTransposedPerInputPixel) {
   EXPECT_EQ(m.d_first, 64.0 * 16 * 196);
 }
 
+// The ResNet row: the walk looks into residual blocks, main branch then shortcut.
+TEST(Bench, CountsTheResidualBlocksOfTheResnetPair) {
+  StepBenchSpec spec;
+  spec.model = "resnet";
+  spec.spectral_norm = true;
+  const std::string text = bench_experiment(spec);
+  EXPECT_NE(text.find("channels = 64\nspectral_norm = true\n[loss]"), std::string::npos) << text;
+  spec.spectral_norm = false;
+  EXPECT_NE(bench_experiment(spec).find("channels = 64\nspectral_norm = false\n[loss]"), std::string::npos);
+  const ModelMacs m = model_macs(spec, test::builtin_registry());
+  const double k3 = 64.0 * 64 * 9, k1 = 64.0 * 64;  // 3×3 and 1×1 convolutions 64→64, per output pixel
+  // G: Linear(128, 64·7·7); up blocks to 14×14 and 28×28 (two 3×3 and the 1×1 shortcut at the
+  // block's output size); Conv3×3(64→1) at 28×28.
+  EXPECT_EQ(m.g, 128.0 * 3136 + (2 * k3 + k1) * 196 + (2 * k3 + k1) * 784 + 64.0 * 9 * 784);
+  EXPECT_EQ(m.g_first, 128.0 * 3136);
+  // D: optimised block (Conv3×3 1→64 and 64→64 at 28×28, pooled shortcut Conv1×1 1→64 at 14×14),
+  // down block at 14×14 (shortcut before pooling), two blocks at 7×7, Linear(64, 1).
+  EXPECT_EQ(m.d, 9.0 * 64 * 784 + k3 * 784 + 64.0 * 196 + (2 * k3 + k1) * 196 + 4 * k3 * 49 + 64);
+  EXPECT_EQ(m.d_first, 9.0 * 64 * 784);
+}
+
 TEST(Bench, TimesTheRequestedRepeats) {
   StepBenchSpec spec;
   spec.batch = 8;
@@ -44,7 +65,7 @@ TEST(Bench, TimesTheRequestedRepeats) {
   ASSERT_EQ(r.steps_per_second.size(), 3u);
   for (double s : r.steps_per_second) EXPECT_GT(s, 0);
   EXPECT_GT(r.peak_rss_mib, 1);
-  spec.model = "resnet";
+  spec.model = "vgg";
   EXPECT_THROW(run_step_bench(spec, test::builtin_registry()), ConfigError);
 }
 

@@ -126,7 +126,7 @@ lr = -1.0
 [sweeps]
 )";
   const std::string msg = error_of(text);
-  EXPECT_NE(msg.find("x.toml:2:10: unknown data 'ring9' (available: fashion_mnist, grid25, ring8, swissroll; did you mean: ring8?)"),
+  EXPECT_NE(msg.find("x.toml:2:10: unknown data 'ring9' (available: fashion_mnist, grid25, image_folder, ring8, swissroll; did you mean: ring8?)"),
             std::string::npos) << msg;
   EXPECT_NE(msg.find("x.toml:5:9: generator.width of generator 'mlp': expected integer, found string 'wide'"),
             std::string::npos) << msg;
@@ -141,7 +141,7 @@ TEST(ExperimentErrors, StringChoicesAndMissingPluginKey) {
   text.insert(text.find("[discriminator]"), "activation = \"gelu\"\n");
   EXPECT_NE(error_of(text).find("'gelu' is not allowed (expected one of: relu, leaky_relu, tanh, sigmoid)"),
             std::string::npos);
-  EXPECT_NE(error_of("[data]\nradius = 1.0\n").find("[data] needs plugin = \"NAME\" (available: fashion_mnist, grid25, ring8, swissroll)"),
+  EXPECT_NE(error_of("[data]\nradius = 1.0\n").find("[data] needs plugin = \"NAME\" (available: fashion_mnist, grid25, image_folder, ring8, swissroll)"),
             std::string::npos);
 }
 

@@ -195,7 +195,8 @@ TEST(Registry, MetricsDeclareTheirKeysAndAPrimaryOne) {
   Registry r;
   r.discover({plugin_dir});
   const PluginDescriptor& modes = *r.get(PluginKind::metric, "modes").descriptor;
-  ASSERT_EQ(modes.metric_keys.size(), 3u);
+  ASSERT_EQ(modes.metric_keys.size(), 4u);
+  EXPECT_EQ(modes.metric_keys[3].name, "class_hit");
   EXPECT_EQ(modes.metric_keys[1].name, "modes");
   EXPECT_EQ(modes.metric_keys[2].direction, Direction::lower_is_better);
   EXPECT_EQ(modes.primary_key, "modes");
@@ -281,15 +282,15 @@ TEST(Registry, DiscoversEveryBuiltinPlugin) {
   Registry r;
   r.discover({GANTRY_TEST_PLUGIN_DIR});
   EXPECT_TRUE(r.warnings().empty());
-  EXPECT_EQ(r.names(PluginKind::data), (std::vector<std::string>{"fashion_mnist", "grid25", "ring8", "swissroll"}));
+  EXPECT_EQ(r.names(PluginKind::data), (std::vector<std::string>{"fashion_mnist", "grid25", "image_folder", "ring8", "swissroll"}));
   EXPECT_EQ(r.names(PluginKind::loss),
             (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "ragan", "rahinge", "ralsgan",
                                       "rsgan", "wasserstein"}));
   EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "image_quality", "modes"}));
   EXPECT_NE(r.find(PluginKind::generator, "mlp"), nullptr);
   EXPECT_NE(r.find(PluginKind::discriminator, "mlp"), nullptr);
-  EXPECT_EQ(r.names(PluginKind::generator), (std::vector<std::string>{"dcgan", "mlp"}));
-  EXPECT_EQ(r.names(PluginKind::discriminator), (std::vector<std::string>{"dcgan", "mlp"}));
+  EXPECT_EQ(r.names(PluginKind::generator), (std::vector<std::string>{"dcgan", "mlp", "resnet"}));
+  EXPECT_EQ(r.names(PluginKind::discriminator), (std::vector<std::string>{"dcgan", "mlp", "resnet"}));
 }
 
 TEST(Registry, BadFilesInAFolderBecomeWarnings) {

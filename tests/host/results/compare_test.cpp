@@ -290,6 +290,29 @@ TEST(FeatureNetworks, RunsMeasuredWithDifferentNetworksAreGroupedApart) {
   EXPECT_EQ(by.by, (std::vector<std::string>{"loss.plugin", "feature network"}));
 }
 
+// The plot's curves split the same way: one line per feature network, not one mean over both.
+TEST(FeatureNetworks, CurvesOfDifferentNetworksAreApart) {
+  test::TempDir dir;
+  {
+    test::ResultsDb r(dir.path / "r.db");
+    r.experiment(1, "fd", R"('["loss.plugin"]')", R"('["image_quality"]')");
+    r.metric_key("image_quality.fd", "lower", true);
+    for (const auto& [seed, sha] : std::vector<std::pair<int, char>>{{0, 'a'}, {1, 'b'}}) {
+      const int64_t id = r.run(1, seed, "completed", {{"loss.plugin", "'hinge'"}}, {{"image_quality.fd", 50.0 + seed}});
+      r.db().exec(fmt::format("INSERT INTO run_notes VALUES ({}, 'image_quality.classifier_sha256', '{}')", id,
+                              std::string(64, sha)));
+    }
+  }
+  Database db(dir.path / "r.db", Database::Access::read_only);
+  std::vector<std::string> by;
+  const auto curves = group_curves(db, "fd", "image_quality.fd", by);
+  EXPECT_EQ(by, (std::vector<std::string>{"loss.plugin", "feature network"}));
+  ASSERT_EQ(curves.size(), 2u);
+  EXPECT_EQ(curves[0].key, (std::vector<std::string>{"hinge", std::string(16, 'a')}));
+  EXPECT_EQ(curves[0].mean.back(), 50.0);
+  EXPECT_EQ(curves[1].mean.back(), 51.0);
+}
+
 TEST_F(Results, QueryReadsAndRefusesEveryWrite) {
   const Table t = run_query(path, "SELECT COUNT(*) AS n FROM runs WHERE status = 'completed'");
   ASSERT_EQ(t.rows.size(), 1u);

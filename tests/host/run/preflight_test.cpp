@@ -46,6 +46,22 @@ plugin = "nonsaturating"
                            "[C, H, W] with H and W multiples of 4; the data has samples [2]");
 }
 
+TEST_F(Preflight, AResnetCriticForDataThatAreNotImagesIsNamedAtItsSection) {
+  const PreflightReport r = check(R"([data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+[discriminator]
+plugin = "resnet"
+channels = 4
+[loss]
+plugin = "hinge"
+)");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0], "p.toml:5:2: [discriminator] discriminator plugin 'resnet': discriminator 'resnet' reads "
+                           "images [C, H, W] with H and W multiples of 4 (two 2×2 poolings); the data has samples [2]");
+}
+
 TEST_F(Preflight, AMissingDataFolderIsNamedAtTheDataSection) {
   std::string text = test::minimal_sections;
   text.replace(text.find("plugin = \"ring8\""), 16, "plugin = \"fashion_mnist\"\npath = \"/no/such/folder\"");
@@ -80,6 +96,53 @@ TEST_F(Preflight, ATrialLargerThanAJobsMemoryIsRefusedAtTheKeyThatMakesItLarge) 
   EXPECT_NE(r.problems[0].find("to evaluate 5e+07 samples), more than the 512 MiB a job has (1.0 GiB of memory / 2 job(s))"),
             std::string::npos)
       << r.problems[0];
+}
+
+// PacGAN: a batch that does not split into whole packed inputs is refused at batch_size, with
+// both numbers, before anything runs; a batch that does is rehearsed at a small multiple of the pack.
+TEST_F(Preflight, ABatchThatIsNotAMultipleOfThePackIsRefusedAtTheBatchSize) {
+  const std::string text = R"([data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+[discriminator]
+plugin = "mlp"
+pack = 3
+[loss]
+plugin = "nonsaturating"
+[train]
+batch_size = 64
+)";
+  const PreflightReport r = check(text);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0], "p.toml:11:1: [train.batch_size] batch_size 64 is not a multiple of the discriminator's "
+                           "pack 3: D reads 3 samples as one input, and real and fake batches are packed apart");
+  std::string good = text;
+  good.replace(good.find("batch_size = 64"), 15, "batch_size = 66");
+  const PreflightReport ok = check(good);
+  EXPECT_TRUE(ok.problems.empty()) << ok.problems.front();
+  std::string gp = good;  // the penalty interpolates per packed input: it runs too
+  gp.replace(gp.find("plugin = \"nonsaturating\""), 24, "plugin = \"wasserstein\"\nmode = \"gp\"");
+  const PreflightReport gp_ok = check(gp);
+  EXPECT_TRUE(gp_ok.problems.empty()) << gp_ok.problems.front();
+}
+
+TEST_F(Preflight, AReferenceClassifierMetricIsRefusedOnOtherImages) {
+  const PreflightReport r = check(R"([data]
+plugin = "swissroll"
+[generator]
+plugin = "mlp"
+[discriminator]
+plugin = "mlp"
+[loss]
+plugin = "nonsaturating"
+[metrics.image_quality]
+)");
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0], "p.toml:9:10: [metrics.image_quality] metric 'image_quality' measures in the features of "
+                           "gantry's reference classifier, which is trained on Fashion-MNIST; data 'swissroll' is not "
+                           "Fashion-MNIST and no reference classifier exists for it, so these features would describe "
+                           "the wrong domain (use data 'fashion_mnist', or drop this metric)");
 }
 
 TEST_F(Preflight, APluginThatCrashesWhenBuiltIsAWarningNotAProblem) {

@@ -40,13 +40,14 @@ struct StudyResources : ::testing::Test {
     ::unsetenv("GANTRY_FEATURE_NETWORK_DIR");
     fs::remove_all(dir);
   }
-  std::string prepare(const std::string& metrics) {
+  std::string prepare(const std::string& metrics, const fs::path& db_path) {
     const Experiment exp = parse_experiment(test::tiny_dcgan_experiment("", "", metrics), "study.toml", test::builtin_registry());
-    ResultStore store(db);
+    ResultStore store(db_path);
     std::ostringstream log;
-    prepare_study_resources(exp, store, db, log);
+    prepare_study_resources(exp, store, log);
     return log.str();
   }
+  std::string prepare(const std::string& metrics) { return prepare(metrics, db); }
 };
 
 std::string cached_sha() {
@@ -62,8 +63,9 @@ TEST_F(StudyResources, TheFirstRunStoresTheMachinesNetworkAndPointsTrialsAtIt) {
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->sha256, cached_sha());
   ASSERT_NE(std::getenv("GANTRY_FEATURE_NETWORK_DIR"), nullptr);
-  EXPECT_EQ(fs::path(std::getenv("GANTRY_FEATURE_NETWORK_DIR")), study_network_dir(db));
-  EXPECT_EQ(ReferenceClassifier::load_or_train(default_fashion_mnist_dir())->file().parent_path(), study_network_dir(db));
+  EXPECT_EQ(fs::path(std::getenv("GANTRY_FEATURE_NETWORK_DIR")), study_network_dir({*stored}));
+  EXPECT_EQ(ReferenceClassifier::load_or_train(default_fashion_mnist_dir())->file().parent_path(),
+            study_network_dir({*stored}));
 }
 
 // A study whose network differs from this machine's cache (another machine stored it, or this
@@ -92,6 +94,15 @@ TEST_F(StudyResources, AStudyKeepsItsFirstNetwork) {
   second.sha256 = std::string(64, 'f');
   EXPECT_EQ(keep_feature_network(store, first).sha256, first.sha256);
   EXPECT_EQ(keep_feature_network(store, second).sha256, first.sha256);
+}
+
+// The folder is named by the networks it holds: a thousand test databases measuring with the
+// machine's network leave one folder in the cache, not a thousand.
+TEST_F(StudyResources, StudiesWithTheSameNetworkShareOneFolder) {
+  prepare(image_metric);
+  const std::string first = std::getenv("GANTRY_FEATURE_NETWORK_DIR");
+  prepare(image_metric, dir / "another.db");
+  EXPECT_EQ(std::string(std::getenv("GANTRY_FEATURE_NETWORK_DIR")), first);
 }
 
 TEST_F(StudyResources, AStudyWithoutImageMetricsPreparesNothing) {

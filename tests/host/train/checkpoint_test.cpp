@@ -87,6 +87,27 @@ TEST_F(Checkpoints, ResumedBatchNormDcganOnFashionMnistEndsExactly) {
   expect_exact_resume(text, 3);
 }
 
+TEST_F(Checkpoints, ResumedConditionalRunEndsExactly) {
+  // The fake labels' stream and the projection D's embedding are kept with the rest.
+  expect_exact_resume(ring(32, "checkpoint_every = 20\nconditional = true"), 33);
+}
+
+TEST_F(Checkpoints, ResumedPackedRunEndsExactly) {
+  std::string text = ring(32, "checkpoint_every = 20");
+  text.replace(text.find("depth = 2\n[loss]"), 15, "depth = 2\npack = 2\n[loss]");
+  expect_exact_resume(text, 29);
+}
+
+TEST_F(Checkpoints, AConditionalRunRefusesTheCheckpointOfAnUnconditionalOne) {
+  const Experiment plain = parse(ring());
+  const Recorder made = run(plain.trials[0].config, dir.path / "made");
+  const Experiment cond = parse(ring(32, "checkpoint_every = 20\nconditional = true"));
+  const Recorder rec = run(cond.trials[0].config, dir.path / "again", {ref(made, dir.path / "made", 40)});
+  ASSERT_EQ(rec.resumes.size(), 1u);
+  EXPECT_EQ(rec.resumes[0].first, 0);
+  EXPECT_NE(rec.resumes[0].second.find("the file has 'data ring8 sample [2] classes 0' where this trial has 'data ring8 sample [2] classes 8'"), std::string::npos) << rec.resumes[0].second;
+}
+
 TEST_F(Checkpoints, SavesEveryNStepsAndAtTheEnd) {
   const Experiment exp = parse(ring(32, "checkpoint_every = 25"));
   const Recorder rec = run(exp.trials[0].config, dir.path);

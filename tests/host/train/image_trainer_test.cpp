@@ -104,5 +104,62 @@ steps = 1
   }
 }
 
+// The ResNet plugins through the trainer: SNGAN's setting in miniature (hinge loss, two critic
+// updates per step, spectral norm), and a WGAN-GP critic whose exact penalty runs through the
+// residual blocks' dual mode.
+std::string tiny_resnet_experiment(const std::string& d_extra, const std::string& loss, const std::string& n_critic) {
+  return R"([data]
+plugin = "fashion_mnist"
+classes = [1, 7]
+[generator]
+plugin = "resnet"
+latent_dim = 8
+channels = 4
+[discriminator]
+plugin = "resnet"
+channels = 4
+)" + d_extra + R"(
+[loss]
+)" + loss + R"(
+[optimizer]
+lr = 2e-4
+beta1 = 0.0
+beta2 = 0.9
+[train]
+steps = 3
+batch_size = 8
+log_every = 1
+eval_every = 3
+eval_samples = 16
+n_critic = )" + n_critic + "\n";
+}
+
+TEST(ImageTrainer, ResnetWithHingeLossTrains) {
+  const Experiment exp = parse_experiment(tiny_resnet_experiment("", "plugin = \"hinge\"", "2"), "resnet.toml",
+                                          test::builtin_registry());
+  Recorder rec;
+  std::vector<int64_t> shape;
+  Trainer trainer(exp.trials[0].config, rec);
+  trainer.on_evaluation([&](int64_t, const Tensor& generated) { shape = generated.shape(); });
+  const TrialResult result = trainer.run();
+  ASSERT_EQ(result.outcome, TrialOutcome::completed) << result.message;
+  EXPECT_EQ(result.g_updates, 3);
+  EXPECT_EQ(shape, (std::vector<int64_t>{16, 1, 28, 28}));
+  for (int64_t step = 1; step <= 3; ++step) {
+    EXPECT_TRUE(std::isfinite(rec.points.at({"loss.d", step}))) << step;
+    EXPECT_TRUE(std::isfinite(rec.points.at({"loss.g", step}))) << step;
+  }
+}
+
+TEST(ImageTrainer, ResnetCriticTakesTheExactGradientPenalty) {
+  const Experiment exp = parse_experiment(
+      tiny_resnet_experiment("spectral_norm = false", "plugin = \"wasserstein\"\nmode = \"gp\"", "1"), "resnet.toml",
+      test::builtin_registry());
+  Recorder rec;
+  const TrialResult result = Trainer(exp.trials[0].config, rec).run();
+  ASSERT_EQ(result.outcome, TrialOutcome::completed) << result.message;
+  EXPECT_TRUE(std::isfinite(rec.points.at({"loss.d", 3})));
+}
+
 }  // namespace
 }  // namespace gantry

@@ -137,6 +137,29 @@ TEST(Trainer, R1PenaltyWorksWithAnyLoss) {
   EXPECT_NE(d_plain, d_r1);
 }
 
+// PacGAN: with pack = 3 (64 is not a multiple: the batch is 66) D gives 22 logits per side. A
+// relativistic loss (real logits in the G step), a gradient penalty and R1 all run; disc_accuracy
+// judges whole packed inputs of its 500 samples (498 used) and says so in the run's notes.
+TEST(Trainer, APackedDiscriminatorTrainsWithEveryKindOfLossAndPenalty) {
+  for (const std::string loss : {"plugin = \"ragan\"", "plugin = \"wasserstein\"\nmode = \"gp\""}) {
+    SCOPED_TRACE(loss);
+    std::string text = test::tiny_experiment(loss, 4, "r1_gamma = 1\n");
+    text.replace(text.find("batch_size = 64"), 15, "batch_size = 66");
+    text.replace(text.find("depth = 2\n[loss]"), 9, "depth = 2\npack = 3");
+    const Experiment exp = parse_experiment(text, "tiny.toml", test::builtin_registry());
+    Recorder r;
+    const TrialResult result = Trainer(exp.trials[0].config, r).run();
+    EXPECT_EQ(result.outcome, TrialOutcome::completed) << result.message;
+    const double penalty = r.points[{"loss.penalty", 4}];
+    EXPECT_TRUE(std::isfinite(penalty));
+    EXPECT_GT(penalty, 0.0);
+    EXPECT_EQ(r.notes["disc_accuracy.pack"], "3");
+    EXPECT_EQ(r.notes["disc_accuracy.inputs"], "166 real and 166 fake packed inputs of 3 samples");
+    const double accuracy = r.points[{"disc_accuracy.accuracy", 4}];
+    EXPECT_EQ(std::round(accuracy * 332), accuracy * 332) << "a count of 332 packed answers";
+  }
+}
+
 TEST(Trainer, NonFiniteLossEndsTheTrialAsDiverged) {
   Registry registry;
   registry.discover({GANTRY_TEST_PLUGIN_DIR, std::string(GANTRY_TEST_FIXTURE_DIR) + "/extra"});
