@@ -94,7 +94,8 @@ TEST_F(Checkpoints, ResumedConditionalRunEndsExactly) {
 
 TEST_F(Checkpoints, ResumedPackedRunEndsExactly) {
   std::string text = ring(32, "checkpoint_every = 20");
-  text.replace(text.find("depth = 2\n[loss]"), 15, "depth = 2\npack = 2\n[loss]");
+  const std::string d_end = "depth = 2\n[loss]";
+  text.replace(text.find(d_end), d_end.size(), "depth = 2\npack = 2\n[loss]");
   expect_exact_resume(text, 29);
 }
 
