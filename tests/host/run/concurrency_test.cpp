@@ -47,7 +47,8 @@ TEST_F(WholeProcess, SigtermEndsGantryWithinSecondsAndRecordsTheTrialInterrupted
   const pid_t gantry = test::spawn_gantry({"--plugin-path", fixtures, "run", hanging_experiment(), "--db", db,
                                            "--progress", "plain", "--no-preflight"}, dir.path / "out.log");
   const pid_t escaped = escaped_pid();
-  std::this_thread::sleep_for(1s);  // into the generator step, where the trial hangs
+  // Into the generator step, where the trial hangs.
+  ASSERT_TRUE(test::eventually([&] { return std::filesystem::exists(pid_file + ".hanging"); }, 20s));
   ::kill(gantry, SIGTERM);
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(test::wait_exit(gantry), 130);
