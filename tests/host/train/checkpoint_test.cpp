@@ -12,6 +12,8 @@
 #include <gantry/sha256.hpp>
 
 #include <atomic>
+#include <csignal>
+#include <sys/resource.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -119,6 +121,30 @@ TEST_F(Checkpoints, SavesEveryNStepsAndAtTheEnd) {
     EXPECT_EQ(sha256_file(dir.path / checkpoint_file_name(step)), c.second);
   }
   EXPECT_EQ(steps, (std::vector<int64_t>{25, 50, 60}));
+}
+
+// A full disk (here: a file-size limit of 1 KiB, which fails the writes the same way) costs the
+// checkpoints, never the run: each failure is a note, no partial file is left, and the metrics are
+// those of the run that could save.
+TEST_F(Checkpoints, AFullDiskBecomesANoteAndTrainingGoesOn) {
+  const Experiment exp = parse(ring());
+  const Recorder saved = run(exp.trials[0].config, dir.path / "saved");
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = before;
+  small.rlim_cur = 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const Recorder full = run(exp.trials[0].config, dir.path / "full");
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_TRUE(full.checkpoints.empty());
+  for (int64_t step : {20, 40, 60})
+    EXPECT_EQ(full.notes.at(fmt::format("checkpoint.error.{}", step)),
+              fmt::format("checkpoint {}: cannot write: File too large",
+                          (dir.path / "full" / checkpoint_file_name(step)).string()));
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path / "full")) << "a partial file was left";
+  EXPECT_EQ(full.points, saved.points);
 }
 
 class Refused : public Checkpoints {
