@@ -167,22 +167,35 @@ class GANTRY_API BatchNorm final : public Layer {
   Plan* last_ = nullptr;
 };
 
-// src [N, ...] → dst [N, shape...] with the same elements per sample (Flatten: shape = {size})
-/// Gives each sample a new shape, e.g. [N, 6272] → [N, 128, 7, 7] after a Linear layer.
-class GANTRY_API Reshape final : public Layer {
+/// A layer that gives its input a new shape and keeps its values in order (Reshape, Pack): the
+/// forward, backward and dual passes are copies; a subclass says only what the output shape is.
+class GANTRY_API ShapeRenamingLayer : public Layer {
  public:
-  explicit Reshape(std::vector<int64_t> sample_shape);
   const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
   const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
   bool supports_dual() const override { return true; }
   DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
   DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
+
+ protected:
+  /// The output's shape for input shape `in` (same element count); throws Error when `in` does not fit.
+  virtual std::vector<int64_t> out_shape(const std::vector<int64_t>& in) const = 0;
+
+ private:
+  std::vector<int64_t> in_shape_;
+  Tensor y_, y_dot_;
+};
+
+// src [N, ...] → dst [N, shape...] with the same elements per sample (Flatten: shape = {size})
+/// Gives each sample a new shape, e.g. [N, 6272] → [N, 128, 7, 7] after a Linear layer.
+class GANTRY_API Reshape final : public ShapeRenamingLayer {
+ public:
+  explicit Reshape(std::vector<int64_t> sample_shape);
   std::string describe() const override;
 
  private:
+  std::vector<int64_t> out_shape(const std::vector<int64_t>& in) const override;
   std::vector<int64_t> sample_shape_;
-  std::vector<int64_t> in_shape_;
-  Tensor y_, y_dot_;
 };
 /// [N, C, H, W] → [N, C·H·W]
 GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
@@ -192,21 +205,15 @@ GANTRY_API std::unique_ptr<Layer> make_flatten(int64_t sample_size);
 /// the first sample axis — [N, F] → [N/m, m·F], images [N, C, H, W] → [N/m, m·C, H, W] (stacked
 /// along channels). A packing discriminator starts with it and reports Discriminator::pack().
 /// Throws Error when N is not a multiple of m.
-class GANTRY_API Pack final : public Layer {
+class GANTRY_API Pack final : public ShapeRenamingLayer {
  public:
   explicit Pack(int64_t m);
-  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
-  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
-  bool supports_dual() const override { return true; }
-  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
-  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
   std::string describe() const override;
   int64_t factor() const { return m_; }
 
  private:
+  std::vector<int64_t> out_shape(const std::vector<int64_t>& in) const override;
   int64_t m_;
-  std::vector<int64_t> in_shape_;
-  Tensor y_, y_dot_;
 };
 /// The shape of one packed input: {m·S0, S1, ...} for samples {S0, S1, ...}.
 GANTRY_API std::vector<int64_t> packed_sample_shape(const std::vector<int64_t>& sample_shape, int64_t m);

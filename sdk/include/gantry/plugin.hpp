@@ -22,7 +22,8 @@ namespace gantry {
 /// conditioning: Model::label_slot, DataSource::num_classes/sample_labelled,
 /// BuildContext::num_classes, EvalContext::generated_labels, MetricKey::conditional_only.
 /// 8: Discriminator::pack (PacGAN), Critic's pack factor, MlpSpec::batch_norm, DataSource::notes.
-/// 9: DataSource::state/set_state (checkpoints resume a source's position in its epoch).
+/// 9: DataSource::state/set_state (checkpoints resume a source's position in its epoch),
+/// StoredSamplesSource, and ShapeRenamingLayer as the base of Reshape and Pack.
 inline constexpr uint32_t abi_version = 9;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
