@@ -78,6 +78,7 @@ std::string run_page(Database& db, int64_t run) {
   // The error holds the tail of the worker's stderr when it crashed.
   if (!st.column_is_null(6)) body += fmt::format("<h2>Error</h2>\n<pre>{}</pre>\n", html_escape(st.column_text(6)));
   body += section("Metrics", metrics_of(db, run));
+  body += samples_html(db, run);
   body += section("Parameters", rows_of(db, "SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key", run,
                                         {"key", "value"}));
   body += section("Plugin files", rows_of(db, "SELECT section, kind, name, version, file, sha256 FROM plugins "
@@ -90,7 +91,6 @@ std::string run_page(Database& db, int64_t run) {
   if (db.table_exists("checkpoints"))
     body += section("Checkpoints", rows_of(db, "SELECT step, path, bytes, sha256 FROM checkpoints WHERE run_id = ?1 "
                                                "ORDER BY step", run, {"step", "path", "bytes", "sha256"}));
-  body += samples_html(db, run);
   return page_shell(fmt::format("run {}", run), body);
 }
 
