@@ -2,6 +2,7 @@
 # gantry serve at scale: a database of 10,000 runs x 10 metric keys x 100 steps (10 million metric
 # rows), some runs still running, then the time of each page as a browser would load it (curl, best
 # of 3). Run from the repository root after scripts/build.sh:  bench/serve_bench.sh [RUNS] [PORT]
+# SERVE_BENCH_DB=FILE keeps the database there (and reuses it when it exists) for another look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10000}
@@ -11,8 +12,9 @@ gantry=./build/bin/gantry
 server=
 cleanup() { if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
-db="$work/big.db"
+db=${SERVE_BENCH_DB:-$work/big.db}
 
+if [ ! -s "$db" ]; then
 # The schema comes from gantry itself: run a one-step experiment.
 cat > "$work/one.toml" <<'TOML'
 [experiment]
@@ -66,6 +68,7 @@ end=$(date +%s.%N)
 rows=$(sqlite3 "$db" "SELECT COUNT(*) FROM metrics WHERE run_id >= 1000")
 printf 'built %s metric rows for %s runs in %.0f s (%s MB)\n' "$rows" "$runs" "$(echo "$end - $start" | bc -l)" \
   "$(du -m "$db" | cut -f1)"
+fi
 id=$(sqlite3 "$db" "SELECT id FROM experiments WHERE name = 'big'")
 
 "$gantry" serve --db "$db" --port "$port" > "$work/serve.log" 2>&1 &
@@ -90,3 +93,22 @@ time_page "compare page (m.k7, by its sweep, with curves)" "/experiment/$id/comp
 time_page "curves.svg (m.k3)" "/experiment/$id/curves.svg?metric=m.k3"
 time_page "live JSON" "/api/experiment/$id/live"
 time_page "run page" "/run/1500"
+
+# 100 page loads at once while a writer updates the running runs and adds metric rows (WAL: the
+# readers never wait for it; none may see "database is locked").
+( for i in $(seq 200); do
+    sqlite3 "$db" "PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE;
+      UPDATE runs SET step = step + 1 WHERE experiment_id = $id AND status = 'running';
+      INSERT OR REPLACE INTO metrics SELECT id, 'm.k7', 100 + $i, 0.5 FROM runs WHERE experiment_id = $id AND status = 'running';
+      COMMIT;" > /dev/null
+  done ) &
+writer=$!
+start=$(date +%s.%N)
+seq 100 | xargs -P 100 -I{} sh -c \
+  "curl -s -o /dev/null -w '%{http_code}\n' \"http://127.0.0.1:$port/experiment/$id/compare?metric=m.k\$(({} % 10))\"" \
+  > "$work/codes" || true
+end=$(date +%s.%N)
+wait "$writer"
+printf '100 concurrent page loads (compare of a metric each) during writes: %.1f s; status codes: %s\n' \
+  "$(echo "$end - $start" | bc -l)" "$(sort "$work/codes" | uniq -c | tr -s ' ' | tr '\n' ';')"
+grep -q "database is locked" "$work/serve.log" && echo "the server saw 'database is locked'" || true

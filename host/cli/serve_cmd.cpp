@@ -11,8 +11,9 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& result) {
   auto* cmd = app.add_subcommand("serve", "a live results browser over the database (read-only), in a web browser");
   auto o = std::make_shared<serve::ServeOptions>();
   cmd->add_option("--db", global.db, "results database")->capture_default_str();
-  cmd->add_option("--port", o->port, "TCP port (0: any free one, printed)")->capture_default_str()->check(
-      CLI::Range(0, 65535));
+  cmd->add_option("--port", o->port, "TCP port (0: any free one, printed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--host", o->host, "address to listen on; any but a loopback address needs a token")
       ->capture_default_str();
   cmd->add_option("--token", o->token,

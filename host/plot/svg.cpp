@@ -54,17 +54,20 @@ std::string curves_svg(const std::vector<Curve>& curves, const std::string& titl
       "<rect width=\"{0}\" height=\"{1}\" fill=\"#fff\"/>\n<text x=\"{2}\" y=\"20\" font-size=\"14\">{3}</text>\n",
       width, height, left, html_escape(title));
   for (const double t : xt)
-    svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e6e6e6\"/>"
-                       "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>\n",
-                       px(t), top, top + ph, top + ph + 16, tick_text(t));
+    svg += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#e6e6e6\"/>"
+        "<text x=\"{0:.1f}\" y=\"{3:.1f}\" text-anchor=\"middle\">{4}</text>\n",
+        px(t), top, top + ph, top + ph + 16, tick_text(t));
   for (const double t : yt)
-    svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#e6e6e6\"/>"
-                       "<text x=\"{3:.1f}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
-                       left, py(t), left + pw, left - 6, py(t) + 4, tick_text(t));
-  svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n"
-                     "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">step</text>"
-                     "<text x=\"8\" y=\"{}\">{}</text>\n",
-                     left, top, pw, ph, left + pw / 2, height - 8, top - 8, html_escape(y_label));
+    svg += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#e6e6e6\"/>"
+        "<text x=\"{3:.1f}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
+        left, py(t), left + pw, left - 6, py(t) + 4, tick_text(t));
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n"
+      "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">step</text>"
+      "<text x=\"8\" y=\"{}\">{}</text>\n",
+      left, top, pw, ph, left + pw / 2, height - 8, top - 8, html_escape(y_label));
   for (size_t k = 0; k < curves.size(); ++k) {
     const Curve& c = curves[k];
     std::string upper, lower, line;
@@ -80,9 +83,10 @@ std::string curves_svg(const std::vector<Curve>& curves, const std::string& titl
     if (!line.empty())
       svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", line, colour(k));
     const double ly = top + 14 + 20.0 * static_cast<double>(k);
-    svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\"/>"
-                       "<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
-                       left + pw + 12, ly - 9, colour(k), left + pw + 32, ly, html_escape(c.label));
+    svg += fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\"/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+        left + pw + 12, ly - 9, colour(k), left + pw + 32, ly, html_escape(c.label));
   }
   return svg + "</svg>\n";
 }

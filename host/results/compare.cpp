@@ -38,9 +38,18 @@ std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment
       "WHERE r.experiment_id = ?1 AND r.status IN ('completed'{}) AND m.key = ?2 AND m.value IS NOT NULL",
       with_running ? ", 'running'" : ""));
   m.bind(1, exps.front().id).bind(2, metric);
-  while (m.step())
-    if (!hidden.contains(m.column_int(0)))
-      points[groups.at(m.column_int(0))][m.column_int(1)].push_back(m.column_double(2));
+  // Rows come run by run: the run's group is looked up once per run, not once per row (10,000 runs
+  // of 100 steps are a million rows).
+  int64_t last_run = -1;
+  std::map<int64_t, std::vector<double>>* run_points = nullptr;
+  while (m.step()) {
+    const int64_t run = m.column_int(0);
+    if (run != last_run) {
+      last_run = run;
+      run_points = hidden.contains(run) ? nullptr : &points[groups.at(run)];
+    }
+    if (run_points != nullptr) (*run_points)[m.column_int(1)].push_back(m.column_double(2));
+  }
   std::vector<GroupCurve> out;
   for (const auto& [key, steps] : points) {
     GroupCurve c{key, {}, {}, {}, {}, {}};

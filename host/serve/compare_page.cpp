@@ -39,6 +39,21 @@ std::string lines_html(const std::string& text) {
   return html;
 }
 
+// The metric keys the experiment has values of: one index seek per known key, where listing the
+// distinct keys of its metric rows would read all of them (10 M rows in bench/serve_bench.sh).
+std::vector<std::string> metric_choices(Database& db, int64_t experiment) {
+  std::vector<std::string> out;
+  auto keys = db.prepare("SELECT key FROM metric_keys ORDER BY key");
+  auto has = db.prepare(
+      "SELECT 1 FROM runs r JOIN metrics m ON m.run_id = r.id AND m.key = ?2 WHERE r.experiment_id = ?1 LIMIT 1");
+  while (keys.step()) {
+    has.bind(1, experiment).bind(2, keys.column_text(0));
+    if (has.step()) out.push_back(keys.column_text(0));
+    has.reset();
+  }
+  return out;
+}
+
 std::string compare_form(int64_t experiment, const CompareOptions& o, const std::vector<std::string>& metrics) {
   std::string options;
   for (const std::string& m : metrics)
@@ -65,8 +80,8 @@ std::string curves_page_svg(Database& db, int64_t experiment, const Params& para
   const auto groups = group_curves(db, name, metric, by, param(params, "all_builds") == "1", true);
   std::vector<Curve> curves;
   for (const GroupCurve& g : groups)
-    curves.push_back({by.empty() ? "all runs" : fmt::format("{}", fmt::join(g.key, " / ")), g.steps, g.mean,
-                      g.stddev, g.min, g.max});
+    curves.push_back({by.empty() ? "all runs" : fmt::format("{}", fmt::join(g.key, " / ")), g.steps, g.mean, g.stddev,
+                      g.min, g.max});
   return curves_svg(curves,
                     fmt::format("{}: {}, mean ± std over seeds{}", name, metric,
                                 by.empty() ? "" : fmt::format("; lines: {}", fmt::join(by, " / "))),
@@ -80,7 +95,7 @@ std::string compare_page(Database& db, int64_t experiment, const Params& params)
   Params shown{{"metric", c.metric}, {"at", c.at}};
   for (const std::string& b : o.by) shown.emplace("by", b);
   const std::string q = html_escape(query_string(shown));
-  std::string body = compare_form(experiment, o, metric_keys_of(db, {{experiment, o.experiments.front()}}));
+  std::string body = compare_form(experiment, o, metric_choices(db, experiment));
   body += lines_html(comparison_heading(c));
   if (const std::string note = superseded_note(c.superseded, o.all_builds); !note.empty()) body += lines_html(note);
   body += html_table(comparison_table(c), " id=\"compare\"");
@@ -89,9 +104,10 @@ std::string compare_page(Database& db, int64_t experiment, const Params& params)
   for (const std::string& b : o.by) curve.emplace("by", b);
   body += fmt::format("<div class=\"curves\" data-src=\"/experiment/{}/curves.svg{}\">{}</div>\n", experiment,
                       html_escape(query_string(curve)), curves_page_svg(db, experiment, curve));
-  body += fmt::format("<p>export this table: <a href=\"/experiment/{0}/compare.csv{1}\">compare.csv</a>, "
-                      "<a href=\"/experiment/{0}/compare.json{1}\">compare.json</a> · <a href=\"/experiment/{0}\">runs</a></p>\n",
-                      experiment, q);
+  body += fmt::format(
+      "<p>export this table: <a href=\"/experiment/{0}/compare.csv{1}\">compare.csv</a>, "
+      "<a href=\"/experiment/{0}/compare.json{1}\">compare.json</a> · <a href=\"/experiment/{0}\">runs</a></p>\n",
+      experiment, q);
   return page_shell(fmt::format("{}: compare {}", o.experiments.front(), c.metric), body);
 }
 

@@ -32,12 +32,15 @@ std::string query_string(const Params& params) {
   auto encode = [](const std::string& s) {
     std::string e;
     for (const unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') e += static_cast<char>(c);
-      else e += fmt::format("%{:02X}", c);
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+        e += static_cast<char>(c);
+      else
+        e += fmt::format("%{:02X}", c);
     }
     return e;
   };
-  for (const auto& [key, value] : params) out += fmt::format("{}{}={}", out.empty() ? "?" : "&", encode(key), encode(value));
+  for (const auto& [key, value] : params)
+    out += fmt::format("{}{}={}", out.empty() ? "?" : "&", encode(key), encode(value));
   return out;
 }
 

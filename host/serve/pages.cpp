@@ -21,7 +21,8 @@ std::string experiments_page(Database& db) {
   auto st = db.prepare(
       "SELECT e.id, e.name, r.status, COUNT(r.id), e.updated_at, "
       "COALESCE(MAX(COALESCE(r.finished_at, r.started_at, r.created_at)), '') "
-      "FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id, r.status ORDER BY e.name, r.status");
+      "FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id, r.status ORDER BY e.name, "
+      "r.status");
   struct Row {
     std::string name, counts, last;
   };
@@ -65,8 +66,7 @@ std::vector<std::pair<std::string, std::string>> param_filters(const Params& par
   std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& f : param_all(params, "param")) {
     const size_t eq = f.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw HttpError(400, fmt::format("param= takes KEY=VALUE, not '{}'", f));
+    if (eq == std::string::npos || eq == 0) throw HttpError(400, fmt::format("param= takes KEY=VALUE, not '{}'", f));
     out.emplace_back(f.substr(0, eq), f.substr(eq + 1));
   }
   return out;
@@ -181,9 +181,13 @@ std::string runs_html(const Table& t, const Params& params, int64_t experiment) 
   html += "</tr>\n";
   for (size_t i = 0; i < std::min(t.rows.size(), shown_rows); ++i) {
     const auto& row = t.rows[i];
-    html += fmt::format("<tr data-run=\"{0}\"><td class=\"num\"><a href=\"/run/{0}\">{0}</a></td>", html_escape(row[0]));
+    html +=
+        fmt::format("<tr data-run=\"{0}\"><td class=\"num\"><a href=\"/run/{0}\">{0}</a></td>", html_escape(row[0]));
     for (size_t c = 1; c < row.size(); ++c) {
-      const std::string cls = c == 2 ? fmt::format("status s-{}", row[c]) : c == 3 ? "num step" : t.numeric[c] ? "num" : "";
+      const std::string cls = c == 2         ? fmt::format("status s-{}", row[c])
+                              : c == 3       ? "num step"
+                              : t.numeric[c] ? "num"
+                                             : "";
       html += fmt::format("<td{}>{}</td>", cls.empty() ? "" : fmt::format(" class=\"{}\"", html_escape(cls)),
                           html_escape(row[c]));
     }
@@ -219,10 +223,12 @@ std::string experiment_page(Database& db, int64_t experiment, const Params& para
       "<p id=\"counts\" data-experiment=\"{0}\"></p>\n<p><a href=\"/experiment/{0}/compare\">compare groups</a> · "
       "export what is shown: <a href=\"/experiment/{0}/runs.csv{1}\">runs.csv</a>, "
       "<a href=\"/experiment/{0}/runs.json{1}\">runs.json</a> · every metric row: "
-      "<a href=\"/experiment/{0}/metrics.csv\">metrics.csv</a>, <a href=\"/experiment/{0}/metrics.json\">metrics.json</a></p>\n",
+      "<a href=\"/experiment/{0}/metrics.csv\">metrics.csv</a>, <a "
+      "href=\"/experiment/{0}/metrics.json\">metrics.json</a></p>\n",
       experiment, q);
   body += filter_form(experiment, shown);
-  const std::string metric = t.columns.back().ends_with(" best") ? t.columns.back().substr(0, t.columns.back().size() - 5) : "";
+  const std::string metric =
+      t.columns.back().ends_with(" best") ? t.columns.back().substr(0, t.columns.back().size() - 5) : "";
   if (!metric.empty()) {
     Params curve{{"metric", metric}};
     body += fmt::format("<div class=\"curves\" data-src=\"/experiment/{}/curves.svg{}\">{}</div>\n", experiment,

@@ -66,11 +66,13 @@ void Server::add_routes() {
           const Format f = format_at(req, 2);
           res.set_content(table_text(runs_table(d, id_at(req, 1), req.params), f), type_of(f));
         }));
-  s.Get(exp + R"(/compare\.(csv|json))", with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
+  s.Get(exp + R"(/compare\.(csv|json))",
+        with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
           const Format f = format_at(req, 2);
           res.set_content(table_text(compare_table(d, id_at(req, 1), req.params), f), type_of(f));
         }));
-  s.Get(exp + R"(/metrics\.(csv|json))", with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
+  s.Get(exp + R"(/metrics\.(csv|json))",
+        with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
           const Format f = format_at(req, 2);
           res.set_content(export_text(d, id_at(req, 1), f), type_of(f));
         }));
@@ -86,7 +88,8 @@ void Server::add_routes() {
         with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
           res.set_content(live_json(d, id_at(req, 1)), "application/json");
         }));
-  s.Get(std::string("/api/run/") + id, with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
+  s.Get(std::string("/api/run/") + id,
+        with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
           res.set_content(run_json(d, id_at(req, 1)), "application/json");
         }));
 }

@@ -65,12 +65,15 @@ std::string samples_html(Database& db, int64_t run) {
 std::string run_page(Database& db, int64_t run) {
   auto st = db.prepare(
       "SELECT r.experiment_id, e.name, r.seed, r.status, r.step, r.steps, r.error, r.started_at, r.finished_at, "
-      "r.wall_seconds, r.host, r.gantry_version FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?1");
+      "r.wall_seconds, r.host, r.gantry_version FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = "
+      "?1");
   st.bind(1, run);
   if (!st.step()) throw HttpError(404, fmt::format("no run with id {}", run));
   std::string body = fmt::format(
-      "<p>experiment <a href=\"/experiment/{}\">{}</a> · seed {} · status <span class=\"status s-{}\" data-run=\"{}\">{}"
-      "</span> · step <span class=\"run-step\">{}</span> of {} · started {} · finished {} · {} s · host {} · gantry {}</p>\n",
+      "<p>experiment <a href=\"/experiment/{}\">{}</a> · seed {} · status <span class=\"status s-{}\" "
+      "data-run=\"{}\">{}"
+      "</span> · step <span class=\"run-step\">{}</span> of {} · started {} · finished {} · {} s · host {} · gantry "
+      "{}</p>\n",
       st.column_int(0), html_escape(st.column_text(1)), st.column_int(2), html_escape(st.column_text(3)), run,
       html_escape(st.column_text(3)), st.column_int(4), st.column_int(5), html_escape(st.column_text(7)),
       html_escape(st.column_text(8)), st.column_is_null(9) ? "" : shown_value(st.column_double(9)),
@@ -79,18 +82,21 @@ std::string run_page(Database& db, int64_t run) {
   if (!st.column_is_null(6)) body += fmt::format("<h2>Error</h2>\n<pre>{}</pre>\n", html_escape(st.column_text(6)));
   body += section("Metrics", metrics_of(db, run));
   body += samples_html(db, run);
-  body += section("Parameters", rows_of(db, "SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key", run,
-                                        {"key", "value"}));
-  body += section("Plugin files", rows_of(db, "SELECT section, kind, name, version, file, sha256 FROM plugins "
-                                              "WHERE run_id = ?1 ORDER BY section", run,
-                                          {"section", "kind", "name", "version", "file", "sha256"}));
+  body += section("Parameters",
+                  rows_of(db, "SELECT key, value FROM params WHERE run_id = ?1 ORDER BY key", run, {"key", "value"}));
+  body += section("Plugin files", rows_of(db,
+                                          "SELECT section, kind, name, version, file, sha256 FROM plugins "
+                                          "WHERE run_id = ?1 ORDER BY section",
+                                          run, {"section", "kind", "name", "version", "file", "sha256"}));
   if (db.table_exists("run_notes"))
-    body += section("Notes", rows_of(db, "SELECT key, value FROM run_notes WHERE run_id = ?1 ORDER BY key", run,
-                                     {"key", "value"}));
+    body += section(
+        "Notes", rows_of(db, "SELECT key, value FROM run_notes WHERE run_id = ?1 ORDER BY key", run, {"key", "value"}));
   // Checkpoints arrive with schema 8; an older database simply has none to show.
   if (db.table_exists("checkpoints"))
-    body += section("Checkpoints", rows_of(db, "SELECT step, path, bytes, sha256 FROM checkpoints WHERE run_id = ?1 "
-                                               "ORDER BY step", run, {"step", "path", "bytes", "sha256"}));
+    body += section("Checkpoints", rows_of(db,
+                                           "SELECT step, path, bytes, sha256 FROM checkpoints WHERE run_id = ?1 "
+                                           "ORDER BY step",
+                                           run, {"step", "path", "bytes", "sha256"}));
   return page_shell(fmt::format("run {}", run), body);
 }
 
@@ -117,8 +123,8 @@ std::string run_json(Database& db, int64_t run) {
   auto st = db.prepare("SELECT status, step, steps FROM runs WHERE id = ?1");
   st.bind(1, run);
   if (!st.step()) throw HttpError(404, fmt::format("no run with id {}", run));
-  return fmt::format("{{\"id\": {}, \"status\": {}, \"step\": {}, \"steps\": {}}}\n", run, json_string(st.column_text(0)),
-                     st.column_int(1), st.column_int(2));
+  return fmt::format("{{\"id\": {}, \"status\": {}, \"step\": {}, \"steps\": {}}}\n", run,
+                     json_string(st.column_text(0)), st.column_int(1), st.column_int(2));
 }
 
 Artifact artifact(Database& db, int64_t run, int64_t step) {

@@ -14,9 +14,7 @@
 
 namespace gantry::serve {
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
+bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
 
 std::string generate_token() {
   std::random_device rd;
@@ -121,8 +119,8 @@ int Server::bind() {
   } else if (http_->bind_to_port(options_.host, options_.port)) {
     return options_.port;
   }
-  throw ConfigError(fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", options_.host,
-                                options_.port));
+  throw ConfigError(
+      fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", options_.host, options_.port));
 }
 
 void Server::run() { http_->listen_after_bind(); }

@@ -66,10 +66,12 @@ TEST_F(Pages, ARunShowsItsErrorAsTextAndItsSamplesWithASlider) {
   const std::string failed = serve::run_page(db, 7);
   EXPECT_TRUE(has(failed, "<pre>worker died: &lt;img src=x onerror=alert(1)&gt;</pre>"));
   const std::string run = serve::run_page(db, 1);
-  EXPECT_TRUE(has(run, "<tr><td>q.score</td><td class=\"num\">10</td><td class=\"num\">1</td><td class=\"num\">1</td></tr>"));
+  EXPECT_TRUE(
+      has(run, "<tr><td>q.score</td><td class=\"num\">10</td><td class=\"num\">1</td><td class=\"num\">1</td></tr>"));
   EXPECT_TRUE(has(run, "<tr><td>loss.plugin</td><td>minimax</td></tr>"));
-  EXPECT_TRUE(has(run, "data-steps=\"10\"><input type=\"range\" min=\"0\" max=\"0\" value=\"0\"> step <span "
-                       "class=\"step\">10</span><br><img alt=\"samples at step 10\" src=\"/artifact/1/10\">"));
+  EXPECT_TRUE(has(run,
+                  "data-steps=\"10\"><input type=\"range\" min=\"0\" max=\"0\" value=\"0\"> step <span "
+                  "class=\"step\">10</span><br><img alt=\"samples at step 10\" src=\"/artifact/1/10\">"));
   EXPECT_FALSE(has(run, "Checkpoints"));  // no checkpoints table before schema 8
   try {
     serve::run_page(db, 99);
@@ -87,9 +89,10 @@ TEST_F(Pages, CheckpointsShowWhereTheTableExists) {
     w.exec("INSERT INTO checkpoints VALUES (1, 10, 'ck/<1>.bin', 2048, 'abc')");
   }
   Database db(path, Database::Access::read_only);
-  EXPECT_TRUE(has(serve::run_page(db, 1), "<h2>Checkpoints</h2>\n<table><tr><th>step</th><th>path</th><th>bytes"
-                                          "</th><th>sha256</th></tr>\n<tr><td>10</td><td>ck/&lt;1&gt;.bin</td>"
-                                          "<td>2048</td><td>abc</td></tr>\n</table>"));
+  EXPECT_TRUE(has(serve::run_page(db, 1),
+                  "<h2>Checkpoints</h2>\n<table><tr><th>step</th><th>path</th><th>bytes"
+                  "</th><th>sha256</th></tr>\n<tr><td>10</td><td>ck/&lt;1&gt;.bin</td>"
+                  "<td>2048</td><td>abc</td></tr>\n</table>"));
 }
 
 TEST_F(Pages, RunsFilterByStatusAndParameterAndSort) {
@@ -99,7 +102,8 @@ TEST_F(Pages, RunsFilterByStatusAndParameterAndSort) {
                                                    "q.score final", "q.score best"}));
   ASSERT_EQ(all.rows.size(), 7u);
   EXPECT_EQ(all.rows[3], (std::vector<std::string>{"4", "0", "completed", "0", "10", "hinge", "10", "10"}));
-  const Table hinge = serve::runs_table(db, 1, {{"param", "loss.plugin=hinge"}, {"sort", "q.score final"}, {"desc", "1"}});
+  const Table hinge =
+      serve::runs_table(db, 1, {{"param", "loss.plugin=hinge"}, {"sort", "q.score final"}, {"desc", "1"}});
   ASSERT_EQ(hinge.rows.size(), 3u);
   EXPECT_EQ(hinge.rows[0][0], "6");
   EXPECT_EQ(hinge.rows[2][0], "4");

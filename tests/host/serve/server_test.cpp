@@ -143,8 +143,9 @@ TEST_F(Server, TheLiveJsonFollowsTheWriter) {
   writer->db().exec(
       "INSERT INTO runs(id, experiment_id, identity, seed, status, step, steps, created_at) "
       "VALUES (2, 1, 'id2', 1, 'running', 0, 10, 'now')");
-  EXPECT_EQ(live(), "{\"experiment\": 1, \"counts\": {\"completed\": 1, \"running\": 1}, \"active\": [{\"id\": 2, "
-                    "\"status\": \"running\", \"step\": 0, \"steps\": 10}]}\n");
+  EXPECT_EQ(live(),
+            "{\"experiment\": 1, \"counts\": {\"completed\": 1, \"running\": 1}, \"active\": [{\"id\": 2, "
+            "\"status\": \"running\", \"step\": 0, \"steps\": 10}]}\n");
   // A running run's points are on the curves already: hinge's line gains the point at step 5.
   auto points = [&] {
     const std::string svg = c.Get("/experiment/1/curves.svg")->body;
