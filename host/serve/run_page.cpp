@@ -45,6 +45,28 @@ Table metrics_of(Database& db, int64_t run) {
   return t;
 }
 
+// Checkpoints arrive with schema 8 (written in parallel with this page); an older database has
+// none to show. Whatever columns the table has, but run_id, are shown, so the page needs no
+// change if they differ from what was planned (step, path, bytes, sha256).
+std::string checkpoints_html(Database& db, int64_t run) {
+  if (!db.table_exists("checkpoints") || !db.column_exists("checkpoints", "run_id")) return "";
+  std::vector<std::string> columns, quoted;
+  auto info = db.prepare("PRAGMA table_info(checkpoints)");
+  while (info.step())
+    if (const std::string name = info.column_text(1); name != "run_id") {
+      columns.push_back(name);
+      std::string q = "\"";
+      for (const char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+      quoted.push_back(q + "\"");
+    }
+  if (columns.empty()) return "";
+  const std::string order = db.column_exists("checkpoints", "step") ? "step" : "rowid";
+  return section("Checkpoints", rows_of(db,
+                                        fmt::format("SELECT {} FROM checkpoints WHERE run_id = ?1 ORDER BY {}",
+                                                    fmt::join(quoted, ", "), order),
+                                        run, columns));
+}
+
 // The samples at each evaluation, one at a time, chosen with a slider (live.js swaps the picture).
 std::string samples_html(Database& db, int64_t run) {
   if (!db.table_exists("artifacts")) return "";
@@ -91,12 +113,7 @@ std::string run_page(Database& db, int64_t run) {
   if (db.table_exists("run_notes"))
     body += section(
         "Notes", rows_of(db, "SELECT key, value FROM run_notes WHERE run_id = ?1 ORDER BY key", run, {"key", "value"}));
-  // Checkpoints arrive with schema 8; an older database simply has none to show.
-  if (db.table_exists("checkpoints"))
-    body += section("Checkpoints", rows_of(db,
-                                           "SELECT step, path, bytes, sha256 FROM checkpoints WHERE run_id = ?1 "
-                                           "ORDER BY step",
-                                           run, {"step", "path", "bytes", "sha256"}));
+  body += checkpoints_html(db, run);
   return page_shell(fmt::format("run {}", run), body);
 }
 

@@ -95,6 +95,19 @@ TEST_F(Pages, CheckpointsShowWhereTheTableExists) {
                   "<td>2048</td><td>abc</td></tr>\n</table>"));
 }
 
+TEST_F(Pages, AnExperimentWithoutRunsRenders) {
+  {
+    Database w(path);
+    w.exec("INSERT INTO experiments(id, name, created_at, updated_at) VALUES (2, 'empty', 'now', 'now')");
+  }
+  Database db(path, Database::Access::read_only);
+  EXPECT_TRUE(has(serve::experiments_page(db), "<a href=\"/experiment/2\">empty</a></td><td>no runs</td>"));
+  EXPECT_TRUE(has(serve::experiment_page(db, 2, {}),
+                  "<table id=\"runs\"><tr><th><a href=\"/experiment/2?sort=run\">run</a></th>"));
+  EXPECT_EQ(serve::runs_table(db, 2, {}).rows.size(), 0u);
+  EXPECT_THROW(serve::compare_page(db, 2, {}), ConfigError);  // no metric to compare: the server's 400
+}
+
 TEST_F(Pages, RunsFilterByStatusAndParameterAndSort) {
   Database db(path, Database::Access::read_only);
   const Table all = serve::runs_table(db, 1, {});
