@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gantry needs to build and run; with --test, also what its tests
 # need (Chromium, to render a report headless). dataset-fashion-mnist is the image data.
+# libcpp-httplib-dev: the HTTP server of gantry serve.
 # Safe to run again: apt-get skips what is already installed.
 # ocl-icd-opencl-dev: Debian builds oneDNN with an OpenCL GPU runtime, so its CMake package
 # asks for OpenCL even though gantry uses only the CPU engine.
@@ -9,6 +10,7 @@ pkgs=(
   build-essential cmake pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libboost-dev libsqlite3-dev sqlite3 libfmt-dev
   libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libcairo2-dev
+  libcpp-httplib-dev
   dataset-fashion-mnist
 )
 # The test suite also renders the HTML report in a real browser.

@@ -32,6 +32,8 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result);
 void add_status_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry bench step|eval|peak`.
 void add_bench_command(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry serve`.
+void add_serve_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry classifier train|info`.
 void add_classifier_command(CLI::App& app, GlobalOptions& global, int& result);
 

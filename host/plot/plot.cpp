@@ -35,6 +35,8 @@ void colour(cairo_t* cr, size_t i, double alpha = 1.0) {
   cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
 }
 
+}  // namespace
+
 std::string tick_text(double v) {
   if (v == 0) return "0";
   const double a = std::abs(v);
@@ -43,7 +45,34 @@ std::string tick_text(double v) {
   return fmt::format("{:.3g}", v);
 }
 
-}  // namespace
+std::pair<double, double> band_at(const Curve& c, size_t i) {
+  const double s = c.stddev.empty() ? 0 : c.stddev[i];
+  double lo = c.mean[i] - s, hi = c.mean[i] + s;
+  if (!c.min.empty()) lo = std::max(lo, c.min[i]);
+  if (!c.max.empty()) hi = std::min(hi, c.max[i]);
+  return {lo, hi};
+}
+
+std::vector<double> nice_ticks(double lo, double hi, int count) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || count < 1) return {};
+  if (hi <= lo) return {lo};
+  const double raw = (hi - lo) / count, exponent = std::floor(std::log10(raw));
+  const double magnitude = std::pow(10.0, exponent);
+  double factor = 10;
+  for (const double f : {1.0, 2.0, 5.0})
+    if (f * magnitude >= raw) {
+      factor = f;
+      break;
+    }
+  const double step = factor * magnitude;
+  // Tick k is k·factor·10^e; for e < 0 it is computed as the integer k·factor divided by 10^−e, the
+  // correctly rounded double of the decimal (0.6, not 3·0.2 = 0.6000000000000001).
+  auto tick = [&](double k) { return exponent < 0 ? k * factor / std::pow(10.0, -exponent) : k * step; };
+  std::vector<double> ticks;
+  const double first = std::floor(lo / step), last = std::ceil(hi / step);
+  for (double k = first; k <= last + 0.5; ++k) ticks.push_back(k == 0 ? 0.0 : tick(k));
+  return ticks;
+}
 
 std::string scatter_png(const Tensor& samples, const ModeSet* modes, int size) {
   Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, size, size), cairo_surface_destroy);
@@ -100,10 +129,10 @@ std::string curves_png(const std::vector<Curve>& curves, const std::string& titl
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
   for (const Curve& k : curves)
     for (size_t i = 0; i < k.steps.size(); ++i) {
-      const double s = k.stddev.empty() ? 0 : k.stddev[i];
       if (!std::isfinite(k.mean[i])) continue;
+      const auto [lo, hi] = band_at(k, i);
       x0 = std::min(x0, k.steps[i]), x1 = std::max(x1, k.steps[i]);
-      y0 = std::min(y0, k.mean[i] - s), y1 = std::max(y1, k.mean[i] + s);
+      y0 = std::min(y0, lo), y1 = std::max(y1, hi);
     }
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (x1 == x0) x1 = x0 + 1;
@@ -144,9 +173,9 @@ std::string curves_png(const std::vector<Curve>& curves, const std::string& titl
     if (cv.steps.empty()) continue;
     if (!cv.stddev.empty()) {  // the ± std band
       colour(c, k, 0.18);
-      cairo_move_to(c, px(cv.steps[0]), py(cv.mean[0] + cv.stddev[0]));
-      for (size_t i = 1; i < cv.steps.size(); ++i) cairo_line_to(c, px(cv.steps[i]), py(cv.mean[i] + cv.stddev[i]));
-      for (size_t i = cv.steps.size(); i-- > 0;) cairo_line_to(c, px(cv.steps[i]), py(cv.mean[i] - cv.stddev[i]));
+      cairo_move_to(c, px(cv.steps[0]), py(band_at(cv, 0).second));
+      for (size_t i = 1; i < cv.steps.size(); ++i) cairo_line_to(c, px(cv.steps[i]), py(band_at(cv, i).second));
+      for (size_t i = cv.steps.size(); i-- > 0;) cairo_line_to(c, px(cv.steps[i]), py(band_at(cv, i).first));
       cairo_close_path(c);
       cairo_fill(c);
     }

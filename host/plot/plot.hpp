@@ -23,7 +23,17 @@ std::string class_grid_png(const Tensor& samples, std::span<const int32_t> label
 struct Curve {
   std::string label;
   std::vector<double> steps, mean, stddev;  ///< stddev may be empty (no band)
+  /// The smallest and largest value at each step (may be empty): the band is clipped to them, since
+  /// mean ± std can leave the range any run reached (an accuracy above 1, a count below 0).
+  std::vector<double> min, max;
 };
+/// The band of curve `c` at point i: mean ± std clipped to [min, max] where given.
+std::pair<double, double> band_at(const Curve& c, size_t i);
+/// About `count` round tick values (1, 2 or 5 × 10^k apart) covering [lo, hi]; the first is ≤ lo
+/// and the last ≥ hi, so an axis drawn over them starts and ends on a tick.
+std::vector<double> nice_ticks(double lo, double hi, int count = 5);
+/// A tick's label: integers plainly, small and large numbers in exponent form.
+std::string tick_text(double v);
 /// Curves over steps, one colour per curve, with a ±std band where given, a legend and axes.
 std::string curves_png(const std::vector<Curve>& curves, const std::string& title, const std::string& y_label,
                        int width = 800, int height = 480);

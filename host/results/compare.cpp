@@ -21,7 +21,7 @@ void split_by_feature_network(Database& db, const std::vector<ExperimentRef>& ex
 }  // namespace
 
 std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
-                                     std::vector<std::string>& by, bool all_builds) {
+                                     std::vector<std::string>& by, bool all_builds, bool with_running) {
   const std::vector<ExperimentRef> exps{{experiment_id(db, experiment), experiment}};
   const std::set<int64_t> hidden = all_builds ? std::set<int64_t>{} : superseded_runs(db, exps.front().id);
   // Curves measured in different feature networks are different curves, as in compare.
@@ -33,21 +33,33 @@ std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment
   const auto groups = comparison_run_keys(db, exps, grouping);
   // group → step → values over runs
   std::map<std::vector<std::string>, std::map<int64_t, std::vector<double>>> points;
-  auto m = db.prepare(
+  auto m = db.prepare(fmt::format(
       "SELECT m.run_id, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
-      "WHERE r.experiment_id = ?1 AND r.status = 'completed' AND m.key = ?2 AND m.value IS NOT NULL");
+      "WHERE r.experiment_id = ?1 AND r.status IN ('completed'{}) AND m.key = ?2 AND m.value IS NOT NULL",
+      with_running ? ", 'running'" : ""));
   m.bind(1, exps.front().id).bind(2, metric);
-  while (m.step())
-    if (!hidden.contains(m.column_int(0)))
-      points[groups.at(m.column_int(0))][m.column_int(1)].push_back(m.column_double(2));
+  // Rows come run by run: the run's group is looked up once per run, not once per row (10,000 runs
+  // of 100 steps are a million rows).
+  int64_t last_run = -1;
+  std::map<int64_t, std::vector<double>>* run_points = nullptr;
+  while (m.step()) {
+    const int64_t run = m.column_int(0);
+    if (run != last_run) {
+      last_run = run;
+      run_points = hidden.contains(run) ? nullptr : &points[groups.at(run)];
+    }
+    if (run_points != nullptr) (*run_points)[m.column_int(1)].push_back(m.column_double(2));
+  }
   std::vector<GroupCurve> out;
   for (const auto& [key, steps] : points) {
-    GroupCurve c{key, {}, {}, {}};
+    GroupCurve c{key, {}, {}, {}, {}, {}};
     for (const auto& [step, values] : steps) {
       const Summary s = summarize(values);
       c.steps.push_back(static_cast<double>(step));
       c.mean.push_back(s.mean);
       c.stddev.push_back(s.stddev);
+      c.min.push_back(s.min);
+      c.max.push_back(s.max);
     }
     out.push_back(std::move(c));
   }

@@ -68,9 +68,11 @@ std::vector<std::string> comparison_footer(const Comparison& c);
 struct GroupCurve {
   std::vector<std::string> key;
   std::vector<double> steps, mean, stddev;
+  std::vector<double> min, max;  ///< the range of the runs' values at each step
 };
-/// `by` empty: the experiment's sweep, written back into `by`.
+/// `by` empty: the experiment's sweep, written back into `by`. `with_running` adds the points of
+/// runs still running (a live view), which are otherwise left out like any unfinished run.
 std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,
-                                     std::vector<std::string>& by, bool all_builds = false);
+                                     std::vector<std::string>& by, bool all_builds = false, bool with_running = false);
 
 }  // namespace gantry

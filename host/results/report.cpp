@@ -4,6 +4,7 @@
 #include "results/compare.hpp"
 #include "results/query.hpp"
 #include "util/base64.hpp"
+#include "util/text.hpp"
 
 #include <gantry/error.hpp>
 
@@ -21,20 +22,8 @@ std::string group_label(const std::vector<std::string>& by, const std::vector<st
   return fmt::format("{}", fmt::join(key, " / "));
 }
 
-std::string escape_html(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
-  }
-  return out;
-}
-
 std::string img(const std::string& png, const std::string& alt) {
-  return fmt::format("<img alt=\"{}\" src=\"data:image/png;base64,{}\">", escape_html(alt), base64_encode(png));
+  return fmt::format("<img alt=\"{}\" src=\"data:image/png;base64,{}\">", html_escape(alt), base64_encode(png));
 }
 
 // The metric keys (losses aside) that the shown runs have, sorted: one section each.
@@ -58,7 +47,7 @@ std::string runs_paragraph(Database& db, int64_t exp, const std::set<int64_t>& h
     if (!hidden.contains(runs.column_int(0))) ++by_status[runs.column_text(1)];
   std::vector<std::string> counts;
   for (const auto& [status, n] : by_status) counts.push_back(fmt::format("{} {}", n, status));
-  return fmt::format("<p>Runs: {}.</p>\n", escape_html(fmt::format("{}", fmt::join(counts, ", "))));
+  return fmt::format("<p>Runs: {}.</p>\n", html_escape(fmt::format("{}", fmt::join(counts, ", "))));
 }
 
 }  // namespace
@@ -69,7 +58,7 @@ std::string plot_metric(Database& db, const std::string& experiment, std::string
   const auto curves = group_curves(db, experiment, metric, by, all_builds);
   if (curves.empty()) throw ConfigError(fmt::format("experiment '{}' has no completed values of '{}'", experiment, metric));
   std::vector<Curve> lines;
-  for (const GroupCurve& g : curves) lines.push_back({group_label(by, g.key), g.steps, g.mean, g.stddev});
+  for (const GroupCurve& g : curves) lines.push_back({group_label(by, g.key), g.steps, g.mean, g.stddev, g.min, g.max});
   return curves_png(lines,
                     fmt::format("{}: {}, mean ± std over seeds{}", experiment, metric,
                                 by.empty() ? "" : fmt::format("; lines: {}", fmt::join(by, " / "))),
@@ -95,7 +84,7 @@ tr.best td {{ background: #e8f5e9; font-weight: bold; }}
 )";
 
 std::string paragraph(const std::string& text) {
-  std::string html = escape_html(text);
+  std::string html = html_escape(text);
   for (size_t at = 0; (at = html.find('\n', at)) != std::string::npos;) html.replace(at, 1, "<br>");
   return fmt::format("<p>{}</p>\n", html);
 }
@@ -105,16 +94,16 @@ std::string paragraph(const std::string& text) {
 std::string metric_section(Database& db, const std::string& experiment, const std::string& metric,
                            const std::string& mark, bool all_builds) {
   const Comparison c = compare_runs(db, {{experiment}, metric, {}, "final", all_builds});
-  std::string html = fmt::format("<h2>{}{}</h2>\n", escape_html(metric), mark.empty() ? "" : " " + mark);
+  std::string html = fmt::format("<h2>{}{}</h2>\n", html_escape(metric), mark.empty() ? "" : " " + mark);
   html += paragraph(comparison_heading(c)) + "<table><tr>";
   const Table t = comparison_table(c);
-  for (const auto& col : t.columns) html += fmt::format("<th>{}</th>", escape_html(col));
+  for (const auto& col : t.columns) html += fmt::format("<th>{}</th>", html_escape(col));
   html += "</tr>\n";
   for (const auto& row : t.rows) {
     html += row[0] == "*1" || row[0] == "=1" ? "<tr class=\"best\">" : "<tr>";
     for (size_t i = 0; i < row.size(); ++i)
       html += fmt::format("<td{}>{}</td>", i < t.numeric.size() && t.numeric[i] ? "" : " class=\"text\"",
-                          escape_html(row[i]));
+                          html_escape(row[i]));
     html += "</tr>\n";
   }
   html += "</table>\n";
@@ -171,15 +160,15 @@ std::string samples_section(Database& db, const ExperimentRef& exp, const Metric
           : fmt::format("<br>tied with run{} {}", runs.size() > 2 ? "s" : "",
                         fmt::join(runs.begin() + 1, runs.end(), ", "));
       figures += fmt::format("<figure>{}<figcaption>{}<br>run {}, step {}: {} = {}{}</figcaption></figure>\n",
-                             img(picture.column_blob(1), "samples"), escape_html(group_label(c.by, g.key)),
-                             runs.front(), picture.column_int(0), escape_html(choice.key),
+                             img(picture.column_blob(1), "samples"), html_escape(group_label(c.by, g.key)),
+                             runs.front(), picture.column_int(0), html_escape(choice.key),
                              shown_value(it->second.value), tied);
     }
     picture.reset();
   }
   if (figures.empty()) return "";
   return fmt::format("<h2>Samples: the best run of each group by {}</h2>\n{}<div class=\"samples\">\n{}</div>\n",
-                     escape_html(choice.key), paragraph("metric: " + choice.reason), figures);
+                     html_escape(choice.key), paragraph("metric: " + choice.reason), figures);
 }
 
 }  // namespace
@@ -197,10 +186,10 @@ std::string html_report(Database& db, const std::string& experiment, std::string
     throw ConfigError(fmt::format("unknown metric '{}' (available: {})", choice.key, fmt::join(metrics, ", ")));
   std::stable_partition(metrics.begin(), metrics.end(), [&](const std::string& k) { return k == choice.key; });
 
-  std::string html = fmt::format(page_head, escape_html(experiment));
+  std::string html = fmt::format(page_head, html_escape(experiment));
   html += runs_paragraph(db, exp.id, hidden);
   if (const std::string note = superseded_note(superseded.size(), all_builds); !note.empty())
-    html += fmt::format("<p>{}.</p>\n", escape_html(note));
+    html += fmt::format("<p>{}.</p>\n", html_escape(note));
   for (const std::string& m : metrics)
     html += metric_section(db, experiment, m, m != choice.key ? "" : metric.empty() ? "(primary)" : "(--metric)",
                            all_builds);

@@ -52,7 +52,7 @@ TEST(Plot, ScatterOverModesIsAValidPicture) {
 }
 
 TEST(Plot, CurvesWithBandsAndLegend) {
-  const std::vector<Curve> curves{{"a", {0, 10, 20}, {0, 1, 2}, {0, 0.5, 0.5}}, {"b", {0, 10, 20}, {2, 1, 0}, {}}};
+  const std::vector<Curve> curves{{"a", {0, 10, 20}, {0, 1, 2}, {0, 0.5, 0.5}, {}, {}}, {"b", {0, 10, 20}, {2, 1, 0}, {}, {}, {}}};
   const Decoded d = decode(curves_png(curves, "title", "y", 640, 400));
   EXPECT_EQ(d.width, 640);
   EXPECT_GT(d.colours, 10u);
