@@ -4,12 +4,14 @@
 # Safe to run again: apt-get skips what is already installed.
 # ocl-icd-opencl-dev: Debian builds oneDNN with an OpenCL GPU runtime, so its CMake package
 # asks for OpenCL even though gantry uses only the CPU engine.
+# openmpi-bin libopenmpi-dev: `mpirun gantry run` (host/mpi/, loaded only under a launcher) and its tests.
 set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libboost-dev libsqlite3-dev sqlite3 libfmt-dev
   libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libcairo2-dev
   dataset-fashion-mnist
+  openmpi-bin libopenmpi-dev
 )
 # The test suite also renders the HTML report in a real browser.
 if [ "${1:-}" = "--test" ]; then
