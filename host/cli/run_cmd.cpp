@@ -176,7 +176,7 @@ int run_distributed(const RunArgs& args, GlobalOptions& global) {
   for (const auto& w : registry.warnings()) std::cerr << "gantry: warning: " << w << "\n";
   Coordinator coordinator(*comm);
   const int own_slots = args.coordinator_trials ? args.jobs : 0;
-  const std::vector<int> slots = coordinator.check_ranks(describe_rank(0, args.jobs, &*exp, ""), own_slots);
+  const Coordinator::Ranks ranks = coordinator.check_ranks(describe_rank(0, args.jobs, &*exp, ""), own_slots);
   if (args.preflight) check_before_running(*exp, args.jobs);
   if (args.dry_run) {
     print_trials(*exp);
@@ -186,8 +186,8 @@ int run_distributed(const RunArgs& args, GlobalOptions& global) {
   ResultStore store(global.db);
   prepare_study_resources(*exp, store, std::cout);
   std::cout << fmt::format("{} MPI ranks run up to {} trial(s) at once\n", comm->size(),
-                           std::accumulate(slots.begin(), slots.end(), 0));
-  MpiTransport transport(*comm, *exp, slots);
+                           std::accumulate(ranks.slots.begin(), ranks.slots.end(), 0));
+  MpiTransport transport(*comm, *exp, ranks.slots, ranks.hosts);
   coordinator.start();
   const int code = train_and_report(*exp, args, global, store, &transport);
   coordinator.finish();

@@ -2,11 +2,13 @@
 
 #include "config/experiment.hpp"
 #include "mpi/worker.hpp"
+#include "util/process.hpp"
 
 #include <gantry/error.hpp>
 #include <gantry/plugin.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <fmt/format.h>
 #include <map>
 #include <unistd.h>
@@ -14,11 +16,6 @@
 namespace gantry {
 
 namespace {
-
-std::string this_host() {
-  char buf[256] = {};
-  return gethostname(buf, sizeof buf - 1) == 0 ? buf : "unknown";
-}
 
 std::string label(const mpi::PluginFact& p) { return fmt::format("{} '{}'", p.kind, p.name); }
 
@@ -41,12 +38,14 @@ void plugin_differences(const mpi::Hello& root, const mpi::Hello& other, const s
     if (!mine.count(name)) out.push_back(fmt::format("{}: uses {} that rank 0 does not ({})", who, name, build(*p)));
 }
 
+extern "C" void ignore_signal(int) {}
+
 }  // namespace
 
 mpi::Hello describe_rank(int rank, int jobs, const Experiment* exp, const std::string& error) {
   mpi::Hello h;
   h.rank = rank;
-  h.host = this_host();
+  h.host = host_name();
   h.fingerprint = build_fingerprint();
   h.abi = abi_version;
   h.slots = jobs;
@@ -89,9 +88,10 @@ Coordinator::~Coordinator() {
   }
 }
 
-std::vector<int> Coordinator::check_ranks(const mpi::Hello& own, int own_slots) {
-  std::vector<int> slots(static_cast<size_t>(comm_.size()), 0);
-  slots[0] = own_slots;
+Coordinator::Ranks Coordinator::check_ranks(const mpi::Hello& own, int own_slots) {
+  Ranks ranks{std::vector<int>(static_cast<size_t>(comm_.size()), 0),
+              std::vector<std::string>(static_cast<size_t>(comm_.size()), own.host)};
+  ranks.slots[0] = own_slots;
   std::vector<std::string> problems;
   for (int heard = 1; heard < comm_.size(); ++heard) {
     const MpiComm::Message m = comm_.receive();
@@ -100,7 +100,8 @@ std::vector<int> Coordinator::check_ranks(const mpi::Hello& own, int own_slots) 
       problems.push_back(fmt::format("rank {}: sent something else than its hello ({} bytes)", m.source, m.bytes.size()));
       continue;
     }
-    slots[static_cast<size_t>(m.source)] = static_cast<int>(std::clamp<int64_t>(hello->slots, 1, 1024));
+    ranks.slots[static_cast<size_t>(m.source)] = static_cast<int>(std::clamp<int64_t>(hello->slots, 1, 1024));
+    ranks.hosts[static_cast<size_t>(m.source)] = hello->host;
     for (std::string& p : differences(own, *hello)) problems.push_back(std::move(p));
   }
   if (!problems.empty()) {
@@ -108,7 +109,7 @@ std::vector<int> Coordinator::check_ranks(const mpi::Hello& own, int own_slots) 
     quit(2);
     throw ConfigError(fmt::format("the ranks differ, so nothing was run:\n  {}", fmt::join(problems, "\n  ")));
   }
-  return slots;
+  return ranks;
 }
 
 void Coordinator::quit(int code) {
@@ -131,6 +132,10 @@ void Coordinator::finish() {
 }
 
 int worker_rank_main(MpiComm& comm, int jobs, const Experiment* exp, const std::string& error) {
+  // mpirun and srun signal every rank at once (mpirun: SIGTERM, then SIGKILL a second later by
+  // default). A worker rank that died of it would take its trials' events with it; it stays, and
+  // rank 0, which got the same signal, stops every trial and records them interrupted.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, ignore_signal);
   comm.send(0, mpi::encode(describe_rank(comm.rank(), jobs, exp, error)));
   for (;;) {
     const MpiComm::Message m = comm.receive();

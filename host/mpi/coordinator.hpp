@@ -29,8 +29,12 @@ class Coordinator {
   Coordinator& operator=(const Coordinator&) = delete;
 
   /// Waits for every rank's hello. Throws ConfigError listing every difference from `own`, after
-  /// telling the ranks to quit. Returns the trials each rank runs at once (rank 0's: `own_slots`).
-  std::vector<int> check_ranks(const mpi::Hello& own, int own_slots);
+  /// telling the ranks to quit. Rank 0 runs `own_slots` trials at once.
+  struct Ranks {
+    std::vector<int> slots;          ///< trials each rank runs at once
+    std::vector<std::string> hosts;  ///< the machine each rank runs on
+  };
+  Ranks check_ranks(const mpi::Hello& own, int own_slots);
   /// Every rank quits with `code` (a dry run, an error before any trial).
   void quit(int code);
   void start();

@@ -35,8 +35,9 @@ class CountingListener final : public TransportListener {
 
 }  // namespace
 
-MpiTransport::MpiTransport(MpiComm& comm, const Experiment& exp, std::vector<int> slots)
-    : comm_(comm), exp_(exp), slots_(std::move(slots)), busy_(slots_.size(), 0) {
+MpiTransport::MpiTransport(MpiComm& comm, const Experiment& exp, std::vector<int> slots,
+                           std::vector<std::string> hosts)
+    : comm_(comm), exp_(exp), slots_(std::move(slots)), busy_(slots_.size(), 0), hosts_(std::move(hosts)) {
   capacity_ = std::accumulate(slots_.begin(), slots_.end(), 0);
   if (capacity_ < 1) throw ConfigError("no rank runs trials (--no-coordinator-trials with a single rank)");
   if (slots_[0] > 0) local_ = std::make_unique<LocalTransport>(slots_[0]);
@@ -54,7 +55,7 @@ int MpiTransport::pick_rank() const {
   return best;
 }
 
-void MpiTransport::launch(const TrialTicket& ticket) {
+TrialPlace MpiTransport::launch(const TrialTicket& ticket) {
   const int rank = pick_rank();
   if (rank < 0) throw Error("launch with every rank busy");  // the scheduler respects capacity()
   if (rank == 0) {
@@ -74,6 +75,7 @@ void MpiTransport::launch(const TrialTicket& ticket) {
   }
   where_[ticket.record] = rank;
   ++busy_[rank];
+  return {hosts_[static_cast<size_t>(rank)], rank};
 }
 
 void MpiTransport::finished(size_t record) {

@@ -20,11 +20,12 @@ struct TrialConfig;
 class MpiTransport final : public TrialTransport {
  public:
   /// `slots[r]`: trials rank r runs at once (0 for rank 0 = it only coordinates).
-  MpiTransport(MpiComm& comm, const Experiment& exp, std::vector<int> slots);
+  /// `hosts[r]`: the machine rank r runs on.
+  MpiTransport(MpiComm& comm, const Experiment& exp, std::vector<int> slots, std::vector<std::string> hosts);
 
   int capacity() const override { return capacity_; }
   size_t running() const override { return where_.size(); }
-  void launch(const TrialTicket& ticket) override;
+  TrialPlace launch(const TrialTicket& ticket) override;
   void poll(std::chrono::milliseconds timeout, TransportListener& listener) override;
   void request_stop(int level) override;
   void kill(size_t record) override;
@@ -38,6 +39,7 @@ class MpiTransport final : public TrialTransport {
   MpiComm& comm_;
   const Experiment& exp_;
   std::vector<int> slots_, busy_;
+  std::vector<std::string> hosts_;
   int capacity_ = 0;
   std::unique_ptr<LocalTransport> local_;
   std::map<size_t, int> where_;  // record → rank running it
