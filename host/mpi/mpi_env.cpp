@@ -69,9 +69,9 @@ std::unique_ptr<MpiComm> MpiComm::open(const std::filesystem::path& module) {
   // RTLD_GLOBAL: Open MPI dlopens its own components, which look for libmpi's symbols globally.
   void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!handle)
-    throw ConfigError(fmt::format("launched by an MPI launcher, but cannot load {}: {} (was gantry built with "
-                                  "libopenmpi-dev installed?)",
-                                  module.string(), dlerror()));
+    throw ConfigError(fmt::format("launched by an MPI launcher, but cannot load gantry's MPI module: {} (was gantry "
+                                  "built with libopenmpi-dev installed?)",
+                                  dlerror()));
   using Entry = const GantryMpiApi* (*)();
   auto entry = reinterpret_cast<Entry>(dlsym(handle, "gantry_mpi_api"));
   const GantryMpiApi* api = entry ? entry() : nullptr;

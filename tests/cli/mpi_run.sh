@@ -80,6 +80,12 @@ sweep)
   metrics="SELECT r.seed, m.key, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id ORDER BY 1, 2, 3"
   [ "$(sqlite3 "$tmp/local.db" "$metrics")" = "$(q "$metrics")" ] || fail "metrics differ from a local run"
   [ "$(sqlite3 "$tmp/local.db" "SELECT worker_rank IS NULL FROM runs LIMIT 1")" = "1" ] || fail "local runs have a rank"
+  # Rank 0 only coordinating: every trial on ranks 1 and 2, 2 at a time.
+  out=$(mpi_run --force --no-coordinator-trials) || fail "mpirun --no-coordinator-trials exited $?: $out"
+  grep -q "^3 MPI ranks run up to 2 trial(s) at once$" <<<"$out" || fail "no rank line in: $out"
+  every_trial_completed_once
+  [ "$(q "SELECT GROUP_CONCAT(DISTINCT worker_rank) FROM (SELECT worker_rank FROM runs ORDER BY 1)")" = "1,2" ] ||
+    fail "rank 0 ran trials: $(q "SELECT id, worker_rank FROM runs")"
   ;;
 kill)
   experiment 1500 minimax
