@@ -5,6 +5,7 @@
 # Safe to run again: apt-get skips what is already installed.
 # ocl-icd-opencl-dev: Debian builds oneDNN with an OpenCL GPU runtime, so its CMake package
 # asks for OpenCL even though gantry uses only the CPU engine.
+# openmpi-bin libopenmpi-dev: `mpirun gantry run` (host/mpi/, loaded only under a launcher) and its tests.
 set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config
@@ -12,6 +13,7 @@ pkgs=(
   libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libcairo2-dev
   libcpp-httplib-dev
   dataset-fashion-mnist
+  openmpi-bin libopenmpi-dev
 )
 # The test suite also renders the HTML report in a real browser.
 if [ "${1:-}" = "--test" ]; then

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   add_results_commands(app, global, result);
   add_report_commands(app, global, result);
   add_classifier_command(app, global, result);
+  add_slurm_command(app, global, result);
   add_bench_command(app, global, result);
   add_serve_command(app, global, result);
   try {

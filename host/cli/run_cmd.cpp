@@ -1,6 +1,8 @@
 // gantry run FILE: validate the experiment, then train and record every trial.
 #include "cli/commands.hpp"
 #include "config/experiment.hpp"
+#include "mpi/coordinator.hpp"
+#include "mpi/mpi_transport.hpp"
 #include "registry/registry.hpp"
 #include "run/preflight.hpp"
 #include "run/study_resources.hpp"
@@ -14,6 +16,8 @@
 #include <fmt/format.h>
 #include <iostream>
 #include <map>
+#include <numeric>
+#include <optional>
 
 namespace gantry::cli {
 
@@ -30,6 +34,7 @@ struct RunArgs {
   bool rerun_failed = true;
   bool dry_run = false;
   bool preflight = true;
+  bool coordinator_trials = true;
   int jobs = 1;
   int threads = 0;
   double trial_timeout = -1;
@@ -104,6 +109,91 @@ void check_before_running(const Experiment& exp, int jobs) {
                              report.rehearsed, report.configs);
 }
 
+RunOptions run_options(const RunArgs& args) {
+  RunOptions options;
+  options.force = args.force;
+  options.rerun_failed = args.rerun_failed;
+  options.jobs = args.jobs;
+  options.threads = args.threads;
+  options.trial_timeout = args.trial_timeout;
+  options.progress = args.progress == "live"    ? ProgressStyle::live
+                     : args.progress == "plain" ? ProgressStyle::plain
+                     : args.progress == "quiet" ? ProgressStyle::quiet
+                                                : ProgressStyle::automatic;
+  return options;
+}
+
+// Trains what the store does not have yet, through `transport` (null: local workers), and
+// prints the summary. SIGTERM (kill, SLURM's time limit) and SIGHUP (a closed terminal) stop
+// the sweep the way Ctrl-C does: running trials end after their step, or are killed after the
+// grace period.
+int train_and_report(const Experiment& exp, const RunArgs& args, GlobalOptions& global, ResultStore& store,
+                     TrialTransport* transport) {
+  interrupts = 0;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_interrupt);
+  const RunSummary summary = run_experiment(exp, store, run_options(args), std::cout, &interrupts, transport);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
+  print_summary(exp, summary, global.db);
+  return summary.interrupted ? ExitCode::interrupted : summary.any_failed() ? ExitCode::run_failed : ExitCode::ok;
+}
+
+int run_here(const RunArgs& args, GlobalOptions& global) {
+  Registry registry;
+  registry.discover(Registry::search_path(global.plugin_paths));
+  for (const auto& w : registry.warnings()) std::cerr << "gantry: warning: " << w << "\n";
+  // Validation comes first and throws ConfigError: a bad file never touches the database.
+  const Experiment exp = load_experiment(args.file, registry, {static_cast<uint64_t>(args.max_trials)});
+  if (args.preflight) check_before_running(exp, args.jobs);
+  if (args.dry_run) {
+    print_trials(exp);
+    return ExitCode::ok;
+  }
+  ResultStore store(global.db);
+  prepare_study_resources(exp, store, std::cout);
+  return train_and_report(exp, args, global, store, nullptr);
+}
+
+// One rank of `mpirun gantry run` / `srun gantry run`: every rank loads the file itself; rank 0
+// checks that all resolved the same plugins and trials, then does what run_here does, its
+// trials spread over every rank's workers (docs/ARCHITECTURE.md, "Beyond one machine").
+int run_distributed(const RunArgs& args, GlobalOptions& global) {
+  const auto comm = MpiComm::open();
+  Registry registry;
+  std::optional<Experiment> exp;
+  std::string error;
+  try {
+    registry.discover(Registry::search_path(global.plugin_paths));
+    exp.emplace(load_experiment(args.file, registry, {static_cast<uint64_t>(args.max_trials)}));
+  } catch (const std::exception& e) {
+    if (comm->rank() == 0) {
+      Coordinator(*comm).quit(2);
+      throw;
+    }
+    error = e.what();
+  }
+  // The other ranks never write: their warnings and errors reach the user through rank 0.
+  if (comm->rank() != 0) return worker_rank_main(*comm, args.jobs, exp ? &*exp : nullptr, error);
+  for (const auto& w : registry.warnings()) std::cerr << "gantry: warning: " << w << "\n";
+  Coordinator coordinator(*comm);
+  const int own_slots = args.coordinator_trials ? args.jobs : 0;
+  const Coordinator::Ranks ranks = coordinator.check_ranks(describe_rank(0, args.jobs, &*exp, ""), own_slots);
+  if (args.preflight) check_before_running(*exp, args.jobs);
+  if (args.dry_run) {
+    print_trials(*exp);
+    coordinator.quit(ExitCode::ok);
+    return ExitCode::ok;
+  }
+  ResultStore store(global.db);
+  prepare_study_resources(*exp, store, std::cout);
+  std::cout << fmt::format("{} MPI ranks run up to {} trial(s) at once\n", comm->size(),
+                           std::accumulate(ranks.slots.begin(), ranks.slots.end(), 0));
+  MpiTransport transport(*comm, *exp, ranks.slots, ranks.hosts);
+  coordinator.start();
+  const int code = train_and_report(*exp, args, global, store, &transport);
+  coordinator.finish();
+  return code;
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
@@ -128,38 +218,11 @@ void add_run_command(CLI::App& app, GlobalOptions& global, int& result) {
                 "build each distinct configuration once and take one step before anything is written (default: yes)");
   cmd->add_option("--progress", args->progress, "progress display")
       ->check(CLI::IsMember({"auto", "live", "plain", "quiet"}))->capture_default_str();
+  cmd->add_flag("--coordinator-trials,!--no-coordinator-trials", args->coordinator_trials,
+                "under mpirun/srun: rank 0 runs --jobs trials too, besides coordinating (default: yes)");
   cmd->callback([&global, &result, args] {
-    Registry registry;
-    registry.discover(Registry::search_path(global.plugin_paths));
-    for (const auto& w : registry.warnings()) std::cerr << "gantry: warning: " << w << "\n";
-    // Validation comes first and throws ConfigError: a bad file never touches the database.
-    const Experiment exp = load_experiment(args->file, registry, {static_cast<uint64_t>(args->max_trials)});
-    if (args->preflight) check_before_running(exp, args->jobs);
-    if (args->dry_run) {
-      print_trials(exp);
-      result = ExitCode::ok;
-      return;
-    }
-    ResultStore store(global.db);
-    prepare_study_resources(exp, store, std::cout);
-    RunOptions options;
-    options.force = args->force;
-    options.rerun_failed = args->rerun_failed;
-    options.jobs = args->jobs;
-    options.threads = args->threads;
-    options.trial_timeout = args->trial_timeout;
-    options.progress = args->progress == "live"    ? ProgressStyle::live
-                       : args->progress == "plain" ? ProgressStyle::plain
-                       : args->progress == "quiet" ? ProgressStyle::quiet
-                                                   : ProgressStyle::automatic;
-    interrupts = 0;
-    // SIGTERM (kill, SLURM's time limit) and SIGHUP (a closed terminal) stop the sweep the way
-    // Ctrl-C does: running trials end after their step, or are killed after the grace period.
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_interrupt);
-    const RunSummary summary = run_experiment(exp, store, options, std::cout, &interrupts);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
-    print_summary(exp, summary, global.db);
-    result = summary.interrupted ? ExitCode::interrupted : summary.any_failed() ? ExitCode::run_failed : ExitCode::ok;
+    if (detect_launch()) result = run_distributed(*args, global);
+    else result = run_here(*args, global);
   });
 }
 

@@ -94,7 +94,7 @@ LocalTransport::~LocalTransport() {
   munmap(stop_, sizeof(std::atomic<int>));
 }
 
-void LocalTransport::launch(const TrialTicket& ticket) {
+TrialPlace LocalTransport::launch(const TrialTicket& ticket) {
   Pipe events = Pipe::make(), errors = Pipe::make();
   std::fflush(nullptr);
   const pid_t parent = getpid();
@@ -116,6 +116,7 @@ void LocalTransport::launch(const TrialTicket& ticket) {
   set_nonblocking(w->events.get());
   set_nonblocking(w->errors.get());
   workers_.push_back(std::move(w));
+  return {host_name(), -1};
 }
 
 void LocalTransport::request_stop(int level) { stop_->store(level); }

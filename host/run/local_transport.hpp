@@ -21,7 +21,7 @@ class LocalTransport final : public TrialTransport {
 
   int capacity() const override { return jobs_; }
   size_t running() const override { return workers_.size(); }
-  void launch(const TrialTicket& ticket) override;
+  TrialPlace launch(const TrialTicket& ticket) override;
   void poll(std::chrono::milliseconds timeout, TransportListener& listener) override;
   void request_stop(int level) override;
   void kill(size_t record) override;

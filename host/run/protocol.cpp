@@ -63,6 +63,32 @@ bool to_double(std::string_view s, double& out) {
   return !str.empty() && *end == '\0';
 }
 
+// One formatter per event type, shared by the worker's sink and by event_line (which MPI ranks
+// use to forward events they parsed): a line means the same whichever process wrote it.
+std::string metric_line(int64_t step, std::string_view key, double value) {
+  return fmt::format("M\t{}\t{}\t{}\n", step, escape(key), value);
+}
+std::string progress_line(int64_t step, int64_t steps, double d_loss, double g_loss) {
+  return fmt::format("P\t{}\t{}\t{}\t{}\n", step, steps, d_loss, g_loss);
+}
+std::string result_line(const TrialResult& r) {
+  return fmt::format("R\t{}\t{}\t{}\t{}\t{}\n", static_cast<int>(r.outcome), r.step, r.d_updates, r.g_updates,
+                     escape(r.message));
+}
+std::string artifact_line(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) {
+  return fmt::format("A\t{}\t{}\t{}\t{}\n", step, escape(kind), escape(mime), base64_encode(bytes));
+}
+std::string note_line(std::string_view key, std::string_view value) {
+  return fmt::format("N\t{}\t{}\n", escape(key), escape(value));
+}
+std::string checkpoint_line(int64_t step, uint64_t bytes, std::string_view sha256) {
+  return fmt::format("C\t{}\t{}\t{}\n", step, bytes, escape(sha256));
+}
+std::string resumed_line(int64_t step, std::string_view message) {
+  return fmt::format("S\t{}\t{}\n", step, escape(message));
+}
+std::string error_line(std::string_view message) { return fmt::format("E\t{}\n", escape(message)); }
+
 }  // namespace
 
 void PipeSink::send(const std::string& line) {
@@ -76,34 +102,36 @@ void PipeSink::send(const std::string& line) {
   }
 }
 
-void PipeSink::metric(int64_t step, std::string_view key, double value) {
-  send(fmt::format("M\t{}\t{}\t{}\n", step, escape(key), value));
-}
+void PipeSink::metric(int64_t step, std::string_view key, double value) { send(metric_line(step, key, value)); }
 void PipeSink::flush() { send("F\n"); }
 void PipeSink::progress(int64_t step, int64_t steps, double d_loss, double g_loss) {
-  send(fmt::format("P\t{}\t{}\t{}\t{}\n", step, steps, d_loss, g_loss));
+  send(progress_line(step, steps, d_loss, g_loss));
 }
-void PipeSink::result(const TrialResult& r) {
-  send(fmt::format("R\t{}\t{}\t{}\t{}\t{}\n", static_cast<int>(r.outcome), r.step, r.d_updates, r.g_updates,
-                   escape(r.message)));
-}
+void PipeSink::result(const TrialResult& r) { send(result_line(r)); }
 void PipeSink::artifact(int64_t step, std::string_view kind, std::string_view mime, std::string_view bytes) {
-  send(fmt::format("A\t{}\t{}\t{}\t{}\n", step, escape(kind), escape(mime), base64_encode(bytes)));
+  send(artifact_line(step, kind, mime, bytes));
 }
-
-void PipeSink::note(std::string_view key, std::string_view value) {
-  send(fmt::format("N\t{}\t{}\n", escape(key), escape(value)));
-}
-
+void PipeSink::note(std::string_view key, std::string_view value) { send(note_line(key, value)); }
 void PipeSink::checkpoint(int64_t step, uint64_t bytes, std::string_view sha256) {
-  send(fmt::format("C\t{}\t{}\t{}\n", step, bytes, escape(sha256)));
+  send(checkpoint_line(step, bytes, sha256));
 }
+void PipeSink::resumed(int64_t step, std::string_view message) { send(resumed_line(step, message)); }
+void PipeSink::error(std::string_view message) { send(error_line(message)); }
 
-void PipeSink::resumed(int64_t step, std::string_view message) {
-  send(fmt::format("S\t{}\t{}\n", step, escape(message)));
+std::string event_line(const Event& e) {
+  switch (e.type) {
+    case Event::Type::metric: return metric_line(e.step, e.key, e.value);
+    case Event::Type::flush: return "F\n";
+    case Event::Type::progress: return progress_line(e.step, e.steps, e.d_loss, e.g_loss);
+    case Event::Type::result: return result_line(e.result);
+    case Event::Type::error: return error_line(e.message);
+    case Event::Type::artifact: return artifact_line(e.step, e.key, e.mime, e.bytes);
+    case Event::Type::note: return note_line(e.key, e.message);
+    case Event::Type::checkpoint: return checkpoint_line(e.step, static_cast<uint64_t>(e.size), e.key);
+    case Event::Type::resumed: return resumed_line(e.step, e.message);
+  }
+  return "F\n";
 }
-
-void PipeSink::error(std::string_view message) { send(fmt::format("E\t{}\n", escape(message))); }
 
 std::optional<Event> parse_event(std::string_view line) {
   if (line.empty()) return std::nullopt;

@@ -41,6 +41,9 @@ struct Event {
   int64_t size = 0;         ///< checkpoint: its bytes (its SHA-256 in `key`); resumed: the message in `message`
 };
 
+/// The line (with its newline) a worker writes for `e`: parse_event reads it back as `e`.
+std::string event_line(const Event& e);
+
 /// Parses one line (without its newline); nullopt for a malformed line.
 std::optional<Event> parse_event(std::string_view line);
 

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <optional>
 #include <set>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -55,7 +56,7 @@ int recover_stale_runs(ResultStore& store) {
 }
 
 RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOptions& options, std::ostream& log,
-                          const std::atomic<int>* stop) {
+                          const std::atomic<int>* stop, TrialTransport* transport) {
   const auto t0 = Clock::now();
   const double cpu0 = cpu_seconds();
   std::set<std::string> described;  // each metric plugin once, however many trials use it
@@ -70,8 +71,9 @@ RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOp
   store.record_metric_keys("loss", {{"d", Direction::lower_is_better, "discriminator loss"},
                                     {"g", Direction::lower_is_better, "generator loss"}},
                            "");
-  LocalTransport transport(options.jobs);
-  RunSummary summary = Scheduler(exp, store, options, log, stop).run(transport);
+  std::optional<LocalTransport> local;
+  if (!transport) transport = &local.emplace(options.jobs);
+  RunSummary summary = Scheduler(exp, store, options, log, stop).run(*transport);
   summary.parent_cpu_seconds = cpu_seconds() - cpu0;
   summary.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return summary;

@@ -7,6 +7,8 @@
 
 namespace gantry {
 
+class TrialTransport;
+
 enum class ProgressStyle { automatic, live, plain, quiet };
 
 struct RunOptions {
@@ -50,8 +52,9 @@ struct RunSummary {
 /// skipped (unless force), and so are runs another live gantry process is running. `stop`
 /// counts interrupt requests: at 1 workers finish their current step (killed after
 /// `stop_grace` seconds) and their runs are recorded as interrupted; at 2 they are killed at once.
+/// `transport` replaces the local workers (an MPI run's); its capacity replaces `jobs`.
 RunSummary run_experiment(const Experiment& exp, ResultStore& store, const RunOptions& options, std::ostream& log,
-                          const std::atomic<int>* stop = nullptr);
+                          const std::atomic<int>* stop = nullptr, TrialTransport* transport = nullptr);
 
 /// Marks runs left 'running' by a process that no longer exists (on this host) as interrupted.
 int recover_stale_runs(ResultStore& store);

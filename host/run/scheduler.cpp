@@ -141,7 +141,9 @@ void Scheduler::launch_next(TrialTransport& transport) {
     }
   }
   log_.flush();
-  transport.launch({record, rec.run_id, &trial.config, threads_, options_.memory_per_job, checkpoint_plan(rec, claim, a)});
+  const TrialPlace place =
+      transport.launch({record, rec.run_id, &trial.config, threads_, options_.memory_per_job, checkpoint_plan(rec, claim, a)});
+  store_.record_place(rec.run_id, place.host, place.rank);
   std::string swept;
   for (size_t c = 0; c < exp_.sweep_columns.size(); ++c)
     if (!trial.swept[c].empty()) swept += fmt::format(" {}={}", exp_.sweep_columns[c], trial.swept[c]);

@@ -30,6 +30,12 @@ struct TrialExit {
   std::string stderr_tail;  ///< the last bytes it wrote to stderr
 };
 
+/// Where a transport started a trial.
+struct TrialPlace {
+  std::string host;  ///< the machine its worker runs on
+  int rank = -1;     ///< the MPI rank whose worker runs it; -1 for a local run
+};
+
 /// Receives what a transport's trials report.
 class TransportListener {
  public:
@@ -47,7 +53,7 @@ class TrialTransport {
   /// Trials it can run at once.
   virtual int capacity() const = 0;
   virtual size_t running() const = 0;
-  virtual void launch(const TrialTicket& ticket) = 0;
+  virtual TrialPlace launch(const TrialTicket& ticket) = 0;
   /// Waits up to `timeout` for anything to happen, then delivers every event and every
   /// finished trial to `listener`. Never blocks on a trial that has ended.
   virtual void poll(std::chrono::milliseconds timeout, TransportListener& listener) = 0;

@@ -5,7 +5,7 @@
 // the only writer. Times are UTC ISO-8601 text.
 namespace gantry::schema {
 
-inline constexpr int version = 8;
+inline constexpr int version = 9;
 
 /// PRAGMA application_id of a gantry results database: "GNTR" in ASCII. A file with another id,
 /// or with none and tables that are not gantry's, is not ours and is never written to.
@@ -221,6 +221,14 @@ CREATE TABLE checkpoints (
   created_at  TEXT NOT NULL,
   PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;
+)SQL";
+
+// Version 9: where each run's trial ran. `host` and `pid` stay the process that claimed the run
+// (and alone writes it: rank 0 under MPI), which is what liveness checks need; the trial itself
+// may run on another machine, in another rank's worker.
+inline constexpr const char* v9_from_v8 = R"SQL(
+ALTER TABLE runs ADD COLUMN worker_host TEXT;     -- the machine whose worker ran the trial
+ALTER TABLE runs ADD COLUMN worker_rank INTEGER;  -- its MPI rank; NULL for a local run
 )SQL";
 
 }  // namespace gantry::schema

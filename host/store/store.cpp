@@ -181,7 +181,8 @@ void ResultStore::migrate() {
   if (current < 6) db_.exec(schema::v6_from_v5);
   if (current < 7) db_.exec(schema::feature_networks);
   if (current < 8) db_.exec(schema::v8_from_v7);
-  // Later versions add their steps here: if (current < 9) db_.exec(schema::v9_from_v8); ...
+  if (current < 9) db_.exec(schema::v9_from_v8);
+  // Later versions add their steps here: if (current < 10) db_.exec(schema::v10_from_v9); ...
   db_.exec(fmt::format("PRAGMA user_version = {}", schema::version));
   db_.exec(fmt::format("PRAGMA application_id = {}", schema::application_id));
   tx.commit();
@@ -364,6 +365,13 @@ void ResultStore::record_metric_keys(const std::string& metric, const std::vecto
     st.bind(3, k.doc).bind(4, static_cast<int64_t>(k.name == primary_key));
     st.run();
   }
+}
+
+void ResultStore::record_place(int64_t run_id, const std::string& worker_host, int worker_rank) {
+  auto st = db_.prepare("UPDATE runs SET worker_host = ?2, worker_rank = ?3 WHERE id = ?1");
+  st.bind(1, run_id).bind(2, worker_host);
+  if (worker_rank >= 0) st.bind(3, static_cast<int64_t>(worker_rank));
+  st.step();
 }
 
 void ResultStore::finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step,

@@ -80,6 +80,8 @@ class ResultStore {
   /// marked as the one comparisons default to.
   void record_metric_keys(const std::string& metric, const std::vector<MetricKey>& keys,
                           const std::string& primary_key);
+  /// Where the run's trial runs: a machine, and an MPI rank (-1: none, a local run).
+  void record_place(int64_t run_id, const std::string& worker_host, int worker_rank);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error, int64_t step, double wall_seconds);
   /// (key, value) at each key's last step.
   std::vector<std::pair<std::string, double>> final_metrics(int64_t run_id);

@@ -283,4 +283,9 @@ void run_contained(pid_t parent, const std::function<int()>& body) {
   warden_as_subreaper(body);
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  return gethostname(buf, sizeof buf - 1) == 0 ? buf : "unknown";
+}
+
 }  // namespace gantry

@@ -91,4 +91,7 @@ void keep_only_fds(int err_fd, int keep_as_3);
 /// looks like the body. Dies with its parent (PR_SET_PDEATHSIG), taking the tree with it.
 [[noreturn]] void run_contained(pid_t parent, const std::function<int()>& body);
 
+/// This machine's name (gethostname), "unknown" if it has none.
+std::string host_name();
+
 }  // namespace gantry

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# mpirun gantry run: a sweep spread over 3 ranks on this machine (oversubscribed), recorded once.
+# Usage: mpi_run.sh CASE GANTRY MPIRUN FIXTURE_DIR, CASE one of:
+#   sweep     every trial completed exactly once, the same metrics as a local run
+#   kill      the whole job killed with SIGKILL mid-sweep; the same command resumes and completes it
+#   term      SIGTERM to mpirun: running trials recorded interrupted; the same command completes them
+#   mismatch  one rank resolves another build of a plugin: refused before anything is written
+set -euo pipefail
+case=$1 gantry=$2 mpirun=$3 fixtures=$(realpath "$4")
+tmp=$(mktemp -d)
+job=""
+cleanup() {
+  # Only the job this script started: every process of its session (mpirun, ranks, workers).
+  [ -n "$job" ] && ps -o pid= -s "$job" | xargs -r kill -KILL 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+q() { sqlite3 "$tmp/r.db" "$1"; }
+
+# Six trials of a small GAN on ring8; `steps` decides how long each takes.
+experiment() {  # experiment STEPS LOSS
+  cat > "$tmp/x.toml" <<TOML
+[experiment]
+name = "mpi"
+seeds = [0, 1, 2, 3, 4, 5]
+[data]
+plugin = "ring8"
+[generator]
+plugin = "mlp"
+width = 16
+depth = 1
+[discriminator]
+plugin = "mlp"
+width = 16
+depth = 1
+[loss]
+plugin = "$2"
+[train]
+steps = $1
+batch_size = 32
+eval_every = $(( $1 / 2 ))
+eval_samples = 200
+[metrics.modes]
+TOML
+}
+mpi_run() { "$mpirun" --oversubscribe -np 3 "$gantry" run "$tmp/x.toml" --db "$tmp/r.db" --threads 1 --progress plain "$@"; }
+every_trial_completed_once() {
+  [ "$(q "SELECT COUNT(*), COUNT(DISTINCT identity), SUM(status = 'completed') FROM runs")" = "6|6|6" ] ||
+    fail "runs: $(q "SELECT id, seed, status, error FROM runs")"
+  [ "$(q "PRAGMA integrity_check")" = "ok" ] || fail "integrity_check: $(q "PRAGMA integrity_check")"
+}
+start_job() {  # in a session of its own, so that the whole job can be found and killed
+  setsid "$mpirun" --oversubscribe -np 3 "$gantry" run "$tmp/x.toml" --db "$tmp/r.db" --threads 1 --progress plain \
+    > "$tmp/job.log" 2>&1 &
+  job=$!
+}
+wait_for() {  # wait_for SQL-CONDITION: polls the database (up to 60 s)
+  for _ in $(seq 600); do
+    [ "$(q "SELECT COUNT(*) > 0 FROM runs WHERE $1" 2>/dev/null)" = "1" ] && return 0
+    sleep 0.1
+  done
+  fail "timed out waiting for: $1; log: $(cat "$tmp/job.log")"
+}
+
+case $case in
+sweep)
+  experiment 20 minimax
+  out=$(mpi_run) || fail "mpirun exited $?: $out"
+  grep -q "^3 MPI ranks run up to 3 trial(s) at once$" <<<"$out" || fail "no rank line in: $out"
+  grep -q "^experiment 'mpi': 6 run(s): 6 completed$" <<<"$out" || fail "summary: $out"
+  every_trial_completed_once
+  [ "$(q "SELECT GROUP_CONCAT(DISTINCT worker_rank) FROM (SELECT worker_rank FROM runs ORDER BY 1)")" = "0,1,2" ] ||
+    fail "the trials did not run on every rank: $(q "SELECT id, worker_host, worker_rank FROM runs")"
+  [ "$(q "SELECT COUNT(*) FROM runs WHERE worker_host = '$(hostname)' AND host = '$(hostname)'")" = "6" ] ||
+    fail "hosts: $(q "SELECT id, host, worker_host FROM runs")"
+  # The same trials run locally (one thread, as each MPI trial) give the same numbers.
+  "$gantry" run "$tmp/x.toml" --db "$tmp/local.db" --threads 1 --progress quiet > /dev/null
+  metrics="SELECT r.seed, m.key, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id ORDER BY 1, 2, 3"
+  [ "$(sqlite3 "$tmp/local.db" "$metrics")" = "$(q "$metrics")" ] || fail "metrics differ from a local run"
+  [ "$(sqlite3 "$tmp/local.db" "SELECT worker_rank IS NULL FROM runs LIMIT 1")" = "1" ] || fail "local runs have a rank"
+  # Rank 0 only coordinating: every trial on ranks 1 and 2, 2 at a time.
+  out=$(mpi_run --force --no-coordinator-trials) || fail "mpirun --no-coordinator-trials exited $?: $out"
+  grep -q "^3 MPI ranks run up to 2 trial(s) at once$" <<<"$out" || fail "no rank line in: $out"
+  every_trial_completed_once
+  [ "$(q "SELECT GROUP_CONCAT(DISTINCT worker_rank) FROM (SELECT worker_rank FROM runs ORDER BY 1)")" = "1,2" ] ||
+    fail "rank 0 ran trials: $(q "SELECT id, worker_rank FROM runs")"
+  ;;
+kill)
+  experiment 1500 minimax
+  start_job
+  wait_for "status = 'completed'"
+  ps -o pid= -s "$job" | xargs -r kill -KILL
+  wait "$job" || true
+  # Until every process is gone and reaped: a rerun takes over only the runs of a dead process.
+  for _ in $(seq 100); do [ -z "$(ps -o pid= -s "$job")" ] && break; sleep 0.1; done
+  job=""
+  before=$(q "SELECT id, finished_at FROM runs WHERE status = 'completed' ORDER BY id")
+  [ "$(q "SELECT COUNT(*) FROM runs WHERE status = 'running'")" -ge 1 ] || fail "nothing was running at the kill"
+  out=$(mpi_run) || fail "the rerun exited $?: $out"
+  grep -Eq "^[0-9]+ run\(s\) left running by a stopped gantry marked interrupted$" <<<"$out" || fail "rerun: $out"
+  every_trial_completed_once
+  # What had completed before the kill was kept, not run again.
+  [ "$(q "SELECT id, finished_at FROM runs WHERE id IN ($(tr '\n' ',' <<<"$before" | sed 's/|[^,]*//g; s/,$//')) ORDER BY id")" = "$before" ] ||
+    fail "completed runs were redone"
+  ;;
+term)
+  experiment 1500 minimax
+  start_job
+  wait_for "status = 'running' AND step > 0"
+  kill -TERM "$job"
+  wait "$job" || true
+  job=""
+  [ "$(q "SELECT COUNT(*) FROM runs WHERE status = 'running'")" = "0" ] || fail "runs left running: $(q "SELECT id, status FROM runs")"
+  [ "$(q "SELECT COUNT(*) FROM runs WHERE status = 'interrupted' AND error = 'interrupted'")" -ge 1 ] ||
+    fail "no run recorded interrupted: $(q "SELECT id, status, error FROM runs")"
+  grep -q "^interrupted: run the same command again to resume$" "$tmp/job.log" || fail "log: $(cat "$tmp/job.log")"
+  out=$(mpi_run) || fail "the rerun exited $?: $out"
+  every_trial_completed_once
+  ;;
+mismatch)
+  experiment 20 rebuilt
+  status=0
+  out=$("$mpirun" --oversubscribe -np 2 "$gantry" --plugin-path "$fixtures/rebuilt1" run "$tmp/x.toml" --db "$tmp/r.db" : \
+        -np 1 "$gantry" --plugin-path "$fixtures/rebuilt2" run "$tmp/x.toml" --db "$tmp/r.db" 2>&1) || status=$?
+  [ "$status" = 2 ] || fail "exit $status, expected 2: $out"
+  one=$(sha256sum "$fixtures/rebuilt1/fixture_rebuilt_loss_1.so" | cut -c1-12)
+  two=$(sha256sum "$fixtures/rebuilt2/fixture_rebuilt_loss_2.so" | cut -c1-12)
+  expected="gantry: error:   rank 2 on $(hostname): loss 'rebuilt' is $fixtures/rebuilt2/fixture_rebuilt_loss_2.so (version 1.0.0, sha256 $two); rank 0 has $fixtures/rebuilt1/fixture_rebuilt_loss_1.so (version 1.0.0, sha256 $one)"
+  grep -qxF "gantry: error: the ranks differ, so nothing was run:" <<<"$out" || fail "no refusal in: $out"
+  grep -qxF "$expected" <<<"$out" || fail "expected '$expected' in: $out"
+  [ ! -e "$tmp/r.db" ] || fail "a refused job created the database"
+  ;;
+*) fail "unknown case $case" ;;
+esac
+echo "ok: $case"
