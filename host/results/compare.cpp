@@ -7,6 +7,8 @@
 #include <gantry/error.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
@@ -99,14 +101,13 @@ namespace {
 
 std::optional<int64_t> parse_at(const std::string& at) {
   if (at == "final" || at == "best") return std::nullopt;
-  try {
-    size_t used = 0;
-    const int64_t step = std::stoll(at, &used);
-    if (used != at.size()) throw std::invalid_argument(at);
-    return step;
-  } catch (const std::exception&) {
+  // Digits only: from_chars refuses a sign, spaces and overflow, which stoll would not all refuse.
+  int64_t step = 0;
+  const auto [end, ec] = std::from_chars(at.data(), at.data() + at.size(), step);
+  if (at.empty() || !std::isdigit(static_cast<unsigned char>(at.front())) || ec != std::errc() ||
+      end != at.data() + at.size())
     throw ConfigError(fmt::format("--at takes final, best or a step number, not '{}'", at));
-  }
+  return step;
 }
 
 // The feature network (weights' SHA-256, first 16 digits) each run of `exps` measured `metric` with,

@@ -7,6 +7,10 @@
 
 #include <httplib.h>
 
+#include <gantry/error.hpp>
+
+#include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace gantry::serve {
@@ -22,8 +26,14 @@ using Handler = std::function<void(Database&, const httplib::Request&, httplib::
 // threads, and SQLite's busy timeout (set on every connection) rides out a writer's checkpoint.
 httplib::Server::Handler with_db(const std::filesystem::path& path, Handler handler) {
   return [path, handler](const httplib::Request& req, httplib::Response& res) {
-    Database db(path, Database::Access::read_only);
-    handler(db, req, res);
+    std::optional<Database> db;
+    try {
+      db.emplace(path, Database::Access::read_only);
+    } catch (const Error& e) {  // the file was there when the server started: it has gone since
+      std::cerr << "gantry serve: error: " << e.what() << "\n";
+      throw HttpError(503, "the results database cannot be opened now (moved or deleted?)");
+    }
+    handler(*db, req, res);
   };
 }
 

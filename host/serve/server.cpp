@@ -8,6 +8,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fmt/format.h>
 #include <iostream>
 #include <random>
@@ -54,11 +56,30 @@ void plain(httplib::Response& res, int status, const std::string& text) {
   res.set_content(text + "\n", "text/plain; charset=utf-8");
 }
 
+const std::string too_long = fmt::format("request too long (at most {} bytes and 64 parameters)", max_target_length);
+
+// The token is sent back as ?token= and in a cookie, neither of which carries ';', '&', '+',
+// spaces or bytes beyond ASCII unchanged; these characters survive both.
+bool url_and_cookie_safe(const std::string& token) {
+  return std::all_of(token.begin(), token.end(), [](const char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
+  });
+}
+
+// A NUL would end the value wherever it becomes a C string (SQLite's text, error messages).
+bool holds_nul(const httplib::Params& params) {
+  return std::any_of(params.begin(), params.end(), [](const auto& kv) {
+    return kv.first.find('\0') != std::string::npos || kv.second.find('\0') != std::string::npos;
+  });
+}
+
 }  // namespace
 
 Server::Server(ServeOptions options) : options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
   if (!is_loopback(options_.host) && options_.token.empty())
     throw ConfigError(fmt::format("serving on {} (not a loopback address) needs --token", options_.host));
+  if (!url_and_cookie_safe(options_.token))
+    throw ConfigError("--token may hold only letters, digits, '-', '.', '_' and '~' (it goes into addresses and a cookie)");
   open_results(options_.db);  // refuses a missing or foreign file before anything listens
   // Every response: never cached, never sniffed into another type, and no script but our own.
   http_->set_default_headers({{"Cache-Control", "no-store"},
@@ -68,9 +89,14 @@ Server::Server(ServeOptions options) : options_(std::move(options)), http_(std::
                                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'"}});
   http_->set_payload_max_length(1024);
+  http_->new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (req.target.size() > max_target_length || req.params.size() > 64) {
-      plain(res, 414, fmt::format("request too long (at most {} bytes and 64 parameters)", max_target_length));
+      plain(res, 414, too_long);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (holds_nul(req.params)) {
+      plain(res, 400, "request values may not hold NUL characters");
       return httplib::Server::HandlerResponse::Handled;
     }
     if (req.method != "GET" && req.method != "HEAD") {
@@ -105,7 +131,12 @@ Server::Server(ServeOptions options) : options_(std::move(options)), http_(std::
     }
   });
   http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) plain(res, res.status, res.status == 404 ? "not found" : fmt::format("error {}", res.status));
+    if (!res.body.empty()) return;
+    // 414 here is cpp-httplib's own limit (8 KB), before the pre-routing handler sees the request.
+    plain(res, res.status,
+          res.status == 404   ? "not found"
+          : res.status == 414 ? too_long
+                              : fmt::format("error {}", res.status));
   });
   add_routes();
 }

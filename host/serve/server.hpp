@@ -22,6 +22,10 @@ struct ServeOptions {
 /// The longest request target (path and query) accepted; longer ones get 414.
 inline constexpr size_t max_target_length = 4096;
 
+/// Connections served at once. A worker stays with its connection while the client is idle
+/// (browsers keep theirs open between requests) or slow to send, so there are far more than cores.
+inline constexpr size_t worker_threads = 64;
+
 /// 127.0.0.1, ::1, localhost and the rest of 127.0.0.0/8.
 bool is_loopback(const std::string& host);
 /// 32 hex digits from the system's random source.
@@ -29,8 +33,8 @@ std::string generate_token();
 
 class Server {
  public:
-  /// ConfigError for a non-loopback host without a token and for a database gantry cannot read
-  /// (open_results' messages).
+  /// ConfigError for a non-loopback host without a token, a token with characters an address or a
+  /// cookie would change, and a database gantry cannot read (open_results' messages).
   explicit Server(ServeOptions options);
   ~Server();
   Server(const Server&) = delete;

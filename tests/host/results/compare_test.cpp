@@ -117,6 +117,20 @@ TEST_F(Results, AtBestAndAtAStep) {
   EXPECT_EQ(compare("q.score", "final", {"optimizer.lr"}).groups.size(), 1u);
 }
 
+// A step is digits: stoll alone would take "-5" (no run has that step: an empty table headed
+// "at step -5"), " 5" and "+5".
+TEST_F(Results, AtAStepTakesDigitsOnly) {
+  for (const std::string at : {"-5", " 5", "+5", "5 ", "", "99999999999999999999"}) {
+    try {
+      compare("q.score", at);
+      ADD_FAILURE() << at;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()), fmt::format("--at takes final, best or a step number, not '{}'", at));
+    }
+  }
+  EXPECT_DOUBLE_EQ(compare("q.score", "10").groups[1].mean, 5);
+}
+
 TEST_F(Results, CompareNamesWhatExistsOnMistakes) {
   EXPECT_THROW(compare("q.scor"), ConfigError);
   try {

@@ -13,7 +13,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <chrono>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 namespace gantry {
 namespace {
@@ -28,6 +33,7 @@ class Serving {
     thread_.join();
   }
   httplib::Client client() const { return httplib::Client("127.0.0.1", port_); }
+  int port() const { return port_; }
 
  private:
   serve::Server server_;
@@ -94,6 +100,96 @@ TEST_F(Server, RoutesAnswerWithTheirTypesAndBadRequestsWith4xx) {
   const auto page = c.Get("/");
   EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
   EXPECT_TRUE(page->get_header_value("Content-Security-Policy").starts_with("default-src 'none'; script-src 'self';"));
+}
+
+// A connection to the server that has sent `text` and then waits, holding whatever worker took it.
+class RawConnection {
+ public:
+  RawConnection(int port, const std::string& text) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(send(fd_, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
+  }
+  ~RawConnection() { close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+ private:
+  int fd_;
+};
+
+// A browser keeps its connections open between requests (two tabs: a dozen), and a slow or
+// hostile client can send half a request and wait; neither may hold up anyone else's page.
+TEST_F(Server, IdleAndHalfSentConnectionsDoNotHoldUpOthers) {
+  Serving s(options());
+  std::vector<std::unique_ptr<httplib::Client>> idle;
+  for (int i = 0; i < 12; ++i) {
+    idle.push_back(std::make_unique<httplib::Client>("127.0.0.1", s.port()));
+    idle.back()->set_keep_alive(true);
+    ASSERT_EQ(idle.back()->Get("/api/run/1")->status, 200);
+  }
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 12; ++i)
+    slow.push_back(std::make_unique<RawConnection>(s.port(), "GET / HTTP/1.1\r\nHost: x\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto c = s.client();
+  const auto start = std::chrono::steady_clock::now();
+  const auto res = c.Get("/run/1");
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_LT(took, std::chrono::seconds(3));  // 5 s (the idle timeout) when the workers run out
+}
+
+// NUL ends a C string: a request value holding one would reach SQLite and the error messages cut.
+TEST_F(Server, ARequestValueWithANulIsRefused) {
+  Serving s(options());
+  auto c = s.client();
+  expect_response(c, "/experiment/1/compare?metric=q.score%00x", 400, "text/plain; charset=utf-8",
+                  "request values may not hold NUL characters\n");
+  expect_response(c, "/experiment/1?sort=run%00", 400, "text/plain; charset=utf-8",
+                  "request values may not hold NUL characters\n");
+}
+
+// cpp-httplib refuses targets over 8 KB itself; its answer says the same as ours.
+TEST_F(Server, AnOversizeTargetIsExplained) {
+  Serving s(options());
+  auto c = s.client();
+  expect_response(c, "/?q=" + std::string(9000, 'a'), 414, "text/plain; charset=utf-8",
+                  "request too long (at most 4096 bytes and 64 parameters)\n");
+}
+
+// The token goes into addresses (?token=) and a cookie: a character either would split or
+// change makes a server nobody can use, so it is refused before anything listens.
+TEST_F(Server, ATokenThatAnAddressOrCookieWouldChangeIsRefused) {
+  for (const std::string token : {"a;b", "p&ss", "a b", "s\xC3\xA9" "cret", "a+b", "a\r\nX: y"}) {
+    try {
+      serve::Server server(options(token));
+      ADD_FAILURE() << token;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "--token may hold only letters, digits, '-', '.', '_' and '~' (it goes into addresses and a cookie)");
+    }
+  }
+  Serving s(options("A-z0.9_~"));
+  auto c = s.client();
+  EXPECT_EQ(c.Get("/run/1?token=A-z0.9_~")->status, 200);
+}
+
+// The file moved away while serving is a clear 503, not an internal error; back, it is served again.
+TEST_F(Server, ADatabaseMovedAwayIsUnavailableUntilItIsBack) {
+  Serving s(options());
+  auto c = s.client();
+  writer.reset();  // closed: its WAL is folded into the file, which then holds everything
+  std::filesystem::rename(path, dir.path / "moved.db");
+  expect_response(c, "/run/1", 503, "text/plain; charset=utf-8",
+                  "the results database cannot be opened now (moved or deleted?)\n");
+  expect_response(c, "/assets/style.css", 200, "text/css; charset=utf-8", "body {");
+  std::filesystem::rename(dir.path / "moved.db", path);
+  expect_response(c, "/run/1", 200, "text/html; charset=utf-8", "<!DOCTYPE html>");
 }
 
 TEST_F(Server, ATokenIsNeededOnEveryRequestWhenSet) {
