@@ -22,7 +22,7 @@ namespace {
 struct Plan {
   StoredTrial stored;
   TrialConfig config;
-  std::vector<CheckpointRow> checkpoints;  ///< oldest first
+  std::vector<CheckpointRow> checkpoints;  ///< oldest first; step 0 (as built) has no file
   std::vector<std::string> keys;           ///< every metric row it writes, per step
   std::string skipped;
 };
@@ -47,8 +47,10 @@ Plan plan_run(ResultStore& store, const Registry& registry, const PluginLibrary&
   std::reverse(rows.begin(), rows.end());
   for (const CheckpointRow& r : rows)
     if (r.step % every == 0 || r.step == steps) p.checkpoints.push_back(r);
-  if (p.checkpoints.empty())
-    p.skipped = rows.empty() ? "no checkpoints" : "no checkpoint at an evaluation step";
+  // Step 0 needs no file: its networks are the ones build_trial_models makes from the seed. (A run
+  // without checkpoints is left alone: it predates them, and step 0 alone would say little.)
+  if (rows.empty()) p.skipped = "no checkpoints";
+  else if (p.checkpoints.empty() || p.checkpoints.front().step != 0) p.checkpoints.insert(p.checkpoints.begin(), CheckpointRow{});
   const bool conditional = p.config.train.boolean("conditional"), ema = p.config.train.real("g_ema") > 0;
   for (const MetricKey& k : lib.descriptor->metric_keys) {
     if (k.conditional_only && !conditional) continue;
@@ -95,10 +97,12 @@ std::vector<int64_t> score_run(ResultStore& store, const PluginLibrary& lib, Pla
     ema = std::make_unique<GeneratorEma>(models.generator->layer(), decay, p.config.train.integer("g_ema_start"));
   std::vector<int64_t> steps;
   for (const CheckpointRow& c : p.checkpoints) {
-    const auto file = checkpoint_root(store.path()) / c.file;
-    const CheckpointTensors ckpt = read_checkpoint_tensors(file, c.sha256);
-    restore_networks(ckpt, file, p.config, models, GeneratorCopy::raw, true);
-    if (ema) restore_ema(ckpt, file, *ema);
+    if (!c.file.empty()) {  // else step 0: the networks as built, first of the steps
+      const auto file = checkpoint_root(store.path()) / c.file;
+      const CheckpointTensors ckpt = read_checkpoint_tensors(file, c.sha256);
+      restore_networks(ckpt, file, p.config, models, GeneratorCopy::raw, true);
+      if (ema) restore_ema(ckpt, file, *ema);
+    }
     evaluator.evaluate(c.step, ema.get(), {});
     steps.push_back(c.step);
   }

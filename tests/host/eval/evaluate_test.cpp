@@ -60,14 +60,14 @@ TEST_F(Evaluate, RecomputingTheRunsOwnMetricGivesExactlyTheTrainersValues) {
   ASSERT_NE(before.find("1 modes.high_quality 60 "), std::string::npos) << before;
   auto o = evaluate({"tiny", "--metric", "modes"});
   EXPECT_EQ(o.code, 2);
-  EXPECT_EQ(o.err, "gantry: error: metric 'modes' is already recorded for run 1 at steps 20, 40, 60 (add --force to "
+  EXPECT_EQ(o.err, "gantry: error: metric 'modes' is already recorded for run 1 at steps 0, 20, 40, 60 (add --force to "
                    "compute it again and replace those values)\n");
   o = evaluate({"tiny", "--metric", "modes", "--force"});
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_EQ(o.out, "run 1: modes at steps 20, 40, 60\n");
+  EXPECT_EQ(o.out, "run 1: modes at steps 0, 20, 40, 60\n");
   EXPECT_EQ(rows("modes.%"), before);  // same rows, same bits, none added
   const std::string note = query("SELECT value FROM run_notes WHERE key = 'evaluate.modes.computed'");
-  EXPECT_TRUE(note.starts_with("later, by gantry evaluate, at steps 20, 40, 60: plugin modes ")) << note;
+  EXPECT_TRUE(note.starts_with("later, by gantry evaluate, at steps 0, 20, 40, 60: plugin modes ")) << note;
   const std::string sha = query("SELECT sha256 FROM plugins WHERE section = 'metrics.modes'");
   EXPECT_NE(note.find(fmt::format("sha256 {}", sha.substr(0, sha.size() - 1))), std::string::npos) << note << sha;
 }
@@ -78,7 +78,7 @@ TEST_F(Evaluate, DiscriminatorMetricOnAnEmaRunReproducesBothCopiesValues) {
   ASSERT_NE(before.find("1 raw.disc_accuracy."), std::string::npos) << before;
   const auto o = evaluate({"1", "--metric", "disc_accuracy", "--force"});
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_EQ(o.out, "run 1: disc_accuracy at steps 20, 40, 60\n");
+  EXPECT_EQ(o.out, "run 1: disc_accuracy at steps 0, 20, 40, 60\n");
   EXPECT_EQ(rows("%disc_accuracy.%"), before);
 }
 
@@ -94,7 +94,7 @@ TEST_F(Evaluate, AMetricTheExperimentDidNotMeasureIsAddedToEveryRun) {
   ASSERT_EQ(query("SELECT COUNT(*) FROM metrics WHERE run_id IN (3, 4) AND key LIKE 'modes.%'"), "0\n");
   const auto o = evaluate({"without", "--metric", "modes"});
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_EQ(o.out, "run 3: modes at steps 20, 40, 60\nrun 4: modes at steps 20, 40, 60\n");
+  EXPECT_EQ(o.out, "run 3: modes at steps 0, 20, 40, 60\nrun 4: modes at steps 0, 20, 40, 60\n");
   auto modes_of = [&](int run) {
     return query(fmt::format("SELECT key || ' ' || step || ' ' || printf('%!.17g', value) FROM metrics WHERE run_id = {} "
                              "AND key LIKE 'modes.%' ORDER BY key, step",
@@ -103,6 +103,28 @@ TEST_F(Evaluate, AMetricTheExperimentDidNotMeasureIsAddedToEveryRun) {
   EXPECT_EQ(modes_of(3), modes_of(1));
   EXPECT_EQ(modes_of(4), modes_of(2));
   EXPECT_NE(modes_of(3), "");
+}
+
+TEST_F(Evaluate, OnlyEvaluationStepsWithACheckpointAreScored) {
+  // Evaluations at 0, 20, 40, 60; checkpoints at 40 and 60 only. Step 0 needs none.
+  std::string text = ring_text();
+  text.replace(text.find("checkpoint_every = 20"), 21, "checkpoint_every = 40");
+  run(text);
+  const std::string before = rows("disc_accuracy.%");
+  const auto o = evaluate({"tiny", "--metric", "disc_accuracy", "--force"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "run 1: disc_accuracy at steps 0, 40, 60\n");
+  EXPECT_EQ(rows("disc_accuracy.%"), before);
+}
+
+TEST_F(Evaluate, DcganWithBatchNormReproducesTheTrainersValues) {
+  run("[experiment]\nname = \"dc\"\n" + test::tiny_dcgan_experiment("", "checkpoint_every = 2", "[metrics.disc_accuracy]\nsamples = 16\n"));
+  const std::string before = rows("disc_accuracy.%");
+  ASSERT_NE(before, "");
+  const auto o = evaluate({"dc", "--metric", "disc_accuracy", "--force"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "run 1: disc_accuracy at steps 0, 2, 4\n");
+  EXPECT_EQ(rows("disc_accuracy.%"), before);
 }
 
 TEST_F(Evaluate, UnknownTargetsAndMetricsAreRefused) {
