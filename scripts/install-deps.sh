@@ -11,8 +11,9 @@ pkgs=(
   libtomlplusplus-dev libgtest-dev libcli11-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libcairo2-dev
   dataset-fashion-mnist
 )
-# The test suite also renders the HTML report in a real browser.
+# The test suite also renders the HTML report in a real browser, and reads gantry generate's
+# .npy files with numpy (gantry itself never needs Python).
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(chromium)
+  pkgs+=(chromium python3-numpy)
 fi
 bash "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"

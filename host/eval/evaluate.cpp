@@ -49,8 +49,11 @@ Plan plan_run(ResultStore& store, const Registry& registry, const PluginLibrary&
     if (r.step % every == 0 || r.step == steps) p.checkpoints.push_back(r);
   // Step 0 needs no file: its networks are the ones build_trial_models makes from the seed. (A run
   // without checkpoints is left alone: it predates them, and step 0 alone would say little.)
-  if (rows.empty()) p.skipped = "no checkpoints";
-  else if (p.checkpoints.empty() || p.checkpoints.front().step != 0) p.checkpoints.insert(p.checkpoints.begin(), CheckpointRow{});
+  if (p.stored.status == "running" || p.stored.status == "queued")
+    p.skipped = fmt::format("it is {}: its checkpoints may still be pruned", p.stored.status);
+  else if (rows.empty()) p.skipped = "no checkpoints";
+  else if (p.checkpoints.empty() || p.checkpoints.front().step != 0)
+    p.checkpoints.insert(p.checkpoints.begin(), CheckpointRow{});
   const bool conditional = p.config.train.boolean("conditional"), ema = p.config.train.real("g_ema") > 0;
   for (const MetricKey& k : lib.descriptor->metric_keys) {
     if (k.conditional_only && !conditional) continue;
@@ -64,6 +67,7 @@ Plan plan_run(ResultStore& store, const Registry& registry, const PluginLibrary&
 std::vector<std::string> already_recorded(Database& db, const std::vector<Plan>& plans) {
   std::vector<std::string> found;
   for (const Plan& p : plans) {
+    if (!p.skipped.empty()) continue;
     std::vector<int64_t> steps;
     for (const CheckpointRow& c : p.checkpoints)
       for (const std::string& key : p.keys) {

@@ -21,8 +21,8 @@ namespace {
 const CheckpointRow& checkpoint_at(int64_t run_id, std::optional<int64_t> step,
                                    const std::vector<CheckpointRow>& rows, const std::filesystem::path& db_path) {
   if (rows.empty())
-    throw ConfigError(fmt::format("run {} has no checkpoints in {} (they are saved with [train] checkpoint_every, and "
-                                  "at the end of every run since schema 8)",
+    throw ConfigError(fmt::format("run {} has no checkpoints in {} (a run saves one at its end and every [train] "
+                                  "checkpoint_every steps; runs made before gantry kept checkpoints have none)",
                                   run_id, checkpoint_root(db_path).string()));
   if (!step) return rows.front();  // newest first
   const auto it = std::find_if(rows.begin(), rows.end(), [&](const CheckpointRow& r) { return r.step == *step; });

@@ -127,6 +127,20 @@ TEST_F(Evaluate, DcganWithBatchNormReproducesTheTrainersValues) {
   EXPECT_EQ(rows("disc_accuracy.%"), before);
 }
 
+TEST_F(Evaluate, RunsWithoutCheckpointsAreSkippedSayingSo) {
+  run(ring_text());
+  {
+    Database d(db);
+    d.exec("DELETE FROM checkpoints");
+  }
+  const std::string before = rows("%");
+  const auto o = evaluate({"tiny", "--metric", "modes"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "run 1: skipped, no checkpoints\n");
+  EXPECT_EQ(rows("%"), before);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM run_notes WHERE key LIKE 'evaluate.%'"), "0\n");
+}
+
 TEST_F(Evaluate, UnknownTargetsAndMetricsAreRefused) {
   run(ring_text());
   auto o = evaluate({"nope", "--metric", "modes"});
