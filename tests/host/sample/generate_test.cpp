@@ -1,6 +1,7 @@
 // gantry generate: G rebuilt from a stored run and loaded from its checkpoint samples exactly what
 // the trained G sampled, and writes it as a grid, a folder of PNGs or a numpy array.
 #include "sample/generate.hpp"
+#include "store/checkpoints.hpp"
 #include "store/store.hpp"
 #include "train/evaluation.hpp"
 
@@ -204,6 +205,46 @@ TEST_F(Generate, BadRequestsAreRefusedNamingWhatIsWrong) {
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err, fmt::format("gantry: error: no run 9 in {}\n", db));
   EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST_F(Generate, ACheckpointOfAnotherArchitectureIsRefusedAndNothingIsCopied) {
+  run(ring_text());
+  Database d = open_results(db);
+  const CheckpointRow row = run_checkpoints(d, 1).front();
+  const auto file = checkpoint_root(db) / row.file;
+  std::string narrow = ring_text();
+  narrow.replace(narrow.find("width = 32"), 10, "width = 16");
+  const Experiment exp = parse_experiment(narrow, "exp.toml", test::builtin_registry());
+  TrialModels models = build_trial_models(exp.trials[0].config);
+  const std::vector<float> before = vec(models.generator->layer().parameters()[0]->value);
+  try {
+    restore_networks(read_checkpoint_tensors(file, row.sha256), file, exp.trials[0].config, models, GeneratorCopy::raw,
+                     true);
+    ADD_FAILURE() << "loaded a checkpoint of another architecture";
+  } catch (const CheckpointError& e) {
+    EXPECT_EQ(std::string(e.what()), fmt::format("checkpoint {}: made by another architecture: the file has "
+                                                 "'  width = 32' where this run has '  width = 16'",
+                                                 file.string()));
+  }
+  EXPECT_EQ(vec(models.generator->layer().parameters()[0]->value), before);
+  // A changed byte is caught by the SHA-256 recorded with it.
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('\x55');
+  }
+  EXPECT_THROW(
+      {
+        try {
+          read_checkpoint_tensors(file, row.sha256);
+        } catch (const CheckpointError& e) {
+          EXPECT_TRUE(std::string(e.what()).find("differs from the " + row.sha256 + " recorded when it was written") !=
+                      std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      CheckpointError);
 }
 
 TEST_F(Generate, ScatterOfRingSamplesIsAPng) {
