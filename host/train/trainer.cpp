@@ -1,6 +1,5 @@
 #include "train/trainer.hpp"
 
-#include "plot/plot.hpp"
 #include "train/ema.hpp"
 #include "train/evaluation.hpp"
 
