@@ -15,8 +15,9 @@ pkgs=(
   dataset-fashion-mnist
   openmpi-bin libopenmpi-dev
 )
-# The test suite also renders the HTML report in a real browser.
+# The test suite also renders the HTML report in a real browser, and reads gantry generate's
+# .npy files with numpy (gantry itself never needs Python).
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(chromium)
+  pkgs+=(chromium python3-numpy)
 fi
 bash "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"

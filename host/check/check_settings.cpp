@@ -88,7 +88,10 @@ std::string parameter_list(const PluginDescriptor& d) {
 }  // namespace
 
 Params apply_sets(const PluginDescriptor& descriptor, const std::vector<std::string>& sets) {
-  Params params = Params::defaults(descriptor.params);
+  return apply_sets(descriptor, Params::defaults(descriptor.params), sets);
+}
+
+Params apply_sets(const PluginDescriptor& descriptor, Params params, const std::vector<std::string>& sets) {
   std::vector<std::string> seen;
   for (const std::string& set : sets) {
     const size_t eq = set.find('=');

@@ -18,6 +18,8 @@ struct CheckSetting {
 /// ConfigError naming the option: an unknown key lists the plugin's parameters, a value out of
 /// range shows the range.
 Params apply_sets(const PluginDescriptor& descriptor, const std::vector<std::string>& sets);
+/// The same, starting from `base` (resolved against the same descriptor) instead of the defaults.
+Params apply_sets(const PluginDescriptor& descriptor, Params base, const std::vector<std::string>& sets);
 
 /// The settings to check: `base` first, then, unless !range_ends, each numeric parameter not given
 /// by --set at each end of its declared range, one parameter at a time (the others as in base).

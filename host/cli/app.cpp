@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   add_classifier_command(app, global, result);
   add_slurm_command(app, global, result);
   add_bench_command(app, global, result);
+  add_generate_command(app, global, result);
+  add_evaluate_command(app, global, result);
   add_serve_command(app, global, result);
   try {
     app.parse(argc, argv);

@@ -39,6 +39,11 @@ void add_serve_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry classifier train|info`.
 void add_classifier_command(CLI::App& app, GlobalOptions& global, int& result);
 
+/// Adds `gantry generate`.
+void add_generate_command(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry evaluate`.
+void add_evaluate_command(CLI::App& app, GlobalOptions& global, int& result);
+
 /// Adds --all-builds to a command that reads results (runs, compare, plot, report, status): runs of
 /// superseded plugin builds are left out unless it is given.
 void add_all_builds_flag(CLI::App* cmd, bool& all_builds);

@@ -202,10 +202,9 @@ namespace gantry {
 
 namespace {
 
-// The first n images, `side` to a row.
-std::string grid_png(const Tensor& samples, int64_t n, int side, int zoom) {
+// The first n images, `side` to a row, `gutter` grey pixels around each.
+std::string grid_png(const Tensor& samples, int64_t n, int side, int zoom, int gutter = 2) {
   const int64_t c = samples.dim(1), h = samples.dim(2), w = samples.dim(3);
-  const int gutter = 2;
   const int cols = side, rows = static_cast<int>((n + side - 1) / side);
   const int width = cols * static_cast<int>(w) * zoom + (cols + 1) * gutter;
   const int height = std::max(rows, 1) * static_cast<int>(h) * zoom + (std::max(rows, 1) + 1) * gutter;
@@ -265,6 +264,16 @@ std::string class_grid_png(const Tensor& samples, std::span<const int32_t> label
     std::copy_n(samples.data() + static_cast<int64_t>(i) * per, per, grid.data() + cell * per);
   }
   return grid_png(grid, grid.dim(0), side, zoom);
+}
+
+std::string image_png(const Tensor& samples, int64_t index) {
+  check_images(samples);
+  GANTRY_ASSERT(index >= 0 && index < samples.dim(0));
+  std::vector<int64_t> shape = samples.shape();
+  shape[0] = 1;
+  Tensor one(shape);
+  std::copy_n(samples.data() + index * samples.sample_size(), samples.sample_size(), one.data());
+  return grid_png(one, 1, 1, 1, 0);
 }
 
 }  // namespace gantry

@@ -15,6 +15,8 @@ std::string scatter_png(const Tensor& samples, const ModeSet* modes, int size = 
 /// The first side×side images of `samples` ([N, C, H, W], C 1 or 3, values in [-1, 1]) as a grid,
 /// each pixel drawn as a `zoom`×`zoom` block with a 2-pixel grey gutter between images.
 std::string image_grid_png(const Tensor& samples, int side = 8, int zoom = 3);
+/// Image `index` of `samples` ([N, C, H, W] as for image_grid_png) alone, one pixel per value.
+std::string image_png(const Tensor& samples, int64_t index);
 /// A class-conditional G's samples as a grid with one class per row: row c holds the first `side`
 /// images whose label is c (mid-grey cells where a class has fewer), `classes` rows.
 std::string class_grid_png(const Tensor& samples, std::span<const int32_t> labels, int classes, int side = 8,

@@ -4,6 +4,8 @@
 #include <gantry/sha256.hpp>
 
 #include <cerrno>
+#include <charconv>
+#include <optional>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -231,6 +233,55 @@ std::map<std::string, int64_t> read_checkpoint(const std::filesystem::path& path
     std::memcpy(state.tensors[i].second->data(), tensor_bytes[i], static_cast<size_t>(state.tensors[i].second->size()) * sizeof(float));
   for (size_t i = 0; i < streams.size(); ++i) state.streams[i].second->set_state(streams[i]);
   return counters;
+}
+
+namespace {
+
+// "[2, 3, 4]" (shape_string's form) as its dimensions; nullopt for anything else.
+std::optional<std::vector<int64_t>> parse_shape(std::string_view text) {
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return std::nullopt;
+  std::vector<int64_t> shape;
+  text = text.substr(1, text.size() - 2);
+  while (!text.empty()) {
+    const size_t comma = text.find(", ");
+    const std::string_view part = text.substr(0, comma);
+    int64_t d = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), d);
+    if (ec != std::errc() || end != part.data() + part.size() || d < 0) return std::nullopt;
+    shape.push_back(d);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 2);
+  }
+  return shape;
+}
+
+}  // namespace
+
+CheckpointTensors read_checkpoint_tensors(const std::filesystem::path& path, const std::string& expected_sha256) {
+  const std::string bytes = read_all(path);
+  Reader r = checked(path, bytes, expected_sha256);
+  const auto header_size = r.get<uint64_t>();
+  if (header_size > r.left()) throw CheckpointError(fmt::format("checkpoint {}: its header runs past the end", path.string()));
+  CheckpointTensors out;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> listed;
+  for (const std::string& line : lines_of(std::string(r.take(header_size), header_size))) {
+    if (line.starts_with("stream ") || line.starts_with("counter ")) continue;
+    if (!line.starts_with("tensor ")) {
+      out.architecture.push_back(line);
+      continue;
+    }
+    const size_t space = line.find(' ', 7);
+    const auto shape = space == std::string::npos ? std::nullopt : parse_shape(std::string_view(line).substr(space + 1));
+    if (!shape) throw CheckpointError(fmt::format("checkpoint {}: unreadable header line '{}'", path.string(), line));
+    listed.emplace_back(line.substr(7, space - 7), *shape);
+  }
+  for (const auto& [name, shape] : listed) {
+    const size_t n = static_cast<size_t>(element_count(shape)) * sizeof(float);
+    if (n > r.left()) throw CheckpointError(fmt::format("checkpoint {}: tensor {} runs past the end", path.string(), name));
+    Tensor t(shape);
+    std::memcpy(t.data(), r.take(n), n);
+    out.tensors.emplace(name, std::move(t));
+  }
+  return out;
 }
 
 }  // namespace gantry

@@ -57,4 +57,15 @@ WrittenCheckpoint write_checkpoint(const std::filesystem::path& path, const Trai
 std::map<std::string, int64_t> read_checkpoint(const std::filesystem::path& path, const std::string& expected_sha256,
                                                TrainingState& state);
 
+/// A checkpoint's architecture lines and its tensors by name, without a live trial to load into.
+struct CheckpointTensors {
+  std::vector<std::string> architecture;
+  std::map<std::string, Tensor> tensors;
+};
+
+/// Reads the architecture and every tensor of `path` (streams, counters and data state are left),
+/// for a caller that restores only part of a trial, such as G to sample from. Checks the magic,
+/// format version, ABI, size and SHA-256 as read_checkpoint does.
+CheckpointTensors read_checkpoint_tensors(const std::filesystem::path& path, const std::string& expected_sha256);
+
 }  // namespace gantry

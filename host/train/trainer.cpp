@@ -1,7 +1,7 @@
 #include "train/trainer.hpp"
 
-#include "plot/plot.hpp"
 #include "train/ema.hpp"
+#include "train/evaluation.hpp"
 
 #include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
@@ -176,6 +176,26 @@ TrialModels build_trial_models(const TrialConfig& trial) {
   return m;
 }
 
+std::vector<std::string> checkpoint_architecture(const TrialConfig& trial, const TrialModels& m) {
+  std::vector<std::string> lines{
+      fmt::format("data {} sample {} classes {}", trial.data.plugin(), shape_string(m.sample_shape), m.num_classes)};
+  for (const PluginChoice* c : {&trial.generator, &trial.discriminator}) {
+    lines.push_back(fmt::format("{} {}", c->section, c->plugin()));
+    for (const auto& [key, value] : c->params.all()) lines.push_back(fmt::format("  {} = {}", key, to_string(value)));
+  }
+  return lines;
+}
+
+std::vector<std::pair<std::string, Tensor*>> network_tensors(const std::string& prefix, Layer& net) {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  const auto params = net.parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    out.emplace_back(fmt::format("{}.param.{}.{}", prefix, i, params[i]->name), &params[i]->value);
+  const auto buffers = net.buffers();
+  for (size_t i = 0; i < buffers.size(); ++i) out.emplace_back(fmt::format("{}.buffer.{}", prefix, i), buffers[i]);
+  return out;
+}
+
 namespace {
 
 // The training loop of one trial: every buffer allocated once, then per step n_critic D updates
@@ -193,8 +213,7 @@ class TrainingLoop {
   std::optional<std::string> critic_steps(int64_t step);
   double critic_loss_and_gradient();
   bool generator_step();
-  void evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer);
-  void measure(int64_t step, const std::string& prefix, const std::function<void(int64_t, const Tensor&)>* observer);
+  void evaluate(int64_t step, const Evaluator::Observer& observer) { evaluator_.evaluate(step, ema_.get(), observer); }
   void log(int64_t step);
   TrainingState state();
   int64_t resume();
@@ -219,7 +238,7 @@ class TrainingLoop {
   EventSink& sink_;
   const std::atomic<int>* stop_;
   Layer &g_, &d_;
-  const int64_t steps_, batch_, log_every_, eval_every_, grid_side_;
+  const int64_t steps_, batch_, log_every_, eval_every_;
   const double r1_gamma_;
   // PacGAN: D reads pack_ samples as one input, so a batch of batch_ samples gives inputs_ logits.
   const int64_t pack_, inputs_;
@@ -239,17 +258,16 @@ class TrainingLoop {
   Tensor split_logits_, d_grad_part_, z_, both_, real_, d_grad_, g_grad_, fake_batch_;
   Critic critic_;
   PenaltyContext penalty_ctx_;
-  Tensor eval_z_, generated_;
   // Class-conditional trials: the networks' label slots (else nullptr) and each batch's labels.
   // Fake labels come from their own stream, so an unconditional trial draws exactly as before.
   LabelSlot *g_labels_, *d_labels_;
   Rng label_rng_;
-  std::vector<int32_t> real_labels_, fake_labels_, both_labels_, g_real_labels_, eval_labels_;
-  std::vector<std::vector<MetricKey>> metric_keys_;
+  std::vector<int32_t> real_labels_, fake_labels_, both_labels_, g_real_labels_;
   double d_loss_ = 0, g_loss_ = 0, penalty_ = 0;
   TrialResult result_;
   std::unique_ptr<GeneratorEma> ema_;  // [train] g_ema > 0 only
   Checkpointer checkpointer_;
+  Evaluator evaluator_;
 };
 
 AdamOptions adam_options(const Params& p) {
@@ -261,7 +279,7 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
     : trial_(trial), m_(m), sink_(sink), stop_(stop), g_(m.generator->layer()), d_(m.discriminator->layer()),
       steps_(trial.train.integer("steps")), batch_(trial.train.integer("batch_size")),
       log_every_(trial.train.integer("log_every")), eval_every_(trial.train.integer("eval_every")),
-      grid_side_(trial.train.integer("sample_grid")), r1_gamma_(trial.train.real("r1_gamma")),
+      r1_gamma_(trial.train.real("r1_gamma")),
       pack_(m.discriminator->pack()), inputs_(batch_ / pack_),
       g_opt_(g_.parameters(), adam_options(trial.generator_optimizer.params)),
       d_opt_(d_.parameters(), adam_options(trial.discriminator_optimizer.params)),
@@ -277,63 +295,14 @@ TrainingLoop::TrainingLoop(const TrialConfig& trial, TrialModels& m, EventSink& 
       fake_batch_(batch_shape(batch_, m.sample_shape)), critic_(d_, pack_),
       penalty_ctx_{critic_, real_, fake_batch_, penalty_rng_}, g_labels_(m.generator->label_slot()),
       d_labels_(m.discriminator->label_slot()), label_rng_(derive_seed(trial.seed, "labels")),
-      checkpointer_(std::move(plan), sink, trial.train.integer("checkpoint_every"), steps_) {
+      checkpointer_(std::move(plan), sink, trial.train.integer("checkpoint_every"), steps_),
+      evaluator_(trial, m, sink) {
   if (m.num_classes > 0) {
     for (auto* labels : {&real_labels_, &fake_labels_, &g_real_labels_}) labels->resize(static_cast<size_t>(batch_));
     both_labels_.resize(static_cast<size_t>(2 * batch_));
   }
-  for (const PluginChoice& c : trial.metrics) metric_keys_.push_back(c.library->descriptor->metric_keys);
   if (const double decay = trial.train.real("g_ema"); decay > 0)
     ema_ = std::make_unique<GeneratorEma>(g_, decay, trial.train.integer("g_ema_start"));
-}
-
-// With an EMA generator the metrics are the average's, and G's own are kept under "raw."; each
-// measurement draws from its own copy of the step's evaluation stream, so both see the same draws.
-void TrainingLoop::evaluate(int64_t step, const std::function<void(int64_t, const Tensor&)>& observer) {
-  if (eval_z_.size() == 0) {
-    eval_z_ = Tensor({trial_.train.integer("eval_samples"), m_.generator->latent_dim()});
-    Rng(derive_seed(trial_.seed, "eval.z")).fill_normal(eval_z_.values());
-    if (m_.num_classes > 0) eval_labels_ = cyclic_labels(eval_z_.dim(0), m_.num_classes);
-  }
-  if (ema_) {
-    measure(step, "raw.", nullptr);
-    GeneratorEma::Swap swap(*ema_);
-    measure(step, "", &observer);
-  } else {
-    measure(step, "", &observer);
-  }
-  sink_.flush();
-}
-
-// One evaluation of the current G: the metrics under `prefix`; samples and pictures (and the
-// observer) only for the G the run reports (`observer` given).
-void TrainingLoop::measure(int64_t step, const std::string& prefix,
-                           const std::function<void(int64_t, const Tensor&)>* observer) {
-  if (g_labels_ != nullptr) g_labels_->set(eval_labels_);
-  generated_ = g_.forward(eval_z_, Mode::eval);  // copied: metrics may run G again
-  Rng eval_rng(derive_seed(trial_.seed ^ static_cast<uint64_t>(step), "eval"));
-  if (observer != nullptr) {
-    if (*observer) (*observer)(step, generated_);
-    // 2D data: a picture of the evaluation sample over the real modes, kept with the run.
-    if (m_.sample_shape == std::vector<int64_t>{2})
-      sink_.artifact(step, "samples", "image/png", scatter_png(generated_, m_.data->modes()));
-    else if (grid_side_ > 0 && m_.sample_shape.size() == 3 && m_.num_classes > 0)
-      sink_.artifact(step, "samples", "image/png",
-                     class_grid_png(generated_, eval_labels_, static_cast<int>(m_.num_classes), static_cast<int>(grid_side_)));
-    else if (grid_side_ > 0 && m_.sample_shape.size() == 3)
-      sink_.artifact(step, "samples", "image/png", image_grid_png(generated_, static_cast<int>(grid_side_)));
-  }
-  EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step, eval_labels_};
-  for (size_t i = 0; i < m_.metrics.size(); ++i) {
-    const std::vector<double> values = m_.metrics[i]->evaluate(ectx);
-    const auto& keys = metric_keys_[i];
-    if (values.size() != keys.size())
-      throw PluginError(fmt::format("metric '{}' returned {} values for {} keys", trial_.metrics[i].plugin(),
-                                    values.size(), keys.size()));
-    for (size_t k = 0; k < keys.size(); ++k)
-      if (!keys[k].conditional_only || m_.num_classes > 0)
-        sink_.metric(step, fmt::format("{}{}.{}", prefix, trial_.metrics[i].plugin(), keys[k].name), values[k]);
-  }
 }
 
 // D's loss on this critic step's real and fake batches, with dL/dparams accumulated into D.
@@ -459,18 +428,9 @@ TrialResult TrainingLoop::finish(TrialOutcome outcome, int64_t step, std::string
 // Layer lists, so any layer's state is covered), both optimizers' moments, the EMA, every stream.
 TrainingState TrainingLoop::state() {
   TrainingState st;
-  st.architecture.push_back(fmt::format("data {} sample {} classes {}", trial_.data.plugin(),
-                                        shape_string(m_.sample_shape), m_.num_classes));
-  for (const PluginChoice* c : {&trial_.generator, &trial_.discriminator}) {
-    st.architecture.push_back(fmt::format("{} {}", c->section, c->plugin()));
-    for (const auto& [key, value] : c->params.all()) st.architecture.push_back(fmt::format("  {} = {}", key, to_string(value)));
-  }
+  st.architecture = checkpoint_architecture(trial_, m_);
   for (auto [prefix, net, opt] : {std::tuple<const char*, Layer*, Adam*>{"g", &g_, &g_opt_}, {"d", &d_, &d_opt_}}) {
-    const auto params = net->parameters();
-    for (size_t i = 0; i < params.size(); ++i)
-      st.tensors.emplace_back(fmt::format("{}.param.{}.{}", prefix, i, params[i]->name), &params[i]->value);
-    const auto buffers = net->buffers();
-    for (size_t i = 0; i < buffers.size(); ++i) st.tensors.emplace_back(fmt::format("{}.buffer.{}", prefix, i), buffers[i]);
+    for (auto& named : network_tensors(prefix, *net)) st.tensors.push_back(std::move(named));
     const auto moments = opt->moments();
     for (size_t i = 0; i < moments.size(); ++i)
       st.tensors.emplace_back(fmt::format("{}.adam.{}.{}", prefix, i % 2 == 0 ? "m" : "v", i / 2), moments[i]);

@@ -57,6 +57,13 @@ class SectionError : public PluginError {
 /// D maps one to one logit. Throws SectionError naming the section at fault.
 TrialModels build_trial_models(const TrialConfig& trial);
 
+/// The architecture lines a trial's checkpoints start with: the data's plugin, sample shape and
+/// classes, G's and D's plugins and parameters. A checkpoint fits a trial only if they are equal.
+std::vector<std::string> checkpoint_architecture(const TrialConfig& trial, const TrialModels& models);
+/// A network's parameters and buffers as a checkpoint names them, `prefix` "g" or "d":
+/// "g.param.3.NAME", "g.buffer.0".
+std::vector<std::pair<std::string, Tensor*>> network_tensors(const std::string& prefix, Layer& net);
+
 /// Runs one trial: builds the plugins, then per step n_critic D updates and one G update, logging
 /// the losses every log_every steps and evaluating the metrics at step 0, every eval_every steps
 /// and at the end. Plugin errors propagate as exceptions (the caller records the trial as failed).
