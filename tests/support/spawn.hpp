@@ -2,6 +2,7 @@
 // Runs the gantry program as a user would, for tests of what only a whole process shows:
 // signals, exit codes, two processes on one database.
 #include "store/sqlite.hpp"
+#include "support/experiments.hpp"
 
 #include <gantry/error.hpp>
 
@@ -71,6 +72,29 @@ inline Outcome run_gantry(const std::vector<std::string>& args, const std::files
   o.err = read_text(err);
   return o;
 }
+
+/// A test that runs gantry commands on its own database in a temporary folder.
+class GantryDbTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::string db = (dir.path / "results.db").string();
+
+  /// `gantry run` of the experiment `text` into `db` (one thread, no preflight); must succeed.
+  void run(const std::string& text) {
+    const auto toml = dir.path / "exp.toml";
+    std::ofstream(toml) << text;
+    const auto o = run_gantry({"run", toml.string(), "--db", db, "--threads", "1", "--progress", "plain", "--no-preflight"},
+                              dir.path);
+    ASSERT_EQ(o.code, 0) << o.err;
+  }
+
+  /// `gantry COMMAND ARGS... --db db`.
+  Outcome gantry(const std::string& command, std::vector<std::string> args) {
+    args.insert(args.begin(), command);
+    args.insert(args.end(), {"--db", db});
+    return run_gantry(args, dir.path);
+  }
+};
 
 /// Runs in `db` matching `where` (SQL), read as another process would; 0 while gantry is still
 /// creating the database.

@@ -18,25 +18,9 @@ std::string ring_text(const std::string& train_extra = "", const std::string& na
   return text;
 }
 
-class Evaluate : public ::testing::Test {
+class Evaluate : public test::GantryDbTest {
  protected:
-  test::TempDir dir;
-  std::string db = (dir.path / "e.db").string();
-
-  void run(const std::string& text) {
-    const auto toml = dir.path / "exp.toml";
-    std::ofstream(toml) << text;
-    const auto o = test::run_gantry({"run", toml.string(), "--db", db, "--threads", "1", "--progress", "plain",
-                                     "--no-preflight"},
-                                    dir.path);
-    ASSERT_EQ(o.code, 0) << o.err;
-  }
-
-  test::Outcome evaluate(std::vector<std::string> args) {
-    args.insert(args.begin(), "evaluate");
-    args.insert(args.end(), {"--db", db});
-    return test::run_gantry(args, dir.path);
-  }
+  test::Outcome evaluate(std::vector<std::string> args) { return gantry("evaluate", std::move(args)); }
 
   std::string query(const std::string& sql) {
     Database d(db, Database::Access::read_only);

@@ -51,26 +51,9 @@ std::vector<float> npy_values(const std::string& npy) {
   return out;
 }
 
-class Generate : public ::testing::Test {
+class Generate : public test::GantryDbTest {
  protected:
-  test::TempDir dir;
-  std::string db = (dir.path / "g.db").string();
-
-  // Runs the experiment with gantry run into `db`.
-  void run(const std::string& text) {
-    const auto toml = dir.path / "exp.toml";
-    std::ofstream(toml) << text;
-    const auto o = test::run_gantry({"run", toml.string(), "--db", db, "--threads", "1", "--progress", "plain",
-                                     "--no-preflight"},
-                                    dir.path);
-    ASSERT_EQ(o.code, 0) << o.err;
-  }
-
-  test::Outcome generate(std::vector<std::string> args) {
-    args.insert(args.begin(), "generate");
-    args.insert(args.end(), {"--db", db});
-    return test::run_gantry(args, dir.path);
-  }
+  test::Outcome generate(std::vector<std::string> args) { return gantry("generate", std::move(args)); }
 
   LoadedGenerator load(std::optional<int64_t> step = std::nullopt, std::optional<GeneratorCopy> copy = std::nullopt) {
     Database d = open_results(db);
