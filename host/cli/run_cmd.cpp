@@ -184,11 +184,11 @@ int run_distributed(const RunArgs& args, GlobalOptions& global) {
     return ExitCode::ok;
   }
   ResultStore store(global.db);
-  prepare_study_resources(*exp, store, std::cout);
+  const std::vector<FeatureNetwork> networks = prepare_study_resources(*exp, store, std::cout);
   std::cout << fmt::format("{} MPI ranks run up to {} trial(s) at once\n", comm->size(),
                            std::accumulate(ranks.slots.begin(), ranks.slots.end(), 0));
   MpiTransport transport(*comm, *exp, ranks.slots, ranks.hosts);
-  coordinator.start();
+  coordinator.start(networks);
   const int code = train_and_report(*exp, args, global, store, &transport);
   coordinator.finish();
   return code;

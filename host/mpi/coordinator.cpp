@@ -2,6 +2,7 @@
 
 #include "config/experiment.hpp"
 #include "mpi/worker.hpp"
+#include "run/study_resources.hpp"
 #include "util/process.hpp"
 
 #include <gantry/error.hpp>
@@ -117,8 +118,9 @@ void Coordinator::quit(int code) {
   state_ = State::quit;
 }
 
-void Coordinator::start() {
-  for (int r = 1; r < comm_.size(); ++r) comm_.send(r, mpi::encode_simple(mpi::Kind::start));
+void Coordinator::start(const std::vector<FeatureNetwork>& networks) {
+  const std::string message = mpi::encode(mpi::Start{networks});
+  for (int r = 1; r < comm_.size(); ++r) comm_.send(r, message);
   state_ = State::started;
 }
 
@@ -142,6 +144,9 @@ int worker_rank_main(MpiComm& comm, int jobs, const Experiment* exp, const std::
     const auto kind = mpi::kind_of(m.bytes);
     if (kind == mpi::Kind::quit) return static_cast<int>(mpi::decode_simple(m.bytes).value_or(2));
     if (kind == mpi::Kind::start && exp) {
+      const auto start = mpi::decode_start(m.bytes);
+      if (!start) throw Error(fmt::format("rank {}: the start message from rank 0 is cut short", comm.rank()));
+      use_study_networks(start->networks);  // the same weights as rank 0, whatever this machine has
       serve_trials(comm, *exp, jobs);
       return 0;
     }

@@ -37,7 +37,8 @@ class Coordinator {
   Ranks check_ranks(const mpi::Hello& own, int own_slots);
   /// Every rank quits with `code` (a dry run, an error before any trial).
   void quit(int code);
-  void start();
+  /// Every rank starts serving trials, measuring with the study's feature `networks`.
+  void start(const std::vector<FeatureNetwork>& networks);
   /// Every rank is told it is done; returns once each has said bye (its last reports sent).
   void finish();
 

@@ -1,5 +1,7 @@
 #include "mpi/messages.hpp"
 
+#include <bit>
+
 namespace gantry::mpi {
 
 namespace {
@@ -115,6 +117,28 @@ std::optional<Launch> decode_launch(std::string_view bytes) {
   }
   if (!r.done()) return std::nullopt;
   return l;
+}
+
+std::string encode(const Start& s) {
+  Writer w(Kind::start);
+  w.u64(s.networks.size());
+  for (const FeatureNetwork& n : s.networks)
+    w.str(n.recipe).str(n.sha256).u64(std::bit_cast<uint64_t>(n.test_accuracy)).str(n.file);
+  return w.take();
+}
+
+std::optional<Start> decode_start(std::string_view bytes) {
+  Reader r(bytes, Kind::start);
+  Start s;
+  s.networks.resize(r.count(4 * 8));
+  for (FeatureNetwork& n : s.networks) {
+    n.recipe = r.str();
+    n.sha256 = r.str();
+    n.test_accuracy = std::bit_cast<double>(r.u64());
+    n.file = r.str();
+  }
+  if (!r.done()) return std::nullopt;
+  return s;
 }
 
 std::string encode(const std::vector<ReportItem>& items) {

@@ -1,8 +1,9 @@
 #pragma once
 // What ranks say to each other. Every message is one MPI message of bytes: a kind, then fields
-// (integers as 8 bytes little-endian, strings length-prefixed). Rank 0 → worker ranks: start,
-// quit, launch, stop, kill, done; worker ranks → rank 0: hello, report (a batch of its trials'
+// (integers as 8 bytes little-endian, strings length-prefixed). Rank 0 → worker ranks: start
+// (with the study's feature networks), quit, launch, stop, kill, done; worker ranks → rank 0: hello, report (a batch of its trials'
 // event lines, malformed lines and exits, in the order they happened), bye.
+#include "store/feature_networks.hpp"
 #include "train/checkpointer.hpp"
 
 #include <cstdint>
@@ -42,6 +43,12 @@ struct Launch {
   CheckpointPlan checkpoints;
 };
 
+/// Rank 0's go: the feature networks its study measures with (the files themselves), so that a
+/// rank on another machine measures with exactly those weights instead of its own.
+struct Start {
+  std::vector<FeatureNetwork> networks;
+};
+
 /// One item of a report.
 struct ReportItem {
   enum class Type : uint8_t { event = 1, malformed, finished } type = Type::event;
@@ -52,14 +59,16 @@ struct ReportItem {
 
 std::string encode(const Hello& h);
 std::string encode(const Launch& l);
+std::string encode(const Start& s);
 std::string encode(const std::vector<ReportItem>& items);
-std::string encode_simple(Kind kind, int64_t value = 0);  ///< start, quit(code), stop(level), kill(record), done, bye
+std::string encode_simple(Kind kind, int64_t value = 0);  ///< quit(code), stop(level), kill(record), done, bye
 
 /// The kind of a message; nullopt for an empty one or an unknown kind.
 std::optional<Kind> kind_of(std::string_view bytes);
 /// Decoders: nullopt when the message is not of that kind or is cut short.
 std::optional<Hello> decode_hello(std::string_view bytes);
 std::optional<Launch> decode_launch(std::string_view bytes);
+std::optional<Start> decode_start(std::string_view bytes);
 std::optional<std::vector<ReportItem>> decode_report(std::string_view bytes);
 std::optional<int64_t> decode_simple(std::string_view bytes);
 

@@ -36,12 +36,18 @@ std::filesystem::path study_network_dir(const std::vector<FeatureNetwork>& netwo
   return ReferenceClassifier::cache_dir() / "studies" / h.hex().substr(0, 16);
 }
 
-void prepare_study_resources(const Experiment& exp, ResultStore& store, std::ostream& log) {
+void use_study_networks(const std::vector<FeatureNetwork>& networks) {
+  if (networks.empty()) return;
+  use_study_networks(networks);
+  return networks;
+}
+
+std::vector<FeatureNetwork> prepare_study_resources(const Experiment& exp, ResultStore& store, std::ostream& log) {
   std::set<std::filesystem::path> dirs;
   for (const Trial& t : exp.trials)
     for (const PluginChoice& m : t.config.metrics)
       if (needs_classifier(m)) dirs.insert(data_dir_of(m));
-  if (dirs.empty()) return;
+  if (dirs.empty()) return {};
   std::vector<FeatureNetwork> networks;
   for (const auto& data : dirs) {
     const std::string recipe = ReferenceClassifier::recipe_hash(data);
@@ -57,10 +63,8 @@ void prepare_study_resources(const Experiment& exp, ResultStore& store, std::ost
     }
     networks.push_back(std::move(*network));
   }
-  const auto study = study_network_dir(networks);
-  for (const auto& network : networks) materialize(network, study);
-  // Inherited by every worker this process starts; a trial then loads exactly these weights.
-  ::setenv("GANTRY_FEATURE_NETWORK_DIR", study.c_str(), 1);
+  use_study_networks(networks);
+  return networks;
 }
 
 }  // namespace gantry

@@ -84,6 +84,26 @@ TEST(MpiMessages, SimpleMessagesCarryTheirValue) {
   EXPECT_EQ(decode_simple(encode_simple(Kind::quit, 2)), 2);
 }
 
+// Rank 0's start carries the study's feature networks byte for byte (a classifier file holds any
+// byte, NULs included).
+TEST(MpiMessages, StartCarriesTheStudysFeatureNetworksExactly) {
+  const FeatureNetwork a{"recipe-a", "sha-a", 0.9065, std::string("GCLS\0\x01\xff", 7)};
+  const FeatureNetwork b{"recipe-b", "sha-b", 0.5, std::string(1 << 16, 'w')};
+  const auto start = decode_start(encode(Start{{a, b}}));
+  ASSERT_TRUE(start);
+  ASSERT_EQ(start->networks.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const FeatureNetwork& want = i == 0 ? a : b;
+    EXPECT_EQ(start->networks[i].recipe, want.recipe);
+    EXPECT_EQ(start->networks[i].sha256, want.sha256);
+    EXPECT_EQ(start->networks[i].test_accuracy, want.test_accuracy);
+    EXPECT_EQ(start->networks[i].file, want.file);
+  }
+  EXPECT_TRUE(decode_start(encode(Start{}))->networks.empty());
+  const std::string one = encode(Start{{a}});
+  for (size_t n = 0; n < one.size(); ++n) EXPECT_FALSE(decode_start(one.substr(0, n))) << n;
+}
+
 // A message cut anywhere is refused, never read past its end.
 TEST(MpiMessages, EveryTruncationIsRefused) {
   const std::string hello = encode(sample_hello());

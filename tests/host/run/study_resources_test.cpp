@@ -44,10 +44,11 @@ struct StudyResources : ::testing::Test {
     const Experiment exp = parse_experiment(test::tiny_dcgan_experiment("", "", metrics), "study.toml", test::builtin_registry());
     ResultStore store(db_path);
     std::ostringstream log;
-    prepare_study_resources(exp, store, log);
+    networks = prepare_study_resources(exp, store, log);
     return log.str();
   }
   std::string prepare(const std::string& metrics) { return prepare(metrics, db); }
+  std::vector<FeatureNetwork> networks;  // what the last prepare() returned
 };
 
 std::string cached_sha() {
@@ -103,6 +104,25 @@ TEST_F(StudyResources, StudiesWithTheSameNetworkShareOneFolder) {
   const std::string first = std::getenv("GANTRY_FEATURE_NETWORK_DIR");
   prepare(image_metric, dir / "another.db");
   EXPECT_EQ(std::string(std::getenv("GANTRY_FEATURE_NETWORK_DIR")), first);
+}
+
+// mpirun on several machines: rank 0 sends the study's networks with its start message and a rank
+// whose machine has no classifier (an empty cache) measures with them, without training its own.
+TEST_F(StudyResources, AWorkerRankOnAnotherMachineMeasuresWithRankZerosNetwork) {
+  prepare(image_metric);
+  ASSERT_EQ(networks.size(), 1u);
+  const char* cache = std::getenv("GANTRY_CACHE_DIR");
+  const std::string saved = cache ? cache : "";
+  ::setenv("GANTRY_CACHE_DIR", (dir / "other-machine").c_str(), 1);
+  ::unsetenv("GANTRY_FEATURE_NETWORK_DIR");
+  use_study_networks(networks);
+  const auto loaded = ReferenceClassifier::load_or_train(default_fashion_mnist_dir(), [](std::string_view line) {
+    ADD_FAILURE() << "trained its own: " << line;
+  });
+  EXPECT_EQ(loaded->weights_sha256(), networks[0].sha256);
+  EXPECT_EQ(loaded->file().parent_path(), dir / "other-machine" / "studies" / study_network_dir(networks).filename());
+  if (saved.empty()) ::unsetenv("GANTRY_CACHE_DIR");
+  else ::setenv("GANTRY_CACHE_DIR", saved.c_str(), 1);
 }
 
 TEST_F(StudyResources, AStudyWithoutImageMetricsPreparesNothing) {
