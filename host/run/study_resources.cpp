@@ -38,8 +38,10 @@ std::filesystem::path study_network_dir(const std::vector<FeatureNetwork>& netwo
 
 void use_study_networks(const std::vector<FeatureNetwork>& networks) {
   if (networks.empty()) return;
-  use_study_networks(networks);
-  return networks;
+  const auto study = study_network_dir(networks);
+  for (const auto& network : networks) materialize(network, study);
+  // Inherited by every worker this process starts; a trial then loads exactly these weights.
+  ::setenv("GANTRY_FEATURE_NETWORK_DIR", study.c_str(), 1);
 }
 
 std::vector<FeatureNetwork> prepare_study_resources(const Experiment& exp, ResultStore& store, std::ostream& log) {
