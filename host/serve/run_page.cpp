@@ -2,6 +2,7 @@
 #include "results/compare.hpp"
 #include "results/query.hpp"
 #include "serve/layout.hpp"
+#include "store/checkpoints.hpp"
 #include "serve/pages.hpp"
 #include "util/text.hpp"
 
@@ -45,26 +46,17 @@ Table metrics_of(Database& db, int64_t run) {
   return t;
 }
 
-// Checkpoints arrive with schema 8 (written in parallel with this page); an older database has
-// none to show. Whatever columns the table has, but run_id, are shown, so the page needs no
-// change if they differ from what was planned (step, path, bytes, sha256).
+// The run's checkpoints, newest first, as `gantry show` lists them; a database before schema 8
+// has none.
 std::string checkpoints_html(Database& db, int64_t run) {
-  if (!db.table_exists("checkpoints") || !db.column_exists("checkpoints", "run_id")) return "";
-  std::vector<std::string> columns, quoted;
-  auto info = db.prepare("PRAGMA table_info(checkpoints)");
-  while (info.step())
-    if (const std::string name = info.column_text(1); name != "run_id") {
-      columns.push_back(name);
-      std::string q = "\"";
-      for (const char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      quoted.push_back(q + "\"");
-    }
-  if (columns.empty()) return "";
-  const std::string order = db.column_exists("checkpoints", "step") ? "step" : "rowid";
-  return section("Checkpoints", rows_of(db,
-                                        fmt::format("SELECT {} FROM checkpoints WHERE run_id = ?1 ORDER BY {}",
-                                                    fmt::join(quoted, ", "), order),
-                                        run, columns));
+  if (!db.table_exists("checkpoints")) return "";
+  const std::vector<CheckpointRow> rows = run_checkpoints(db, run);
+  if (rows.empty()) return "";
+  Table t{{"step", "size", "sha256", "file", "written"}, std::vector<bool>(5, false), {}};
+  for (const CheckpointRow& c : rows)
+    t.rows.push_back({std::to_string(c.step), fmt::format("{:.3g} MB", static_cast<double>(c.bytes) / 1e6), c.sha256,
+                      c.file, c.created_at});
+  return section("Checkpoints", t);
 }
 
 // The samples at each evaluation, one at a time, chosen with a slider (live.js swaps the picture).

@@ -58,6 +58,7 @@ class OlderResults : public ::testing::Test {
     Database db(path);
     db.exec("ALTER TABLE experiments DROP COLUMN sweep_columns; ALTER TABLE experiments DROP COLUMN metrics; "
             "ALTER TABLE metric_keys DROP COLUMN is_primary; DROP TABLE feature_networks; DROP TABLE checkpoints; "
+            "ALTER TABLE runs DROP COLUMN worker_host; ALTER TABLE runs DROP COLUMN worker_rank; "
             "PRAGMA user_version = 5");
   }
 };

@@ -85,14 +85,13 @@ TEST_F(Pages, ARunShowsItsErrorAsTextAndItsSamplesWithASlider) {
 TEST_F(Pages, CheckpointsShowWhereTheTableExists) {
   {
     Database w(path);
-    w.exec("CREATE TABLE checkpoints (run_id INTEGER, step INTEGER, path TEXT, bytes INTEGER, sha256 TEXT)");
-    w.exec("INSERT INTO checkpoints VALUES (1, 10, 'ck/<1>.bin', 2048, 'abc')");
+    w.exec("INSERT INTO checkpoints VALUES (1, 10, 'ck/<1>.bin', 2048, 'abc', '2026-11-29T20:00:00Z')");
   }
   Database db(path, Database::Access::read_only);
   EXPECT_TRUE(has(serve::run_page(db, 1),
-                  "<h2>Checkpoints</h2>\n<table><tr><th>step</th><th>path</th><th>bytes"
-                  "</th><th>sha256</th></tr>\n<tr><td>10</td><td>ck/&lt;1&gt;.bin</td>"
-                  "<td>2048</td><td>abc</td></tr>\n</table>"));
+                  "<h2>Checkpoints</h2>\n<table><tr><th>step</th><th>size</th><th>sha256</th><th>file</th>"
+                  "<th>written</th></tr>\n<tr><td>10</td><td>0.00205 MB</td><td>abc</td><td>ck/&lt;1&gt;.bin</td>"
+                  "<td>2026-11-29T20:00:00Z</td></tr>\n</table>"));
 }
 
 TEST_F(Pages, AnExperimentWithoutRunsRenders) {
