@@ -142,7 +142,9 @@ int worker_rank_main(MpiComm& comm, int jobs, const Experiment* exp, const std::
   for (;;) {
     const MpiComm::Message m = comm.receive();
     const auto kind = mpi::kind_of(m.bytes);
-    if (kind == mpi::Kind::quit) return static_cast<int>(mpi::decode_simple(m.bytes).value_or(2));
+    // Rank 0 alone reports why and exits with the job's code. A worker rank that exited non-zero
+    // first would make mpirun abort the job, killing rank 0 before it printed the reason.
+    if (kind == mpi::Kind::quit) return 0;
     if (kind == mpi::Kind::start && exp) {
       const auto start = mpi::decode_start(m.bytes);
       if (!start) throw Error(fmt::format("rank {}: the start message from rank 0 is cut short", comm.rank()));

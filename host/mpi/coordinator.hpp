@@ -48,7 +48,7 @@ class Coordinator {
 };
 
 /// Every rank but 0, for its whole life: says hello, then serves trials if rank 0 starts the
-/// run. Returns the exit code rank 0 gave (0 after serving).
+/// run. Returns 0 (rank 0's exit code is the job's, and rank 0 alone says why it stopped).
 int worker_rank_main(MpiComm& comm, int jobs, const Experiment* exp, const std::string& error);
 
 }  // namespace gantry
