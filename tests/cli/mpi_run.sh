@@ -88,7 +88,7 @@ sweep)
     fail "rank 0 ran trials: $(q "SELECT id, worker_rank FROM runs")"
   ;;
 kill)
-  experiment 1500 minimax
+  experiment 4000 minimax  # long enough that trials still run after the first completes (0.4 s per 1,500 steps idle)
   start_job
   wait_for "status = 'completed'"
   ps -o pid= -s "$job" | xargs -r kill -KILL
@@ -106,7 +106,7 @@ kill)
     fail "completed runs were redone"
   ;;
 term)
-  experiment 1500 minimax
+  experiment 8000 minimax  # a trial must outlast the poll that sees it running (1,500 steps took 0.4 s idle)
   start_job
   wait_for "status = 'running' AND step > 0"
   kill -TERM "$job"
