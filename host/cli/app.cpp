@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   add_report_commands(app, global, result);
   add_classifier_command(app, global, result);
   add_slurm_command(app, global, result);
+  add_merge_command(app, global, result);
   add_bench_command(app, global, result);
   add_generate_command(app, global, result);
   add_evaluate_command(app, global, result);

@@ -32,6 +32,8 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result);
 void add_status_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry slurm`.
 void add_slurm_command(CLI::App& app, GlobalOptions& global, int& result);
+/// Adds `gantry merge`.
+void add_merge_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry bench step|eval|peak`.
 void add_bench_command(CLI::App& app, GlobalOptions& global, int& result);
 /// Adds `gantry serve`.

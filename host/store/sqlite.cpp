@@ -66,11 +66,9 @@ std::string Statement::column_text(int i) const {
   return t ? std::string(t) : std::string();
 }
 
-namespace {
-
-// A URI filename, so that mode=ro and immutable=1 can be asked for: '%', '?' and '#' in the path
-// would read as URI syntax, so they are escaped; an absolute path gets an empty authority.
-std::string uri(const std::filesystem::path& path, std::string_view query) {
+// '%', '?' and '#' in the path would read as URI syntax, so they are escaped; an absolute path gets
+// an empty authority.
+std::string sqlite_uri(const std::filesystem::path& path, std::string_view query) {
   const std::string p = path.string();
   std::string out = p.starts_with('/') ? "file://" : "file:";
   for (const char c : p) {
@@ -79,6 +77,8 @@ std::string uri(const std::filesystem::path& path, std::string_view query) {
   }
   return fmt::format("{}?{}", out, query);
 }
+
+namespace {
 
 sqlite3* open(const std::string& name, int flags, const std::filesystem::path& path) {
   sqlite3* db = nullptr;
@@ -119,18 +119,20 @@ int read_only_authorizer(void*, int action, const char* a, const char* b, const 
 
 Database::Database(const std::filesystem::path& path, Access access) {
   if (access == Access::read_write) {
-    db_ = open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, path);
+    // SQLITE_OPEN_URI only so that ATTACH can be given a URI (mode=ro): a plain path, as here, is
+    // never read as one.
+    db_ = open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, path);
     return;
   }
   immutable_ = access == Access::immutable;
-  db_ = open(uri(path, immutable_ ? "immutable=1" : "mode=ro"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+  db_ = open(sqlite_uri(path, immutable_ ? "immutable=1" : "mode=ro"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
   // A WAL database on read-only storage cannot create its -shm file, and mode=ro then fails at the
   // first read; immutable=1 reads the file as it is, without locks or WAL index.
   const int rc = immutable_ ? SQLITE_OK : check_readable() & 0xff;
   if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY) {
     sqlite3_close(db_);
     db_ = nullptr;
-    db_ = open(uri(path, "immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
+    db_ = open(sqlite_uri(path, "immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
     immutable_ = true;
   }
   // Nothing may make the schema writable. (trusted_schema stays on: gantry's own run_params view

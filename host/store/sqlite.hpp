@@ -78,6 +78,9 @@ class Database {
 /// something are denied before the statement runs ("not authorized").
 int read_only_authorizer(void*, int action, const char* a, const char* b, const char*, const char*);
 
+/// A URI filename for `path` with `query` ("mode=ro"), for sqlite3_open_v2 and ATTACH.
+std::string sqlite_uri(const std::filesystem::path& path, std::string_view query);
+
 /// BEGIN IMMEDIATE … COMMIT, rolled back when destroyed without commit().
 class Transaction {
  public:
