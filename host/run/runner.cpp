@@ -3,11 +3,14 @@
 #include "run/local_transport.hpp"
 #include "run/scheduler.hpp"
 #include "train/trainer.hpp"
+#include "util/process.hpp"
 
 #include <gantry/metric.hpp>
 
 #include <cerrno>
 #include <csignal>
+#include <fmt/format.h>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <sys/resource.h>
@@ -18,11 +21,6 @@ namespace gantry {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string this_host() {
-  char buf[256] = {};
-  return gethostname(buf, sizeof buf - 1) == 0 ? buf : "unknown";
-}
 
 double cpu_seconds() {
   rusage self{};
@@ -39,10 +37,24 @@ bool RunSummary::any_failed() const {
   return false;
 }
 
+namespace {
+
+// A killed gantry whose parent (a shell, mpirun) has not reaped it yet is a zombie: kill(pid, 0)
+// still succeeds, but it will never write again. Its state is the letter after "(comm) ".
+bool zombie(int64_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const size_t end = line.rfind(')');
+  return end != std::string::npos && end + 2 < line.size() && (line[end + 2] == 'Z' || line[end + 2] == 'X');
+}
+
+}  // namespace
+
 bool run_owner_alive(int64_t pid, const std::string& host) {
   // A run started on another machine cannot be checked from here: assume it is alive.
-  if (host != this_host()) return true;
-  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+  if (host != host_name()) return true;
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) && !zombie(pid);
 }
 
 int recover_stale_runs(ResultStore& store) {

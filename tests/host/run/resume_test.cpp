@@ -1,6 +1,8 @@
 // Interrupting a sweep (Ctrl-C, or kill -9 of gantry itself) and running it again loses nothing,
 // duplicates nothing and does not redo finished runs.
+#include "run/runner.hpp"
 #include "store/sqlite.hpp"
+#include "util/process.hpp"
 
 #include <gantry/error.hpp>
 
@@ -132,6 +134,27 @@ TEST_F(Resume, KillMinusNineThenRunAgain) {
       EXPECT_EQ(when, done.at(id)) << "run " << id << " was redone";
     }
   check_consistent();
+}
+
+// A gantry killed but not yet reaped by its parent is a zombie: it will never write again, so
+// its runs are stale, though kill(pid, 0) still finds it.
+TEST(RunOwner, AZombieIsNotAlive) {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  for (int i = 0; i < 200; ++i) {  // until it has exited, unreaped
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    if (line.find(") Z") != std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(::kill(child, 0), 0);
+  EXPECT_FALSE(run_owner_alive(child, host_name()));
+  EXPECT_TRUE(run_owner_alive(getpid(), host_name()));
+  EXPECT_TRUE(run_owner_alive(child, "another-machine"));  // cannot be checked from here
+  waitpid(child, nullptr, 0);
+  EXPECT_FALSE(run_owner_alive(child, host_name()));
 }
 
 }  // namespace
