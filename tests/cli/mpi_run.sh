@@ -4,6 +4,7 @@
 #   sweep     every trial completed exactly once, the same metrics as a local run
 #   kill      the whole job killed with SIGKILL mid-sweep; the same command resumes and completes it
 #   term      SIGTERM to mpirun: running trials recorded interrupted; the same command completes them
+#   kill10    kill -9 of a random rank or the whole job, 10 times; a rerun completes each trial once
 #   mismatch  one rank resolves another build of a plugin: refused before anything is written
 set -euo pipefail
 case=$1 gantry=$2 mpirun=$3 fixtures=$(realpath "$4")
@@ -19,12 +20,14 @@ fail() { echo "FAIL: $*"; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 q() { sqlite3 "$tmp/r.db" "$1"; }
 
-# Six trials of a small GAN on ring8; `steps` decides how long each takes.
-experiment() {  # experiment STEPS LOSS
+# Six (or TRIALS) trials of a small GAN on ring8; `steps` decides how long each takes.
+trials=6
+experiment() {  # experiment STEPS LOSS [TRIALS]
+  trials=${3:-6}
   cat > "$tmp/x.toml" <<TOML
 [experiment]
 name = "mpi"
-seeds = [0, 1, 2, 3, 4, 5]
+seeds = [$(seq -s, 0 $((trials - 1)))]
 [data]
 plugin = "ring8"
 [generator]
@@ -47,7 +50,7 @@ TOML
 }
 mpi_run() { "$mpirun" --oversubscribe -np 3 "$gantry" run "$tmp/x.toml" --db "$tmp/r.db" --threads 1 --progress plain "$@"; }
 every_trial_completed_once() {
-  [ "$(q "SELECT COUNT(*), COUNT(DISTINCT identity), SUM(status = 'completed') FROM runs")" = "6|6|6" ] ||
+  [ "$(q "SELECT COUNT(*), COUNT(DISTINCT identity), SUM(status = 'completed') FROM runs")" = "$trials|$trials|$trials" ] ||
     fail "runs: $(q "SELECT id, seed, status, error FROM runs")"
   [ "$(q "PRAGMA integrity_check")" = "ok" ] || fail "integrity_check: $(q "PRAGMA integrity_check")"
 }
@@ -75,6 +78,9 @@ sweep)
     fail "the trials did not run on every rank: $(q "SELECT id, worker_host, worker_rank FROM runs")"
   [ "$(q "SELECT COUNT(*) FROM runs WHERE worker_host = '$(hostname)' AND host = '$(hostname)'")" = "6" ] ||
     fail "hosts: $(q "SELECT id, host, worker_host FROM runs")"
+  status=$("$gantry" status --db "$tmp/r.db")
+  grep -Eq "^  host +ranks +completed +trial time$" <<<"$status" || fail "no host table in: $status"
+  grep -Eq "^  $(hostname) +0,1,2 +6 +[0-9]+ s$" <<<"$status" || fail "no row for $(hostname) in: $status"
   # The same trials run locally (one thread, as each MPI trial) give the same numbers.
   "$gantry" run "$tmp/x.toml" --db "$tmp/local.db" --threads 1 --progress quiet > /dev/null
   metrics="SELECT r.seed, m.key, m.step, m.value FROM metrics m JOIN runs r ON r.id = m.run_id ORDER BY 1, 2, 3"
@@ -118,6 +124,29 @@ term)
   grep -q "^interrupted: run the same command again to resume$" "$tmp/job.log" || fail "log: $(cat "$tmp/job.log")"
   out=$(mpi_run) || fail "the rerun exited $?: $out"
   every_trial_completed_once
+  ;;
+kill10)
+  # kill -9 of a random rank, or of the whole job, ten times in a row; then the same command.
+  experiment 6000 minimax 24  # 24 trials of about 1.5 s: far more than ten short rounds finish
+  for round in $(seq 10); do
+    start_job
+    wait_for "status = 'running' AND step > 0"
+    sleep "0.$((RANDOM % 4))"
+    ranks=$(ps -o pid= --ppid "$(pgrep -s "$job" -x mpirun | head -1)" 2>/dev/null || true)
+    victim=$(shuf -n1 -e whole $ranks)
+    if [ "$victim" = whole ]; then ps -o pid= -s "$job" | xargs -r kill -KILL; else kill -KILL "$victim" 2>/dev/null || true; fi
+    wait "$job" || true
+    # mpirun stops the other ranks when one dies; whatever is left of the job goes too.
+    for _ in $(seq 100); do [ -z "$(ps -o pid= -s "$job")" ] && break; sleep 0.1; done
+    ps -o pid= -s "$job" | xargs -r kill -KILL 2>/dev/null || true
+    job=""
+    [ "$(q "PRAGMA integrity_check")" = "ok" ] || fail "round $round ($victim): integrity_check: $(q "PRAGMA integrity_check")"
+    [ "$(q "SELECT COUNT(*) FROM runs WHERE status IN ('failed', 'diverged')")" = "0" ] ||
+      fail "round $round ($victim): $(q "SELECT id, status, error FROM runs WHERE status IN ('failed', 'diverged')")"
+  done
+  out=$(mpi_run) || fail "the rerun exited $?: $out"
+  every_trial_completed_once
+  [ "$(q "SELECT COUNT(*) FROM runs WHERE status = 'running'")" = "0" ] || fail "runs left running"
   ;;
 mismatch)
   experiment 20 rebuilt
