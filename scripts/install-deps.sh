@@ -16,8 +16,9 @@ pkgs=(
   openmpi-bin libopenmpi-dev
 )
 # The test suite also renders the HTML report in a real browser, and reads gantry generate's
-# .npy files with numpy (gantry itself never needs Python).
+# .npy files with numpy (gantry itself never needs Python), and runs `gantry slurm --submit` on
+# a single-node SLURM cluster it starts on localhost (slurm-wlm, munge: tests/cli/slurm_cluster.sh).
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(chromium python3-numpy)
+  pkgs+=(chromium python3-numpy slurm-wlm munge)
 fi
 bash "$(dirname "$0")/apt-install.sh" "${pkgs[@]}"
