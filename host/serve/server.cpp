@@ -1,5 +1,7 @@
 #include "serve/server.hpp"
 
+#include "serve/elastic_pool.hpp"
+
 #include "serve/assets.hpp"
 #include "serve/pages.hpp"
 #include "store/store.hpp"
@@ -89,7 +91,9 @@ Server::Server(ServeOptions options) : options_(std::move(options)), http_(std::
                                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'"}});
   http_->set_payload_max_length(1024);
-  http_->new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
+  http_->new_task_queue = [] {
+    return new ElasticPool(kept_worker_threads, max_worker_threads, std::chrono::seconds(10));
+  };
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (req.target.size() > max_target_length || req.params.size() > 64) {
       plain(res, 414, too_long);

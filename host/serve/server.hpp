@@ -22,9 +22,11 @@ struct ServeOptions {
 /// The longest request target (path and query) accepted; longer ones get 414.
 inline constexpr size_t max_target_length = 4096;
 
-/// Connections served at once. A worker stays with its connection while the client is idle
-/// (browsers keep theirs open between requests) or slow to send, so there are far more than cores.
-inline constexpr size_t worker_threads = 64;
+/// Connections served at once (serve/elastic_pool.hpp): a worker stays with its connection while
+/// the client is idle (browsers keep theirs open between requests) or slow to send, so a thread is
+/// started for each connection open at once, up to this many; 8 stay when the burst is over.
+inline constexpr size_t max_worker_threads = 1024;
+inline constexpr size_t kept_worker_threads = 8;
 
 /// 127.0.0.1, ::1, localhost and the rest of 127.0.0.0/8.
 bool is_loopback(const std::string& host);

@@ -144,6 +144,23 @@ TEST_F(Server, IdleAndHalfSentConnectionsDoNotHoldUpOthers) {
   EXPECT_LT(took, std::chrono::seconds(3));  // 5 s (the idle timeout) when the workers run out
 }
 
+// More connections held open at once than any fixed pool we would size: a client opening them on
+// purpose (or a hundred tabs) still leaves a worker for the next page.
+TEST_F(Server, TwoHundredHeldConnectionsDoNotHoldUpOthers) {
+  Serving s(options());
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 200; ++i)
+    held.push_back(std::make_unique<RawConnection>(s.port(), i % 2 ? "GET / HTTP/1.1\r\n" : ""));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto c = s.client();
+  const auto start = std::chrono::steady_clock::now();
+  const auto res = c.Get("/");
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_LT(took, std::chrono::seconds(2));  // 5 s, the read timeout, when every worker is held
+}
+
 // NUL ends a C string: a request value holding one would reach SQLite and the error messages cut.
 TEST_F(Server, ARequestValueWithANulIsRefused) {
   Serving s(options());
