@@ -1,5 +1,6 @@
 #include "results/compare.hpp"
 
+#include "results/metric_sql.hpp"
 #include "results/query.hpp"
 #include "results/stats.hpp"
 #include "util/text.hpp"
@@ -163,10 +164,8 @@ std::map<std::vector<std::string>, CompareGroup> collect_groups(Database& db, co
   const auto run_key = comparison_run_keys(db, exps, c);
   const std::string value_sql =
       at_step ? "SELECT value FROM metrics WHERE run_id = ?1 AND key = ?2 AND step = ?3"
-      : c.at == "best"
-          ? (c.higher_is_better ? "SELECT MAX(value) FROM metrics WHERE run_id = ?1 AND key = ?2"
-                                : "SELECT MIN(value) FROM metrics WHERE run_id = ?1 AND key = ?2")
-          : "SELECT value FROM metrics WHERE run_id = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1";
+      : c.at == "best" ? "SELECT " + metric_sql::best_value("?1", "?2", !c.higher_is_better)
+                       : "SELECT " + metric_sql::final_value("?1", "?2");
   auto value = db.prepare(value_sql);
   std::map<std::vector<std::string>, CompareGroup> groups;
   auto runs = db.prepare("SELECT id, status, seed FROM runs WHERE experiment_id = ?1 ORDER BY id");

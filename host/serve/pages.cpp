@@ -3,6 +3,7 @@
 
 #include "results/compare.hpp"
 #include "results/grouping.hpp"
+#include "results/metric_sql.hpp"
 #include "results/query.hpp"
 #include "serve/layout.hpp"
 #include "util/text.hpp"
@@ -92,10 +93,8 @@ void add_metric_columns(Database& db, int64_t experiment, const std::string& met
   auto dir = db.prepare("SELECT direction FROM metric_keys WHERE key = ?1");
   dir.bind(1, metric);
   const bool lower = dir.step() && dir.column_text(0) == "lower";
-  auto st = db.prepare(fmt::format(
-      "SELECT r.id, (SELECT value FROM metrics WHERE run_id = r.id AND key = ?2 ORDER BY step DESC LIMIT 1), "
-      "(SELECT {}(value) FROM metrics WHERE run_id = r.id AND key = ?2) FROM runs r WHERE r.experiment_id = ?1",
-      lower ? "MIN" : "MAX"));
+  auto st = db.prepare(fmt::format("SELECT r.id, {}, {} FROM runs r WHERE r.experiment_id = ?1",
+                                   metric_sql::final_value("r.id", "?2"), metric_sql::best_value("r.id", "?2", lower)));
   st.bind(1, experiment).bind(2, metric);
   for (const char* what : {"final", "best"}) {
     t.columns.push_back(fmt::format("{} {}", metric, what)), t.numeric.push_back(true);

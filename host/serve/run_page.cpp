@@ -1,5 +1,6 @@
 // One run's page, its pictures, the live JSON and the exports.
 #include "results/compare.hpp"
+#include "results/metric_sql.hpp"
 #include "results/query.hpp"
 #include "serve/layout.hpp"
 #include "store/checkpoints.hpp"
@@ -34,10 +35,10 @@ std::string section(const std::string& heading, const Table& t) {
 // The run's final and best value of each metric: one index range per key (metrics' primary key).
 Table metrics_of(Database& db, int64_t run) {
   Table t{{"metric", "last step", "final", "best"}, {false, true, true, true}, {}};
-  auto st = db.prepare(
-      "SELECT m.key, MAX(m.step), (SELECT value FROM metrics WHERE run_id = ?1 AND key = m.key ORDER BY step DESC "
-      "LIMIT 1), CASE WHEN k.direction = 'lower' THEN MIN(m.value) ELSE MAX(m.value) END "
-      "FROM metrics m LEFT JOIN metric_keys k ON k.key = m.key WHERE m.run_id = ?1 GROUP BY m.key ORDER BY m.key");
+  auto st = db.prepare(fmt::format(
+      "SELECT m.key, MAX(m.step), {}, {} FROM metrics m LEFT JOIN metric_keys k ON k.key = m.key "
+      "WHERE m.run_id = ?1 GROUP BY m.key ORDER BY m.key",
+      metric_sql::final_value("?1", "m.key"), metric_sql::best_value_by_direction("?1", "m.key")));
   st.bind(1, run);
   while (st.step())
     t.rows.push_back({st.column_text(0), std::to_string(st.column_int(1)),
