@@ -3,6 +3,8 @@
 // samples are concatenated into one input of m·D features and D gives one logit per m samples.
 // Class-conditional ([train] conditional): the last Linear becomes the projection head
 // (Miyato & Koyama 2018), logit = ψ(φ(x)) + ⟨E[y], φ(x)⟩ with φ the last hidden layer's output.
+// activation = "maxout": each hidden layer is LinearMaxout with `pieces` pieces (Goodfellow et al.
+// 2013), the 2D critics of VEEGAN and PacGAN.
 #include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
@@ -19,8 +21,11 @@ class MlpDiscriminator final : public gantry::Discriminator {
     spec.width = p.integer("width");
     spec.depth = p.integer("depth");
     spec.out = 1;
-    spec.activation = gantry::parse_activation(p.string("activation"));
+    const bool maxout = p.string("activation") == "maxout";
+    if (maxout) spec.maxout_pieces = p.integer("pieces");
+    else spec.activation = gantry::parse_activation(p.string("activation"));
     spec.slope = static_cast<float>(p.real("slope"));
+    spec.init_std = static_cast<float>(p.real("init_std"));
     net_ = std::make_unique<gantry::Sequential>();
     if (pack_ > 1) net_->emplace<gantry::Pack>(pack_);
     gantry::ProjectionHead* head = nullptr;
@@ -28,6 +33,8 @@ class MlpDiscriminator final : public gantry::Discriminator {
       // A packed input holds m samples of possibly m classes: no one label to project on.
       if (pack_ > 1) throw gantry::ConfigError("pack > 1 does not combine with class conditioning (one packed input "
                                                "holds samples of several classes)");
+      // φ's last layer feeds the projection, which the maxout body does not build.
+      if (maxout) throw gantry::ConfigError("activation = \"maxout\" does not combine with class conditioning");
       slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
       gantry::Sequential& body = projection_body(spec, init);
       head = &body.emplace<gantry::ProjectionHead>(spec.depth > 0 ? spec.width : spec.in, slot_, init);
@@ -63,12 +70,17 @@ class MlpDiscriminator final : public gantry::Discriminator {
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::discriminator,
           "mlp",
-          "1.3.0",
+          "1.4.0",
           "fully connected critic: x → [Linear(width) → activation] × depth → Linear(1) logit, optionally packed (PacGAN)",
           {gantry::integer_param("width", 256, "units in each hidden layer", 1, 65536),
            gantry::integer_param("depth", 3, "number of hidden layers", 0, 64),
-           gantry::string_param("activation", "leaky_relu", "hidden activation", {"relu", "leaky_relu", "tanh", "sigmoid"}),
+           gantry::string_param("activation", "leaky_relu",
+                                "hidden activation; maxout: each hidden layer is LinearMaxout (PacGAN's 2D critic)",
+                                {"relu", "leaky_relu", "tanh", "sigmoid", "maxout"}),
+           gantry::integer_param("pieces", 5, "maxout pieces per unit, when activation is maxout", 2, 64),
            gantry::real_param("slope", 0.2, "negative slope when activation is leaky_relu", 0.0, 1.0),
+           gantry::real_param("init_std", 0.0,
+                              "> 0: Linear weights ~ N(0, init_std²), biases 0 (PacGAN's 0.02); 0: PyTorch's default", 0.0, 10.0),
            gantry::boolean_param("spectral_norm", false,
                                  "spectral normalisation of every Linear (Miyato et al. 2018: W/σ(W), one power "
                                  "iteration per training forward)"),

@@ -28,6 +28,7 @@ class MlpGenerator final : public gantry::Generator {
     spec.slope = static_cast<float>(p.real("slope"));
     spec.batch_norm = p.boolean("batch_norm");
     if (p.string("output") != "none") spec.output_activation = gantry::parse_activation(p.string("output"));
+    spec.init_std = static_cast<float>(p.real("init_std"));
     net_ = gantry::make_mlp(spec, init);
     if (slot_) conditioned_.add(std::move(net_));  // LabelConcat, then the MLP
   }
@@ -45,13 +46,15 @@ class MlpGenerator final : public gantry::Generator {
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::generator,
           "mlp",
-          "1.2.0",
+          "1.3.0",
           "fully connected generator: z → [Linear(width) → [BN] → activation] × depth → Linear(data dim)",
           {gantry::integer_param("latent_dim", 16, "size of the latent vector z ~ N(0, I)", 1, 65536),
            gantry::integer_param("width", 256, "units in each hidden layer", 1, 65536),
            gantry::integer_param("depth", 3, "number of hidden layers", 0, 64),
            gantry::string_param("activation", "relu", "hidden activation", {"relu", "leaky_relu", "tanh", "sigmoid"}),
            gantry::real_param("slope", 0.2, "negative slope when activation is leaky_relu", 0.0, 1.0),
+           gantry::real_param("init_std", 0.0,
+                              "> 0: Linear weights ~ N(0, init_std²), biases 0 (PacGAN's 0.02); 0: PyTorch's default", 0.0, 10.0),
            gantry::string_param("output", "none", "activation on the output", {"none", "tanh", "sigmoid"}),
            gantry::integer_param("embed_dim", 0, "conditional: size of the learned class embedding appended to z (0 = one-hot code)", 0, 65536),
            gantry::boolean_param("batch_norm", false,

@@ -1,6 +1,8 @@
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace gantry {
@@ -85,13 +87,23 @@ namespace gantry {
 std::unique_ptr<Sequential> make_mlp(const MlpSpec& spec, Rng& init_rng) {
   auto net = std::make_unique<Sequential>();
   int64_t in = spec.in;
+  const int64_t pieces = std::max<int64_t>(spec.maxout_pieces, 1);
+  // The default draws happen either way, so the stream of init_rng does not depend on init_std.
+  const auto linear = [&](int64_t from, int64_t to) {
+    Linear& l = net->emplace<Linear>(from, to, init_rng);
+    if (spec.init_std > 0.0f) {
+      init_rng.fill_normal(l.weight().value.values(), 0.0f, spec.init_std);
+      std::fill(l.bias().value.values().begin(), l.bias().value.values().end(), 0.0f);
+    }
+  };
   for (int64_t i = 0; i < spec.depth; ++i) {
-    net->emplace<Linear>(in, spec.width, init_rng);
-    if (spec.batch_norm) net->emplace<BatchNorm>(spec.width);
-    net->add(make_activation(spec.activation, spec.slope));
+    linear(in, spec.width * pieces);
+    if (spec.batch_norm) net->emplace<BatchNorm>(spec.width * pieces);
+    if (spec.maxout_pieces > 0) net->emplace<Maxout>(spec.maxout_pieces);
+    else net->add(make_activation(spec.activation, spec.slope));
     in = spec.width;
   }
-  net->emplace<Linear>(in, spec.out, init_rng);
+  linear(in, spec.out);
   if (spec.output_activation) net->add(make_activation(*spec.output_activation, spec.slope));
   return net;
 }

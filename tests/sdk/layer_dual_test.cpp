@@ -142,6 +142,17 @@ std::unique_ptr<Layer> small_conv_critic(Rng& rng) {
   return net;
 }
 
+// PacGAN's critic layer: LinearMaxout, 4 units of 3 pieces, then a Linear with curvature after
+// it (tanh) so that the second-order term of the whole is not zero.
+std::unique_ptr<Layer> linear_maxout(Rng& rng) {
+  auto net = std::make_unique<Sequential>();
+  net->emplace<Linear>(5, 12, rng);
+  net->emplace<Maxout>(3);
+  net->emplace<Linear>(4, 2, rng);
+  net->add(make_activation(Activation::tanh));
+  return net;
+}
+
 // A layer with spectral norm, after one training forward has moved u and v off their random start
 // (σ = uᵀWv of random vectors can be near zero).
 template <class L>
@@ -216,6 +227,7 @@ INSTANTIATE_TEST_SUITE_P(
         DualCase{"Upsample2d", [](Rng&) { return std::make_unique<Upsample2d>(2); }, {2, 3, 2, 3}},
         DualCase{"AvgPool2d", [](Rng&) { return std::make_unique<AvgPool2d>(2); }, {2, 3, 4, 6}},
         DualCase{"GlobalSumPool", [](Rng&) { return std::make_unique<GlobalSumPool>(); }, {2, 3, 2, 3}},
+        DualCase{"LinearMaxout", linear_maxout, {3, 5}},
         DualCase{"ResidualSmooth", smooth_block, {2, 2, 4, 4}},
         DualCase{"ResidualIdentity", identity_block, {2, 2, 3, 3}},
         // Spectral norm on every layer: the larger step, as for Conv2dBlockedSpectralNorm.

@@ -269,6 +269,12 @@ struct MlpSpec {
   float slope = 0.2f;                          ///< for leaky_relu
   std::optional<Activation> output_activation;  ///< none by default
   bool batch_norm = false;                      ///< BatchNorm1d after each hidden Linear (PacGAN's G)
+  /// > 0: each hidden layer is LinearMaxout with this many pieces — Linear(width·pieces) → Maxout —
+  /// in place of Linear(width) → activation (PacGAN's and VEEGAN's 2D critics: 5 pieces).
+  int64_t maxout_pieces = 0;
+  /// > 0: every Linear's weights drawn from N(0, init_std²) and its biases zero (the DCGAN and
+  /// PacGAN papers' init, std 0.02), in place of PyTorch's default uniform ±1/√fan_in.
+  float init_std = 0.0f;
 };
 GANTRY_API std::unique_ptr<Sequential> make_mlp(const MlpSpec& spec, Rng& init_rng);
 
@@ -328,6 +334,32 @@ class GANTRY_API AvgPool2d final : public ResamplingLayer {
  private:
   std::unique_ptr<detail::ResamplingPlan> build_plan(const std::vector<int64_t>& shape) override;
   int64_t kernel_;
+};
+
+// src [N, U·k] → dst [N, U], y[n, u] = max over p < k of x[n, u·k + p]
+/// Maxout (Goodfellow et al. 2013) over `pieces` consecutive features: after a Linear(in, U·k) it
+/// is LinearMaxout with U units of k pieces, as in torch's x.view(N, U, k).max(-1). The gradient
+/// goes to the piece that won (the first of equal ones); piecewise linear, so the dual pass routes
+/// the tangent the same way and its second-order term is zero.
+class GANTRY_API Maxout final : public Layer {
+ public:
+  explicit Maxout(int64_t pieces);
+  const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
+  const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
+  std::string describe() const override;
+
+ private:
+  struct Plan {
+    Tensor y, dx, y_dot, x_bar, x_dot_bar;
+    std::vector<int32_t> winner;  ///< per output: the index into x of its piece that won
+  };
+  Plan& plan_for(const std::vector<int64_t>& shape);
+  int64_t pieces_;
+  std::map<std::vector<int64_t>, Plan> plans_;
+  Plan* last_ = nullptr;
 };
 
 // src [N, C, H, W] → dst [N, C], the sum over H and W (SNGAN's critic, before its Linear)

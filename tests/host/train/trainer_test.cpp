@@ -160,6 +160,20 @@ TEST(Trainer, APackedDiscriminatorTrainsWithEveryKindOfLossAndPenalty) {
   }
 }
 
+// PacGAN's 2D critic: LinearMaxout hidden layers (5 pieces) on packed inputs, with the exact
+// gradient penalty (which needs every layer's dual mode, Maxout's included).
+TEST(Trainer, AMaxoutCriticTrainsWithAnExactGradientPenalty) {
+  std::string text = test::tiny_experiment("plugin = \"wasserstein\"\nmode = \"gp\"", 4);
+  text.replace(text.find("depth = 2\n[loss]"), 9, "depth = 2\nactivation = \"maxout\"\npieces = 5\npack = 2");
+  const Experiment exp = parse_experiment(text, "tiny.toml", test::builtin_registry());
+  Recorder r;
+  const TrialResult result = Trainer(exp.trials[0].config, r).run();
+  EXPECT_EQ(result.outcome, TrialOutcome::completed) << result.message;
+  const double penalty = r.points[{"loss.penalty", 4}], d_loss = r.points[{"loss.d", 4}];
+  EXPECT_GT(penalty, 0.0);
+  EXPECT_TRUE(std::isfinite(d_loss));
+}
+
 TEST(Trainer, NonFiniteLossEndsTheTrialAsDiverged) {
   Registry registry;
   registry.discover({GANTRY_TEST_PLUGIN_DIR, std::string(GANTRY_TEST_FIXTURE_DIR) + "/extra"});
