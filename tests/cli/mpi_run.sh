@@ -7,6 +7,7 @@
 #   kill10    kill -9 of a random rank or the whole job, 10 times; a rerun completes each trial once
 #   mismatch  one rank resolves another build of a plugin: refused before anything is written
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 case=$1 gantry=$2 mpirun=$3 fixtures=$(realpath "$4")
 tmp=$(mktemp -d)
 job=""
@@ -24,29 +25,7 @@ q() { sqlite3 "$tmp/r.db" "$1"; }
 trials=6
 experiment() {  # experiment STEPS LOSS [TRIALS]
   trials=${3:-6}
-  cat > "$tmp/x.toml" <<TOML
-[experiment]
-name = "mpi"
-seeds = [$(seq -s, 0 $((trials - 1)))]
-[data]
-plugin = "ring8"
-[generator]
-plugin = "mlp"
-width = 16
-depth = 1
-[discriminator]
-plugin = "mlp"
-width = 16
-depth = 1
-[loss]
-plugin = "$2"
-[train]
-steps = $1
-batch_size = 32
-eval_every = $(( $1 / 2 ))
-eval_samples = 200
-[metrics.modes]
-TOML
+  ring8_experiment "$tmp/x.toml" mpi "$(seq -s, 0 $((trials - 1)))" "$1" $(( $1 / 2 )) "$2"
 }
 mpi_run() { "$mpirun" --oversubscribe -np 3 "$gantry" run "$tmp/x.toml" --db "$tmp/r.db" --threads 1 --progress plain "$@"; }
 every_trial_completed_once() {

@@ -3,6 +3,7 @@
 # sweep writes, follows it without a reload: the counts go from running to completed and the
 # curves gain points (tests/tools/cdp_watch.py reads the DOM over the DevTools protocol).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 gantry=$1 watch=$2
 work=$(mktemp -d)
 pids=()
@@ -16,29 +17,7 @@ browser=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$browser" ] || fail "chromium is not installed (scripts/install-deps.sh --test installs it)"
 
 # Two trials one after the other (--jobs 1), each about 8 s idle, evaluated four times.
-cat > "$work/x.toml" <<TOML
-[experiment]
-name = "live"
-seeds = [0, 1]
-[data]
-plugin = "ring8"
-[generator]
-plugin = "mlp"
-width = 16
-depth = 1
-[discriminator]
-plugin = "mlp"
-width = 16
-depth = 1
-[loss]
-plugin = "minimax"
-[train]
-steps = 128000
-batch_size = 32
-eval_every = 32000
-eval_samples = 200
-[metrics.modes]
-TOML
+ring8_experiment "$work/x.toml" live "0, 1" 128000 32000
 setsid "$gantry" run "$work/x.toml" --db "$work/r.db" --jobs 1 --threads 1 --progress quiet > "$work/run.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
