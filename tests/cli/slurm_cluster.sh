@@ -5,6 +5,7 @@
 # the running trials interrupted, and submitting the same script again completes them.
 # Usage: slurm_cluster.sh GANTRY
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 gantry=$(realpath "$1")
 for tool in munged mungekey slurmctld slurmd sbatch squeue scancel sinfo sqlite3; do
   command -v "$tool" > /dev/null || { echo "SKIPPED: $tool not found (scripts/install-deps.sh --test installs slurm-wlm and munge)"; exit 0; }
@@ -71,30 +72,7 @@ for _ in $(seq 100); do [ "$(sinfo -h -o %T 2> /dev/null)" = idle ] && break; sl
 [ "$(sinfo -h -o %T)" = idle ] || fail "the node is not idle: $(sinfo)"
 
 # Four trials; each long enough (about 3 s) to still run when the scancel comes.
-cat > "$tmp/x.toml" <<TOML
-[experiment]
-name = "slurm"
-seeds = [0, 1, 2, 3]
-[data]
-plugin = "ring8"
-[generator]
-plugin = "mlp"
-width = 16
-depth = 1
-[discriminator]
-plugin = "mlp"
-width = 16
-depth = 1
-[loss]
-plugin = "minimax"
-[train]
-steps = 12000
-batch_size = 32
-eval_every = 6000
-eval_samples = 200
-checkpoint_every = 2000
-[metrics.modes]
-TOML
+ring8_experiment "$tmp/x.toml" slurm "0, 1, 2, 3" 12000 6000 minimax "checkpoint_every = 2000"
 submit() {
   out=$(cd "$tmp" && "$gantry" slurm x.toml --db r.db --nodes 1 --tasks-per-node 2 --jobs 1 --threads 1 --time 10 \
         --output "$tmp/job-%j.out" --submit) || fail "gantry slurm --submit exited $?: $out"
