@@ -7,6 +7,7 @@
 #include "store/schema.sql.hpp"
 
 #include "support/experiments.hpp"
+#include "support/sql.hpp"
 #include "support/plugins.hpp"
 
 #include <gantry/error.hpp>
@@ -20,18 +21,10 @@
 namespace gantry {
 namespace {
 
+using test::count;
+using test::text;
+
 namespace fs = std::filesystem;
-
-int64_t count(Database& db, const std::string& sql) {
-  auto st = db.prepare(sql);
-  st.step();
-  return st.column_int(0);
-}
-
-std::string text(Database& db, const std::string& sql) {
-  auto st = db.prepare(sql);
-  return st.step() ? st.column_text(0) : "(no row)";
-}
 
 class MergeTest : public ::testing::Test {
  protected:

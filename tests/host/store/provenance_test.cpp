@@ -7,6 +7,7 @@
 #include "store/store.hpp"
 
 #include "support/experiments.hpp"
+#include "support/sql.hpp"
 #include "support/plugins.hpp"
 
 #include <gantry/sha256.hpp>
@@ -18,10 +19,7 @@
 namespace gantry {
 namespace {
 
-std::string text(Database& db, const std::string& sql) {
-  auto st = db.prepare(sql);
-  return st.step() ? st.column_text(0) : "(no row)";
-}
+using test::text;
 
 Experiment two_seeds() {
   std::string toml = test::tiny_experiment("plugin = \"nonsaturating\"", 20);

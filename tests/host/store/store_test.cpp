@@ -5,6 +5,7 @@
 #include "store/store.hpp"
 
 #include "support/experiments.hpp"
+#include "support/sql.hpp"
 #include "support/plugins.hpp"
 
 #include <gantry/sha256.hpp>
@@ -17,16 +18,8 @@
 namespace gantry {
 namespace {
 
-int64_t count(Database& db, const std::string& sql) {
-  auto st = db.prepare(sql);
-  st.step();
-  return st.column_int(0);
-}
-
-std::string text(Database& db, const std::string& sql) {
-  auto st = db.prepare(sql);
-  return st.step() ? st.column_text(0) : "(no row)";
-}
+using test::count;
+using test::text;
 
 class StoreTest : public ::testing::Test {
  protected:
