@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "results/compare.hpp"
 #include "results/query.hpp"
+#include "results/summary.hpp"
 #include "results/table.hpp"
 #include "store/checkpoints.hpp"
 #include "store/store.hpp"
@@ -27,28 +28,54 @@ void print_superseded_note(size_t superseded, bool all_builds, bool prose) {
   if (!note.empty()) (prose ? std::cout : std::cerr) << note << "\n";
 }
 
-void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
-  auto* cmd = app.add_subcommand("compare", "rank settings by a metric over seeds: n, mean, std, min, max");
-  auto o = std::make_shared<CompareOptions>();
-  auto format = std::make_shared<std::string>("table");
-  cmd->add_option("experiment", o->experiments, "experiment name (several: compared side by side)")->required();
-  cmd->add_option("--metric", o->metric,
-                  "metric key, e.g. modes.high_quality (default: the primary key of the first experiment's first metric)");
-  cmd->add_option("--by", o->by, "parameter to group by (repeatable; default: the experiments' swept parameters)");
-  cmd->add_option("--at", o->at, "final, best, or a step number")->capture_default_str();
-  add_all_builds_flag(cmd, o->all_builds);
-  add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
-  cmd->add_option("--db", global.db, "results database")->capture_default_str();
-  cmd->callback([&global, &result, o, format] {
-    Database db = open_results(global.db);
-    const Comparison c = compare_runs(db, *o);
-    const Format f = parse_format(*format);
-    const bool prose = f == Format::table || f == Format::markdown;
+// One metric: the ranking with every statistic. Several: a paper's table, a "mean ± error" cell
+// per metric, ranked by the first.
+void print_comparison(Database& db, CompareOptions o, const std::vector<std::string>& metrics, Format f) {
+  const bool prose = f == Format::table || f == Format::markdown;
+  if (metrics.size() < 2) {
+    if (!metrics.empty()) o.metric = metrics.front();
+    const Comparison c = compare_runs(db, o);
     if (prose) std::cout << comparison_heading(c) << "\n";
     write_table(std::cout, comparison_table(c), f);
     if (prose)
       for (const std::string& line : comparison_footer(c)) std::cout << line << "\n";
-    print_superseded_note(c.superseded, o->all_builds, prose);
+    print_superseded_note(c.superseded, o.all_builds, prose);
+    return;
+  }
+  std::vector<Comparison> per_metric;
+  for (const std::string& metric : metrics) {
+    o.metric = metric;
+    per_metric.push_back(compare_runs(db, o));
+  }
+  if (prose) std::cout << summary_heading(per_metric) << "\n";
+  write_table(std::cout, summary_table(per_metric, f), f);
+  if (prose)
+    for (const std::string& line : comparison_footer(per_metric.front())) std::cout << line << "\n";
+  print_superseded_note(per_metric.front().superseded, o.all_builds, prose);
+}
+
+void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
+  auto* cmd = app.add_subcommand("compare", "rank settings by a metric over seeds: n, mean, std, min, max");
+  auto o = std::make_shared<CompareOptions>();
+  auto metrics = std::make_shared<std::vector<std::string>>();
+  auto format = std::make_shared<std::string>("table");
+  auto spread = std::make_shared<std::string>("std");
+  cmd->add_option("experiment", o->experiments, "experiment name (several: compared side by side)")->required();
+  cmd->add_option("--metric", *metrics,
+                  "metric key, e.g. modes.high_quality (default: the primary key of the first experiment's first "
+                  "metric); several: a paper's table, one mean ± error column each, ranked by the first");
+  cmd->add_option("--by", o->by, "parameter to group by (repeatable; default: the experiments' swept parameters)");
+  cmd->add_option("--at", o->at, "final, best, or a step number")->capture_default_str();
+  cmd->add_option("--error", *spread, "the ± shown: std (the seeds' standard deviation) or se (standard error of the mean)")
+      ->check(CLI::IsMember({"std", "se"}))
+      ->capture_default_str();
+  add_all_builds_flag(cmd, o->all_builds);
+  add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
+  cmd->add_option("--db", global.db, "results database")->capture_default_str();
+  cmd->callback([&global, &result, o, metrics, format, spread] {
+    Database db = open_results(global.db);
+    o->spread = parse_spread(*spread);
+    print_comparison(db, *o, *metrics, parse_format(*format));
     result = ExitCode::ok;
   });
 }

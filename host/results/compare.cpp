@@ -19,6 +19,13 @@ namespace gantry {
 
 std::string shown_value(double value) { return fmt::format("{:.6g}", value); }
 
+Spread parse_spread(std::string_view name) {
+  if (name == "std") return Spread::stddev;
+  if (name == "se") return Spread::std_error;
+  throw ConfigError(fmt::format("--error takes std (the seeds' standard deviation) or se (the standard error of "
+                                "the mean), not '{}'", name));
+}
+
 namespace {
 void split_by_feature_network(Database& db, const std::vector<ExperimentRef>& exps, Comparison& c);
 }  // namespace
@@ -215,10 +222,13 @@ void rank_groups(std::vector<CompareGroup>& groups, bool higher_is_better) {
 }
 
 // Welch's test of the one best group against the runner-up; against each of tied runner-ups,
-// keeping the least separated, since the best is only separated if it is from all of them.
+// keeping the least separated, since the best is only separated if it is from all of them. Every
+// other group with two values gets its own p against the best.
 void test_best(Comparison& c) {
-  const auto& g = c.groups;
+  auto& g = c.groups;
   if (g.size() < 2 || g[0].tied || g[1].rank == 0 || g[0].n < 2) return;
+  for (size_t i = 1; i < g.size(); ++i)
+    if (g[i].n > 1) g[i].p_vs_best = welch_t_test(g[0].values, g[i].values).p;
   for (size_t i = 1; i < g.size() && g[i].rank == g[1].rank; ++i) {
     if (g[i].n < 2) {
       c.welch_t.reset(), c.welch_df.reset(), c.welch_p.reset();
@@ -237,6 +247,7 @@ Comparison compare_runs(Database& db, const CompareOptions& o) {
   Comparison c;
   c.experiments = o.experiments;
   c.at = o.at;
+  c.spread = o.spread;
   const MetricChoice metric = choose_metric(db, exps, o.metric);
   c.metric = metric.key;
   c.metric_reason = metric.reason;
@@ -262,7 +273,8 @@ Table comparison_table(const Comparison& c) {
   t.columns = {"rank"};
   t.numeric = {false};
   for (const auto& b : c.by) t.columns.push_back(b), t.numeric.push_back(false);
-  for (const char* col : {"n", "mean", "std", "min", "max", "failed", "diverged"})
+  const bool se = c.spread == Spread::std_error;
+  for (const char* col : {"n", "mean", se ? "se" : "std", "min", "max", "p vs best", "failed", "diverged"})
     t.columns.push_back(col), t.numeric.push_back(true);
   for (const CompareGroup& g : c.groups) {
     // "*1" the one best, "=3" a rank shared with another group, "-" no values.
@@ -272,9 +284,10 @@ Table comparison_table(const Comparison& c) {
     auto num = [&](double v) { return g.n > 0 ? shown_value(v) : std::string(); };
     row.push_back(std::to_string(g.n));
     row.push_back(num(g.mean));
-    row.push_back(g.n > 1 ? shown_value(g.stddev) : std::string());
+    row.push_back(g.n > 1 ? shown_value(se ? g.std_error() : g.stddev) : std::string());
     row.push_back(num(g.min));
     row.push_back(num(g.max));
+    row.push_back(g.p_vs_best ? fmt::format("{:.3g}", *g.p_vs_best) : std::string());
     row.push_back(std::to_string(g.failed));
     row.push_back(std::to_string(g.diverged));
     t.rows.push_back(std::move(row));
@@ -310,6 +323,11 @@ std::vector<std::string> comparison_footer(const Comparison& c) {
                                                 : "not separated from seed noise (p >= 0.05)"));
   else if (c.groups.size() >= 2 && ranked >= 1)
     out.push_back("best vs runner-up: needs at least two completed seeds in each to test for seed noise");
+  const long tested = std::count_if(c.groups.begin(), c.groups.end(), [](const CompareGroup& g) { return g.p_vs_best; });
+  if (tested > 1)
+    out.push_back(fmt::format("p vs best: Welch's t-test of each group against the best; for all {} differences to "
+                              "hold at once, p < {:.2g} (0.05/{}, Bonferroni)",
+                              tested, 0.05 / static_cast<double>(tested), tested));
   return out;
 }
 

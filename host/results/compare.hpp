@@ -3,11 +3,18 @@
 #include "results/table.hpp"
 #include "store/sqlite.hpp"
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gantry {
+
+/// What the ± of a comparison is: the spread of the seeds, or the standard error of their mean
+/// (std/√n), the error bar most papers print.
+enum class Spread { stddev, std_error };
+/// "std" or "se"; ConfigError otherwise.
+Spread parse_spread(std::string_view name);
 
 struct CompareOptions {
   std::vector<std::string> experiments;  ///< one or more names; several are compared side by side
@@ -15,6 +22,7 @@ struct CompareOptions {
   std::vector<std::string> by;           ///< parameter keys; empty: the experiments' sweeps
   std::string at = "final";              ///< "final", "best", or a step number
   bool all_builds = false;              ///< include runs of superseded plugin builds (superseded_runs)
+  Spread spread = Spread::stddev;        ///< what the table's spread column holds
 };
 
 struct CompareGroup {
@@ -26,6 +34,10 @@ struct CompareGroup {
   long failed = 0, diverged = 0, unfinished = 0;
   long rank = 0;      ///< 1 is best; groups whose means show the same share a rank; 0 without values
   bool tied = false;  ///< another group has the same rank
+  /// Welch's test of this group against the one best, when there is one and both have two values.
+  std::optional<double> p_vs_best;
+  /// std/√n; 0 below two values.
+  double std_error() const { return n > 1 ? stddev / std::sqrt(static_cast<double>(n)) : 0; }
 };
 
 struct Comparison {
@@ -33,6 +45,7 @@ struct Comparison {
   std::string metric, at;
   std::string metric_reason;  ///< why this metric when none was asked for; empty when one was
   bool higher_is_better = true;
+  Spread spread = Spread::stddev;
   std::vector<std::string> by;
   std::string grouping;            ///< Grouping::description
   std::vector<std::string> notes;  ///< Grouping::notes

@@ -214,14 +214,16 @@ TEST_F(Cases, GroupsComeFromTheSweepAndAnAbsentParameterIsADash) {
             "losses: q.score at each run's last step (higher is better), grouped by its sweep: loss.plugin, loss.mode; "
             "completed runs only\n"
             "metric: q.score is the primary key of q, the only metric of losses; --metric chooses another\n"
-            "rank  loss.plugin  loss.mode  n  mean      std  min  max  failed  diverged\n"
-            "*1    wasserstein  gp         2     8  1.41421    7    9       0         0\n"
-            "=2    minimax      —          2     4  1.41421    3    5       0         0\n"
-            "=2    wasserstein  clip       2     4        0    4    4       0         0\n"
+            "rank  loss.plugin  loss.mode  n  mean      std  min  max  p vs best  failed  diverged\n"
+            "*1    wasserstein  gp         2     8  1.41421    7    9                  0         0\n"
+            "=2    minimax      —          2     4  1.41421    3    5      0.106       0         0\n"
+            "=2    wasserstein  clip       2     4        0    4    4      0.156       0         0\n"
             "=: tied, the means are equal to the 6 significant digits shown\n"
             // Against clip's {4, 4}: t = 4, df = 1, p = 1 − 2·atan(4)/π; against minimax p = 0.106.
             "best vs runner-up (the least separated of the runner-ups tied): Welch's t-test t = 4, df = 1, p = 0.156: "
-            "not separated from seed noise (p >= 0.05)\n");
+            "not separated from seed noise (p >= 0.05)\n"
+            "p vs best: Welch's t-test of each group against the best; for all 2 differences to hold at once, "
+            "p < 0.025 (0.05/2, Bonferroni)\n");
 }
 
 TEST_F(Cases, ExperimentsComparedTogetherGroupByTheirSweepsUnited) {
@@ -229,12 +231,13 @@ TEST_F(Cases, ExperimentsComparedTogetherGroupByTheirSweepsUnited) {
             "gp, losses: q.score at each run's last step (higher is better), grouped by experiment and their sweeps: "
             "loss.gp_weight, loss.plugin, loss.mode; completed runs only\n"
             "metric: q.score is the primary key of q, the only metric of gp; --metric chooses another\n"
-            "rank  experiment  loss.gp_weight  loss.plugin  loss.mode  n  mean      std  min  max  failed  diverged\n"
-            "=1    gp          10              wasserstein  gp         2     8        0    8    8       0         0\n"
-            "=1    losses      10              wasserstein  gp         2     8  1.41421    7    9       0         0\n"
-            "3     gp          1               wasserstein  gp         1     6             6    6       0         1\n"
-            "=4    losses      10              wasserstein  clip       2     4        0    4    4       0         0\n"
-            "=4    losses      —               minimax      —          2     4  1.41421    3    5       0         0\n"
+            "rank  experiment  loss.gp_weight  loss.plugin  loss.mode  n  mean      std  min  max  p vs best  failed  "
+            "diverged\n"
+            "=1    gp          10              wasserstein  gp         2     8        0    8    8                  0         0\n"
+            "=1    losses      10              wasserstein  gp         2     8  1.41421    7    9                  0         0\n"
+            "3     gp          1               wasserstein  gp         1     6             6    6                  0         1\n"
+            "=4    losses      10              wasserstein  clip       2     4        0    4    4                  0         0\n"
+            "=4    losses      —               minimax      —          2     4  1.41421    3    5                  0         0\n"
             "=: tied, the means are equal to the 6 significant digits shown\n"
             "best: 2 groups tie, so there is no single best to test against seed noise\n");
   // --by still chooses, the experiment first.
@@ -273,7 +276,9 @@ TEST(Ties, EqualShownMeansShareARankAndNothingIsTested) {
   EXPECT_EQ(comparison_footer(c), (std::vector<std::string>{
                                       "=: tied, the means are equal to the 6 significant digits shown",
                                       "best vs runner-up: Welch's t-test t = inf, df = 2, p = 0: separated from seed "
-                                      "noise (p < 0.05)"}));
+                                      "noise (p < 0.05)",
+                                      "p vs best: Welch's t-test of each group against the best; for all 3 differences "
+                                      "to hold at once, p < 0.017 (0.05/3, Bonferroni)"}));
 }
 
 // FDs measured in two feature networks are not comparable: never one group, and the note names both.
