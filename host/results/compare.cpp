@@ -268,6 +268,11 @@ Comparison compare_runs(Database& db, const CompareOptions& o) {
   return c;
 }
 
+std::string rank_cell(const CompareGroup& g) {
+  if (g.rank == 0) return "-";
+  return fmt::format("{}{}", g.tied ? "=" : g.rank == 1 ? "*" : "", g.rank);
+}
+
 Table comparison_table(const Comparison& c) {
   Table t;
   t.columns = {"rank"};
@@ -277,9 +282,7 @@ Table comparison_table(const Comparison& c) {
   for (const char* col : {"n", "mean", se ? "se" : "std", "min", "max", "p vs best", "failed", "diverged"})
     t.columns.push_back(col), t.numeric.push_back(true);
   for (const CompareGroup& g : c.groups) {
-    // "*1" the one best, "=3" a rank shared with another group, "-" no values.
-    const std::string mark = g.tied ? "=" : g.rank == 1 ? "*" : "";
-    std::vector<std::string> row{g.rank > 0 ? fmt::format("{}{}", mark, g.rank) : "-"};
+    std::vector<std::string> row{rank_cell(g)};
     row.insert(row.end(), g.key.begin(), g.key.end());
     auto num = [&](double v) { return g.n > 0 ? shown_value(v) : std::string(); };
     row.push_back(std::to_string(g.n));
@@ -295,9 +298,12 @@ Table comparison_table(const Comparison& c) {
   return t;
 }
 
+std::string at_phrase(const std::string& at) {
+  return at == "final" ? "at each run's last step" : at == "best" ? "at each run's best step" : "at step " + at;
+}
+
 std::string comparison_heading(const Comparison& c) {
-  const std::string at = c.at == "final" ? "at each run's last step" : c.at == "best" ? "at each run's best step"
-                                                                                     : "at step " + c.at;
+  const std::string at = at_phrase(c.at);
   std::string out = fmt::format("{}: {} {} ({} is better), {}; completed runs only", fmt::join(c.experiments, ", "),
                                 c.metric, at, c.higher_is_better ? "higher" : "lower", c.grouping);
   if (!c.metric_reason.empty()) out += fmt::format("\nmetric: {}; --metric chooses another", c.metric_reason);

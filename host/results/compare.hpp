@@ -71,7 +71,11 @@ std::map<int64_t, std::vector<std::string>> comparison_run_keys(Database& db, co
                                                                 const Comparison& c);
 /// A mean as the table shows it (6 significant digits): groups whose means show the same are tied.
 std::string shown_value(double value);
+/// A group's rank as the tables show it: "*1" the one best, "=3" a rank shared, "-" no values.
+std::string rank_cell(const CompareGroup& g);
 Table comparison_table(const Comparison& c);
+/// "at each run's last step", "… best step" or "at step N", for CompareOptions::at.
+std::string at_phrase(const std::string& at);
 /// The lines printed above the table: what was compared, which metric and why, fallbacks taken.
 std::string comparison_heading(const Comparison& c);
 /// The lines printed below it: what a tie means (when there is one) and the seed-noise verdict.

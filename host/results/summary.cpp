@@ -59,8 +59,7 @@ Table summary_table(const std::vector<Comparison>& per_metric, Format format) {
     }
   }
   for (const CompareGroup& g : first.groups) {
-    const std::string mark = g.tied ? "=" : g.rank == 1 ? "*" : "";
-    std::vector<std::string> row{g.rank > 0 ? fmt::format("{}{}", mark, g.rank) : "-"};
+    std::vector<std::string> row{rank_cell(g)};
     row.insert(row.end(), g.key.begin(), g.key.end());
     row.push_back(std::to_string(g.n));
     for (size_t m = 0; m < per_metric.size(); ++m) {
@@ -84,9 +83,7 @@ std::string summary_heading(const std::vector<Comparison>& per_metric) {
   std::vector<std::string> metrics;
   for (const Comparison& c : per_metric)
     metrics.push_back(fmt::format("{} ({} is better)", c.metric, c.higher_is_better ? "higher" : "lower"));
-  const std::string at = first.at == "final" ? "at each run's last step"
-                         : first.at == "best" ? "at each run's best step"
-                                              : "at step " + first.at;
+  const std::string at = at_phrase(first.at);
   const std::string spread = first.spread == Spread::std_error ? "mean ± standard error of the mean (std/√n)"
                                                                : "mean ± standard deviation";
   std::string out = fmt::format("{}: {} {}, {}; completed runs only; {} over seeds; ranked by {}",
