@@ -69,6 +69,9 @@ void add_compare(CLI::App& app, GlobalOptions& global, int& result) {
   cmd->add_option("--error", *spread, "the ± shown: std (the seeds' standard deviation) or se (standard error of the mean)")
       ->check(CLI::IsMember({"std", "se"}))
       ->capture_default_str();
+  cmd->add_option("--versus", o->versus,
+                  "KEY=VALUE naming the group every other is tested against, e.g. loss.plugin=nonsaturating "
+                  "(repeatable, to name one group; default: the best)");
   add_all_builds_flag(cmd, o->all_builds);
   add_format_option(cmd, *format, {"table", "csv", "json", "markdown"});
   cmd->add_option("--db", global.db, "results database")->capture_default_str();

@@ -227,8 +227,9 @@ void rank_groups(std::vector<CompareGroup>& groups, bool higher_is_better) {
 void test_best(Comparison& c) {
   auto& g = c.groups;
   if (g.size() < 2 || g[0].tied || g[1].rank == 0 || g[0].n < 2) return;
-  for (size_t i = 1; i < g.size(); ++i)
-    if (g[i].n > 1) g[i].p_vs_best = welch_t_test(g[0].values, g[i].values).p;
+  if (c.reference == "best")
+    for (size_t i = 1; i < g.size(); ++i)
+      if (g[i].n > 1) g[i].p_vs_reference = welch_t_test(g[0].values, g[i].values).p;
   for (size_t i = 1; i < g.size() && g[i].rank == g[1].rank; ++i) {
     if (g[i].n < 2) {
       c.welch_t.reset(), c.welch_df.reset(), c.welch_p.reset();
@@ -237,6 +238,42 @@ void test_best(Comparison& c) {
     const WelchTest w = welch_t_test(g[0].values, g[i].values);
     if (!c.welch_p || w.p > *c.welch_p) c.welch_t = w.t, c.welch_df = w.df, c.welch_p = w.p;
   }
+}
+
+// The group that every setting of `versus` (KEY=VALUE, KEY one of c.by) names; ConfigError when
+// none or several do, listing the groups.
+size_t reference_group(const Comparison& c, const std::vector<std::string>& versus) {
+  std::vector<std::pair<size_t, std::string>> wanted;
+  for (const std::string& setting : versus) {
+    const size_t eq = setting.find('=');
+    const auto column = eq == std::string::npos ? c.by.end() : std::find(c.by.begin(), c.by.end(), setting.substr(0, eq));
+    if (column == c.by.end())
+      throw ConfigError(fmt::format("--versus takes KEY=VALUE with KEY one of the grouping ({}), not '{}'",
+                                    fmt::join(c.by, ", "), setting));
+    wanted.emplace_back(static_cast<size_t>(column - c.by.begin()), setting.substr(eq + 1));
+  }
+  std::vector<size_t> found;
+  std::vector<std::string> groups;
+  for (size_t i = 0; i < c.groups.size(); ++i) {
+    const auto& key = c.groups[i].key;
+    groups.push_back(fmt::format("{}", fmt::join(key, " / ")));
+    if (std::all_of(wanted.begin(), wanted.end(), [&](const auto& w) { return key[w.first] == w.second; }))
+      found.push_back(i);
+  }
+  if (found.size() == 1) return found.front();
+  throw ConfigError(fmt::format("--versus {} names {} groups; the groups ({}) are: {}", fmt::join(versus, " "),
+                                found.empty() ? "no" : std::to_string(found.size()), fmt::join(c.by, " / "),
+                                fmt::join(groups, "; ")));
+}
+
+// Every other group with two values against the group `versus` names.
+void test_versus(Comparison& c, const std::vector<std::string>& versus) {
+  const size_t r = reference_group(c, versus);
+  c.reference = fmt::format("{}", fmt::join(versus, " "));
+  const CompareGroup& ref = c.groups[r];
+  if (ref.n < 2) return;
+  for (size_t i = 0; i < c.groups.size(); ++i)
+    if (i != r && c.groups[i].n > 1) c.groups[i].p_vs_reference = welch_t_test(ref.values, c.groups[i].values).p;
 }
 
 }  // namespace
@@ -264,6 +301,7 @@ Comparison compare_runs(Database& db, const CompareOptions& o) {
     c.groups.push_back(std::move(g));
   }
   rank_groups(c.groups, c.higher_is_better);
+  if (!o.versus.empty()) test_versus(c, o.versus);
   test_best(c);
   return c;
 }
@@ -279,7 +317,9 @@ Table comparison_table(const Comparison& c) {
   t.numeric = {false};
   for (const auto& b : c.by) t.columns.push_back(b), t.numeric.push_back(false);
   const bool se = c.spread == Spread::std_error;
-  for (const char* col : {"n", "mean", se ? "se" : "std", "min", "max", "p vs best", "failed", "diverged"})
+  for (const std::string& col : {std::string("n"), std::string("mean"), std::string(se ? "se" : "std"),
+                                 std::string("min"), std::string("max"), "p vs " + c.reference, std::string("failed"),
+                                 std::string("diverged")})
     t.columns.push_back(col), t.numeric.push_back(true);
   for (const CompareGroup& g : c.groups) {
     std::vector<std::string> row{rank_cell(g)};
@@ -290,7 +330,7 @@ Table comparison_table(const Comparison& c) {
     row.push_back(g.n > 1 ? shown_value(se ? g.std_error() : g.stddev) : std::string());
     row.push_back(num(g.min));
     row.push_back(num(g.max));
-    row.push_back(g.p_vs_best ? fmt::format("{:.3g}", *g.p_vs_best) : std::string());
+    row.push_back(g.p_vs_reference ? fmt::format("{:.3g}", *g.p_vs_reference) : std::string());
     row.push_back(std::to_string(g.failed));
     row.push_back(std::to_string(g.diverged));
     t.rows.push_back(std::move(row));
@@ -329,11 +369,13 @@ std::vector<std::string> comparison_footer(const Comparison& c) {
                                                 : "not separated from seed noise (p >= 0.05)"));
   else if (c.groups.size() >= 2 && ranked >= 1)
     out.push_back("best vs runner-up: needs at least two completed seeds in each to test for seed noise");
-  const long tested = std::count_if(c.groups.begin(), c.groups.end(), [](const CompareGroup& g) { return g.p_vs_best; });
+  const long tested =
+      std::count_if(c.groups.begin(), c.groups.end(), [](const CompareGroup& g) { return g.p_vs_reference; });
   if (tested > 1)
-    out.push_back(fmt::format("p vs best: Welch's t-test of each group against the best; for all {} differences to "
-                              "hold at once, p < {:.2g} (0.05/{}, Bonferroni)",
-                              tested, 0.05 / static_cast<double>(tested), tested));
+    out.push_back(fmt::format("p vs {0}: Welch's t-test of each group against {1}; for all {2} differences to "
+                              "hold at once, p < {3:.2g} (0.05/{2}, Bonferroni)",
+                              c.reference, c.reference == "best" ? "the best" : "the group " + c.reference, tested,
+                              0.05 / static_cast<double>(tested)));
   return out;
 }
 

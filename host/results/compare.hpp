@@ -23,6 +23,9 @@ struct CompareOptions {
   std::string at = "final";              ///< "final", "best", or a step number
   bool all_builds = false;              ///< include runs of superseded plugin builds (superseded_runs)
   Spread spread = Spread::stddev;        ///< what the table's spread column holds
+  /// KEY=VALUE settings naming one group (e.g. loss.plugin=nonsaturating) that every other group
+  /// is tested against; empty: the best group.
+  std::vector<std::string> versus{};
 };
 
 struct CompareGroup {
@@ -34,8 +37,9 @@ struct CompareGroup {
   long failed = 0, diverged = 0, unfinished = 0;
   long rank = 0;      ///< 1 is best; groups whose means show the same share a rank; 0 without values
   bool tied = false;  ///< another group has the same rank
-  /// Welch's test of this group against the one best, when there is one and both have two values.
-  std::optional<double> p_vs_best;
+  /// Welch's test of this group against the reference group (the one best, or CompareOptions::
+  /// versus), when there is one and both have two values.
+  std::optional<double> p_vs_reference;
   /// std/√n; 0 below two values.
   double std_error() const { return n > 1 ? stddev / std::sqrt(static_cast<double>(n)) : 0; }
 };
@@ -46,6 +50,7 @@ struct Comparison {
   std::string metric_reason;  ///< why this metric when none was asked for; empty when one was
   bool higher_is_better = true;
   Spread spread = Spread::stddev;
+  std::string reference = "best";  ///< what p_vs_reference tests against: "best" or the versus settings
   std::vector<std::string> by;
   std::string grouping;            ///< Grouping::description
   std::vector<std::string> notes;  ///< Grouping::notes

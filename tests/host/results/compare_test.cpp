@@ -226,6 +226,45 @@ TEST_F(Cases, GroupsComeFromTheSweepAndAnAbsentParameterIsADash) {
             "p < 0.025 (0.05/2, Bonferroni)\n");
 }
 
+// --versus tests every group against a named one: is anything better than minimax?
+TEST_F(Cases, VersusTestsEveryGroupAgainstTheNamedOne) {
+  Database db(path, Database::Access::read_only);
+  CompareOptions o{{"losses"}, "", {}, "final"};
+  o.versus = {"loss.plugin=minimax"};
+  const Comparison c = compare_runs(db, o);
+  ASSERT_EQ(c.groups.size(), 3u);
+  EXPECT_EQ(c.reference, "loss.plugin=minimax");
+  EXPECT_EQ(c.groups[0].key, (std::vector<std::string>{"wasserstein", "gp"}));
+  const std::vector<double> minimax{3, 5}, gp{7, 9}, clip{4, 4};
+  EXPECT_NEAR(*c.groups[0].p_vs_reference, welch_t_test(minimax, gp).p, 1e-12);
+  EXPECT_FALSE(c.groups[1].p_vs_reference.has_value());  // minimax itself
+  EXPECT_NEAR(*c.groups[2].p_vs_reference, 1.0, 1e-12);  // the same mean
+  EXPECT_EQ(comparison_table(c).columns[8], "p vs loss.plugin=minimax");
+  EXPECT_EQ(comparison_footer(c).back(),
+            "p vs loss.plugin=minimax: Welch's t-test of each group against the group loss.plugin=minimax; for all 2 "
+            "differences to hold at once, p < 0.025 (0.05/2, Bonferroni)");
+  auto error = [&](std::vector<std::string> versus) {
+    o.versus = std::move(versus);
+    try {
+      compare_runs(db, o);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error({"loss.plugin=wasserstein"}),
+            "--versus loss.plugin=wasserstein names 2 groups; the groups (loss.plugin / loss.mode) are: wasserstein / "
+            "gp; minimax / —; wasserstein / clip");
+  EXPECT_EQ(error({"loss.plugin=wasserstein", "loss.mode=clip"}), "no error");
+  EXPECT_EQ(error({"loss.plugin=hinge"}),
+            "--versus loss.plugin=hinge names no groups; the groups (loss.plugin / loss.mode) are: wasserstein / gp; "
+            "minimax / —; wasserstein / clip");
+  EXPECT_EQ(error({"optimizer.lr=1"}),
+            "--versus takes KEY=VALUE with KEY one of the grouping (loss.plugin, loss.mode), not 'optimizer.lr=1'");
+  EXPECT_EQ(error({"loss.plugin"}),
+            "--versus takes KEY=VALUE with KEY one of the grouping (loss.plugin, loss.mode), not 'loss.plugin'");
+}
+
 TEST_F(Cases, ExperimentsComparedTogetherGroupByTheirSweepsUnited) {
   EXPECT_EQ(printed(compare({"gp", "losses"})),
             "gp, losses: q.score at each run's last step (higher is better), grouped by experiment and their sweeps: "
