@@ -11,7 +11,8 @@ namespace gantry {
 std::string mean_with_error(double mean, double error) {
   if (!std::isfinite(mean)) return fmt::format("{}", mean);
   if (std::isnan(error)) return fmt::format("{:.3g}", mean);
-  if (!(error > 0) || !std::isfinite(error)) return fmt::format("{} ± {}", shown_value(mean), error);
+  // No spread: nothing fixes a decimal place, so the mean gets the digits a one-value cell gets.
+  if (!(error > 0) || !std::isfinite(error)) return fmt::format("{:.3g} ± {}", mean, error);
   // The decimal place of the error's last significant digit: two digits when it starts with a 1
   // (a lone 1 would round away up to a third of it), one otherwise, as papers' tables print.
   int decade = static_cast<int>(std::floor(std::log10(error)));

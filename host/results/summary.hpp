@@ -10,7 +10,8 @@ namespace gantry {
 
 /// A mean and its error bar as papers print them: the error to two significant digits when it
 /// starts with a 1 (one otherwise), the mean to the same decimal place: "6.3 ± 0.5", "95.9 ± 1.4",
-/// "0.07 ± 0.02", "1230 ± 40". Without an error (NaN: one value) the mean alone to 3 digits.
+/// "0.07 ± 0.02", "1230 ± 40". Without an error (NaN: one value) the mean alone to 3 digits; with an error of 0, those
+/// 3 digits and "± 0".
 std::string mean_with_error(double mean, double error);
 
 /// One row per group, ranked as `per_metric.front()` ranks them, and one "mean ± error" cell per

@@ -32,6 +32,7 @@ TEST(MeanWithError, RoundsTheErrorAsPapersDoAndTheMeanToItsPlace) {
   // No error bar (one value), no spread at all, no mean.
   EXPECT_EQ(mean_with_error(3.14159, std::nan("")), "3.14");
   EXPECT_EQ(mean_with_error(8, 0), "8 ± 0");
+  EXPECT_EQ(mean_with_error(2.0794415, 0), "2.08 ± 0");  // ln 8, a reverse KL every seed reached
   EXPECT_EQ(mean_with_error(std::nan(""), 0.1), "nan");
 }
 
