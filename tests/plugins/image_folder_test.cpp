@@ -137,15 +137,6 @@ TEST_F(ImageFolderTest, GreyOutputTakesTheLumaOfColourImages) {
   EXPECT_TRUE(f.labels().empty());
 }
 
-TEST(AreaResize, AveragesTheCoveredAreaWithFractionalWeights) {
-  // 3 → 2: output 0 covers [0, 1.5), output 1 covers [1.5, 3).
-  EXPECT_EQ(fi::area_resize({0, 30, 60}, 3, 1, 1, 2, 1), (std::vector<double>{10, 50}));
-  // 2 × 2 → 1 × 1 per channel.
-  EXPECT_EQ(fi::area_resize({0, 100, 10, 110, 20, 120, 30, 130}, 2, 2, 2, 1, 1), (std::vector<double>{15, 115}));
-  // Up-scaling repeats pixels.
-  EXPECT_EQ(fi::area_resize({5, 7}, 2, 1, 1, 4, 1), (std::vector<double>{5, 5, 7, 7}));
-}
-
 TEST_F(ImageFolderTest, AnEmptyFolderIsAClearError) {
   const fs::path empty = root / "empty";
   fs::create_directories(empty / "sub");

@@ -23,11 +23,6 @@ struct Decoded {
 /// nullopt, with the reason in `why`, when the file cannot be read or decoded.
 std::optional<Decoded> decode(const std::filesystem::path& file, std::string& why);
 
-/// Area resize of `src` (width × height × channels, doubles) to out_w × out_h: each output pixel
-/// is the mean of the source area it covers, fractional pixels weighted by their overlap.
-std::vector<double> area_resize(const std::vector<double>& src, int64_t width, int64_t height, int64_t channels,
-                                int64_t out_w, int64_t out_h);
-
 /// How an image of another aspect ratio becomes a square.
 enum class Fit { crop, stretch };
 
