@@ -53,7 +53,8 @@ class ImageQuality final : public gantry::Metric {
   std::vector<double> evaluate(gantry::EvalContext& ctx) override {
     if (ctx.data.sample_shape() != std::vector<int64_t>{1, 28, 28})
       throw gantry::ConfigError(fmt::format(
-          "metric 'image_quality' measures 28×28 grey images (fashion_mnist); the data has samples {}",
+          "metric 'image_quality' measures 28×28 grey images (fashion_mnist); the data has samples {} "
+          "(metric 'pixel_quality' measures any images, in pixel space)",
           gantry::shape_string(ctx.data.sample_shape())));
     prepare_reference();
     generate(ctx.generator);

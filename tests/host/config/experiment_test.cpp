@@ -146,7 +146,7 @@ TEST(ExperimentErrors, StringChoicesAndMissingPluginKey) {
 }
 
 TEST(ExperimentErrors, UnknownMetric) {
-  EXPECT_NE(error_of(std::string(minimal) + "[metrics.mode]\n").find("unknown metric 'mode' (available: disc_accuracy, image_quality, modes; did you mean: modes?)"),
+  EXPECT_NE(error_of(std::string(minimal) + "[metrics.mode]\n").find("unknown metric 'mode' (available: disc_accuracy, image_quality, modes, pixel_quality; did you mean: modes?)"),
             std::string::npos);
 }
 

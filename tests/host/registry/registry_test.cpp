@@ -286,7 +286,7 @@ TEST(Registry, DiscoversEveryBuiltinPlugin) {
   EXPECT_EQ(r.names(PluginKind::loss),
             (std::vector<std::string>{"hinge", "least_squares", "minimax", "nonsaturating", "ragan", "rahinge", "ralsgan",
                                       "rsgan", "wasserstein"}));
-  EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "image_quality", "modes"}));
+  EXPECT_EQ(r.names(PluginKind::metric), (std::vector<std::string>{"disc_accuracy", "image_quality", "modes", "pixel_quality"}));
   EXPECT_NE(r.find(PluginKind::generator, "mlp"), nullptr);
   EXPECT_NE(r.find(PluginKind::discriminator, "mlp"), nullptr);
   EXPECT_EQ(r.names(PluginKind::generator), (std::vector<std::string>{"dcgan", "mlp", "resnet"}));
