@@ -25,6 +25,10 @@ CompareOptions options(Database& db, int64_t experiment, const Params& params) {
   o.at = param(params, "at", "final");
   if (o.at.empty()) o.at = "final";
   o.all_builds = param(params, "all_builds") == "1";
+  const std::string error = param(params, "error", "std");
+  o.spread = parse_spread(error.empty() ? "std" : error);
+  for (const std::string& v : param_all(params, "versus"))
+    if (!v.empty()) o.versus.push_back(v);
   return o;
 }
 
@@ -58,11 +62,15 @@ std::string compare_form(int64_t experiment, const CompareOptions& o, const std:
   std::string options;
   for (const std::string& m : metrics)
     options += fmt::format("<option{}>{}</option>", m == o.metric ? " selected" : "", html_escape(m));
+  const bool se = o.spread == Spread::std_error;
   return fmt::format(
       "<form method=\"get\" action=\"/experiment/{}/compare\">metric <select name=\"metric\"><option value=\"\">"
       "(primary)</option>{}</select> at <input name=\"at\" size=\"6\" value=\"{}\"> group by <input name=\"by\" "
-      "value=\"{}\" placeholder=\"(its sweep)\"> <button>compare</button></form>\n",
-      experiment, options, html_escape(o.at), html_escape(o.by.empty() ? "" : o.by.front()));
+      "value=\"{}\" placeholder=\"(its sweep)\"> ± <select name=\"error\"><option value=\"std\"{}>std over seeds</option>"
+      "<option value=\"se\"{}>standard error</option></select> test against <input name=\"versus\" value=\"{}\" "
+      "placeholder=\"(the best) KEY=VALUE\"> <button>compare</button></form>\n",
+      experiment, options, html_escape(o.at), html_escape(o.by.empty() ? "" : o.by.front()), se ? "" : " selected",
+      se ? " selected" : "", html_escape(o.versus.empty() ? "" : o.versus.front()));
 }
 
 }  // namespace
@@ -94,6 +102,8 @@ std::string compare_page(Database& db, int64_t experiment, const Params& params)
   o.metric = c.metric;
   Params shown{{"metric", c.metric}, {"at", c.at}};
   for (const std::string& b : o.by) shown.emplace("by", b);
+  if (o.spread == Spread::std_error) shown.emplace("error", "se");
+  for (const std::string& v : o.versus) shown.emplace("versus", v);
   const std::string q = html_escape(query_string(shown));
   std::string body = compare_form(experiment, o, metric_choices(db, experiment));
   body += lines_html(comparison_heading(c));

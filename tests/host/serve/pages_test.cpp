@@ -141,6 +141,32 @@ TEST_F(Pages, TheComparisonIsGantryCompares) {
   EXPECT_EQ(serve::compare_table(db, 1, {{"metric", "q.score"}}).rows, comparison_table(c).rows);
 }
 
+// The page's ± and its reference group are compare's --error and --versus, in its form and its exports.
+TEST_F(Pages, TheComparisonTakesTheErrorAndTheReferenceGroup) {
+  Database db(path, Database::Access::read_only);
+  const serve::Params params{{"error", "se"}, {"versus", "loss.plugin=minimax"}};
+  CompareOptions o{{hostile}, "", {}, "final", false};
+  o.spread = Spread::std_error;
+  o.versus = {"loss.plugin=minimax"};
+  const Comparison c = compare_runs(db, o);
+  EXPECT_EQ(serve::compare_table(db, 1, params).rows, comparison_table(c).rows);
+  const std::vector<std::string> columns = serve::compare_table(db, 1, params).columns;
+  EXPECT_EQ(columns, comparison_table(c).columns);
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "se"), columns.end());
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "p vs loss.plugin=minimax"), columns.end());
+  const std::string page = serve::compare_page(db, 1, params);
+  EXPECT_TRUE(has(page, "<option value=\"se\" selected>standard error</option>"));
+  EXPECT_TRUE(has(page, "name=\"versus\" value=\"loss.plugin=minimax\""));
+  EXPECT_TRUE(has(page, "compare.csv?at=final&amp;error=se&amp;metric=q.score&amp;versus=loss.plugin%3Dminimax"));
+  try {
+    serve::compare_page(db, 1, {{"error", "sd"}});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "--error takes std (the seeds' standard deviation) or se (the standard error of the mean), not 'sd'");
+  }
+  EXPECT_THROW(serve::compare_page(db, 1, {{"versus", "loss.plugin=nope"}}), ConfigError);
+}
+
 TEST_F(Pages, LiveJsonListsCountsAndUnfinishedRuns) {
   {
     Database w(path);
