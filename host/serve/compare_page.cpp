@@ -27,8 +27,14 @@ CompareOptions options(Database& db, int64_t experiment, const Params& params) {
   o.all_builds = param(params, "all_builds") == "1";
   const std::string error = param(params, "error", "std");
   o.spread = parse_spread(error.empty() ? "std" : error);
-  for (const std::string& v : param_all(params, "versus"))
-    if (!v.empty()) o.versus.push_back(v);
+  // One field holds every KEY=VALUE of the reference group, separated by spaces (a two-key sweep
+  // names its group with two settings).
+  for (const std::string& field : param_all(params, "versus"))
+    for (size_t at = field.find_first_not_of(' '); at != std::string::npos; at = field.find_first_not_of(' ', at)) {
+      const size_t end = std::min(field.find(' ', at), field.size());
+      o.versus.push_back(field.substr(at, end - at));
+      at = end;
+    }
   return o;
 }
 
@@ -70,7 +76,7 @@ std::string compare_form(int64_t experiment, const CompareOptions& o, const std:
       "<option value=\"se\"{}>standard error</option></select> test against <input name=\"versus\" value=\"{}\" "
       "placeholder=\"(the best) KEY=VALUE\"> <button>compare</button></form>\n",
       experiment, options, html_escape(o.at), html_escape(o.by.empty() ? "" : o.by.front()), se ? "" : " selected",
-      se ? " selected" : "", html_escape(o.versus.empty() ? "" : o.versus.front()));
+      se ? " selected" : "", html_escape(fmt::format("{}", fmt::join(o.versus, " "))));
 }
 
 }  // namespace

@@ -57,6 +57,9 @@ void Evaluator::measure(int64_t step, const std::string& prefix, const Observer*
       sink_.artifact(step, "samples", "image/png", image_grid_png(generated_, static_cast<int>(grid_side_)));
   }
   EvalContext ectx{*m_.data, *m_.generator, *m_.discriminator, generated_, eval_rng, step, eval_labels_};
+  // Metrics may draw real samples (disc_accuracy, pixel_quality). The data's position goes back
+  // after them, so that measuring never changes the batches the trial trains on.
+  const std::string data_state = m_.data->state();
   for (size_t i = 0; i < m_.metrics.size(); ++i) {
     const std::vector<double> values = m_.metrics[i]->evaluate(ectx);
     const auto& keys = metric_keys_[i];
@@ -67,6 +70,7 @@ void Evaluator::measure(int64_t step, const std::string& prefix, const Observer*
       if (!keys[k].conditional_only || m_.num_classes > 0)
         sink_.metric(step, fmt::format("{}{}.{}", prefix, trial_.metrics[i].plugin(), keys[k].name), values[k]);
   }
+  m_.data->set_state(data_state);
 }
 
 }  // namespace gantry

@@ -10,14 +10,19 @@
 // features: pixel distances reward blur and ignore what a trained network sees, so the numbers
 // rank models on one dataset and are comparable with nothing else (not with image_quality's).
 // G's images are the trial's evaluation sample (fixed z, `[train] eval_samples`); the reference is
-// `reference_samples` fresh draws from the data at each evaluation (from the evaluation's seeded
-// Rng, as disc_accuracy draws, so a resumed trial measures exactly what an uninterrupted one does).
+// `reference_samples` draws from the data at each evaluation, with the evaluation's seeded Rng (the
+// trainer puts the data's position back afterwards, so measuring does not change training, and a
+// resumed trial measures what an uninterrupted one does). Repeated images are dropped from the
+// reference: a data set smaller than reference_samples comes round again, and a copy would sit at
+// distance 0 from its twin, giving it a k-NN ball of radius 0.
 #include <gantry/area_resize.hpp>
 #include <gantry/error.hpp>
 #include <gantry/feature_stats.hpp>
 #include <gantry/metric.hpp>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 #include <fmt/format.h>
 
 namespace {
@@ -33,10 +38,13 @@ class PixelQuality final : public gantry::Metric {
           "reference_samples ({}) must exceed pr_k and dc_k", reference_samples_));
   }
 
+  // Known only after an evaluation: before one (a resumed attempt reads them first) there are none.
   std::vector<std::pair<std::string, std::string>> notes() const override {
+    if (dims_ == 0) return {};
     return {{"features", fmt::format("pixels area-pooled to {0}×{0} per channel ({1} values per image)", resolution_,
                                      dims_)},
-            {"reference", fmt::format("{} fresh images of the training data at each evaluation", reference_samples_)}};
+            {"reference", fmt::format("{} images drawn from the training data at each evaluation, repeats dropped ({} "
+                                      "distinct at the first)", reference_samples_, distinct_)}};
   }
 
   std::vector<double> evaluate(gantry::EvalContext& ctx) override {
@@ -44,7 +52,11 @@ class PixelQuality final : public gantry::Metric {
     check(shape, ctx.generated);
     gantry::Tensor real(std::vector<int64_t>{reference_samples_, shape[0], shape[1], shape[2]});
     ctx.data.sample(ctx.rng, real);
-    const gantry::Tensor real_features = pooled(real, shape), fake_features = pooled(ctx.generated, shape);
+    const gantry::Tensor real_features = distinct_rows(pooled(real, shape)), fake_features = pooled(ctx.generated, shape);
+    if (real_features.dim(0) <= std::max(pr_k_, dc_k_))
+      throw gantry::ConfigError(fmt::format("metric 'pixel_quality': the data gave only {} distinct images; pr_k and "
+                                            "dc_k need more", real_features.dim(0)));
+    if (dims_ == 0) distinct_ = real_features.dim(0);
     dims_ = real_features.dim(1);
     const double fd =
         gantry::frechet_distance(gantry::fit_gaussian(real_features), gantry::fit_gaussian(fake_features));
@@ -57,6 +69,20 @@ class PixelQuality final : public gantry::Metric {
   }
 
  private:
+  /// The rows of x without repeats, in their first order.
+  static gantry::Tensor distinct_rows(const gantry::Tensor& x) {
+    const int64_t d = x.dim(1);
+    std::unordered_set<std::string_view> seen;
+    std::vector<int64_t> keep;
+    for (int64_t i = 0; i < x.dim(0); ++i)
+      if (seen.emplace(reinterpret_cast<const char*>(x.data() + i * d), static_cast<size_t>(d) * sizeof(float)).second)
+        keep.push_back(i);
+    if (static_cast<int64_t>(keep.size()) == x.dim(0)) return x;
+    gantry::Tensor out({static_cast<int64_t>(keep.size()), d});
+    for (size_t r = 0; r < keep.size(); ++r) std::copy_n(x.data() + keep[r] * d, d, out.data() + static_cast<int64_t>(r) * d);
+    return out;
+  }
+
   /// Each image [C, H, W] area-pooled to [C, r, r], one row per image.
   gantry::Tensor pooled(const gantry::Tensor& images, const std::vector<int64_t>& shape) const {
     const int64_t r = resolution_, n = images.dim(0), c = shape[0], h = shape[1], w = shape[2];
@@ -90,7 +116,7 @@ class PixelQuality final : public gantry::Metric {
   }
 
   int64_t resolution_, reference_samples_, kid_subsets_, kid_subset_size_, pr_k_, dc_k_;
-  int64_t dims_ = 0;
+  int64_t dims_ = 0, distinct_ = 0;
 };
 
 // Primary key: fd, as image_quality's (lower is better).

@@ -12,6 +12,8 @@
 #include <gantry/metric.hpp>
 #include <gantry/model.hpp>
 
+#include <algorithm>
+#include <map>
 #include <gtest/gtest.h>
 
 namespace gantry {
@@ -69,7 +71,8 @@ struct Keys {
 
 Keys measure(const Tensor& data, const Tensor& generated,
              std::vector<std::pair<std::string, ParamValue>> params = {{"resolution", int64_t{6}}}) {
-  params.emplace_back("reference_samples", data.dim(0));
+  if (std::none_of(params.begin(), params.end(), [](const auto& kv) { return kv.first == "reference_samples"; }))
+    params.emplace_back("reference_samples", data.dim(0));
   params.emplace_back("kid_subset_size", int64_t{100});
   auto metric = test::make<Metric>(PluginKind::metric, "pixel_quality", params);
   FixedImages source(data);
@@ -80,6 +83,15 @@ Keys measure(const Tensor& data, const Tensor& generated,
   const std::vector<double> v = metric->evaluate(ctx);
   EXPECT_EQ(v.size(), 6u);
   return {v[0], v[1], v[2], v[3], v[4], v[5]};
+}
+
+std::string error_of(const Tensor& data, const Tensor& generated, std::vector<std::pair<std::string, ParamValue>> params) {
+  try {
+    measure(data, generated, std::move(params));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 TEST(PixelQuality, ASampleIdenticalToTheDataScoresPerfectly) {
@@ -103,6 +115,8 @@ TEST(PixelQuality, AnotherSampleOfTheSameDataIsCloseButNotPerfect) {
   EXPECT_GT(k.precision, 0.8);
   EXPECT_GT(k.recall, 0.8);
   EXPECT_GT(k.coverage, 0.8);
+  EXPECT_LT(k.recall, 1.0);  // 300 other images leave some real ones outside the fakes' balls
+  EXPECT_GT(k.fd, 0.01);
 }
 
 TEST(PixelQuality, OneCollapsedImageHasPrecisionButNoRecall) {
@@ -127,6 +141,7 @@ TEST(PixelQuality, NoiseIsNowhereNearTheData) {
   EXPECT_EQ(k.precision, 0.0);
   EXPECT_EQ(k.recall, 0.0);
   EXPECT_EQ(k.coverage, 0.0);
+  EXPECT_EQ(k.density, 0.0);
   EXPECT_GT(k.kid, 1.0);
   EXPECT_GT(k.fd, 10 * measure(real, squares(n, 2)).fd);
 }
@@ -151,20 +166,26 @@ TEST(PixelQuality, NotesSayTheFeaturesArePooledPixels) {
   NoDiscriminator disc;
   Rng rng(3);
   EvalContext ctx{source, gen, disc, real, rng, 0};
+  EXPECT_TRUE(metric->notes().empty());  // nothing is known before the first evaluation
   metric->evaluate(ctx);
   const auto notes = metric->notes();
   ASSERT_EQ(notes.size(), 2u);
   EXPECT_EQ(notes[0], (std::pair<std::string, std::string>{"features", "pixels area-pooled to 8×8 per channel (64 values per image)"}));
-  EXPECT_EQ(notes[1], (std::pair<std::string, std::string>{"reference", "50 fresh images of the training data at each evaluation"}));
+  EXPECT_EQ(notes[1], (std::pair<std::string, std::string>{
+                          "reference", "50 images drawn from the training data at each evaluation, repeats dropped (50 distinct at the first)"}));
 }
 
-std::string error_of(const Tensor& data, const Tensor& generated, std::vector<std::pair<std::string, ParamValue>> params) {
-  try {
-    measure(data, generated, std::move(params));
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
+// A data set smaller than the reference comes round again: the repeats are dropped, so the sample
+// identical to the data still scores perfectly, and too few distinct images are refused.
+TEST(PixelQuality, RepeatsInTheReferenceAreDropped) {
+  const Tensor few = squares(40, 1);
+  const Keys k = measure(Tensor(few), few, {{"resolution", int64_t{6}}, {"reference_samples", int64_t{200}}});
+  EXPECT_EQ(k.precision, 1.0);
+  EXPECT_EQ(k.recall, 1.0);
+  EXPECT_EQ(k.coverage, 1.0);
+  EXPECT_NEAR(k.density, 6.0 / 5.0, 1e-9);
+  EXPECT_EQ(error_of(squares(5, 1), few, {{"reference_samples", int64_t{200}}}),
+            "metric 'pixel_quality': the data gave only 5 distinct images; pr_k and dc_k need more");
 }
 
 TEST(PixelQuality, RefusesWhatItCannotMeasureSayingWhy) {
@@ -173,7 +194,8 @@ TEST(PixelQuality, RefusesWhatItCannotMeasureSayingWhy) {
             "metric 'pixel_quality': resolution 13 exceeds the images (12×12); it pools, so it must be at most 12");
   EXPECT_EQ(error_of(real, Tensor({20, 2}), {}), "metric 'pixel_quality': G made samples [20, 2]; the data's are [1, 12, 12]");
   EXPECT_EQ(error_of(real, squares(5, 1), {}), "metric 'pixel_quality': [train] eval_samples (5) must exceed pr_k and dc_k");
-  EXPECT_EQ(error_of(squares(4, 1), real, {}), "metric plugin 'pixel_quality': reference_samples (4) must exceed pr_k and dc_k");
+  EXPECT_EQ(error_of(real, real, {{"reference_samples", int64_t{4}}}),
+            "metric plugin 'pixel_quality': reference_samples (4) must exceed pr_k and dc_k");
   auto metric = test::make<Metric>(PluginKind::metric, "pixel_quality");
   auto ring = test::make<DataSource>(PluginKind::data, "ring8");
   NoGenerator gen;
@@ -203,7 +225,28 @@ kid_subset_size = 20
     for (const char* key : {"fd", "kid", "precision", "recall", "density", "coverage"})
       EXPECT_TRUE(rec.points.count({std::string("pixel_quality.") + key, step})) << key << " at " << step;
   EXPECT_EQ(rec.notes.at("pixel_quality.features"), "pixels area-pooled to 7×7 per channel (49 values per image)");
-  EXPECT_EQ(rec.notes.at("pixel_quality.reference"), "40 fresh images of the training data at each evaluation");
+  EXPECT_EQ(rec.notes.at("pixel_quality.reference"),
+            "40 images drawn from the training data at each evaluation, repeats dropped (40 distinct at the first)");
+}
+
+// Fashion-MNIST walks shuffled epochs; the metric's draws come from that walk, and the trainer puts
+// its position back, so a trial measured with pixel_quality trains on exactly the same batches.
+TEST(PixelQuality, MeasuringDoesNotChangeWhatTheTrialTrainsOn) {
+  auto points = [](const std::string& metrics) {
+    std::string text = test::tiny_dcgan_experiment("", "", metrics);
+    text.replace(text.find("eval_every = 2"), 14, "eval_every = 1");  // a draw before every step
+    text.replace(text.find("log_every = 2"), 13, "log_every = 1");    // and every step's losses compared
+    const Experiment exp = parse_experiment(text, "pq.toml", test::builtin_registry());
+    test::Recorder rec;
+    EXPECT_EQ(Trainer(exp.trials[0].config, rec).run().outcome, TrialOutcome::completed);
+    std::map<std::pair<std::string, int64_t>, double> training;
+    for (const auto& [key, value] : rec.points)
+      if (key.first.rfind("pixel_quality.", 0) != 0) training.emplace(key, value);
+    return training;
+  };
+  const auto plain = points("");
+  EXPECT_GE(plain.size(), 8u);  // each of the 4 steps logs its losses
+  EXPECT_EQ(points("[metrics.pixel_quality]\nreference_samples = 500\nkid_subset_size = 10\n"), plain);
 }
 
 }  // namespace

@@ -165,6 +165,14 @@ TEST_F(Pages, TheComparisonTakesTheErrorAndTheReferenceGroup) {
     EXPECT_STREQ(e.what(), "--error takes std (the seeds' standard deviation) or se (the standard error of the mean), not 'sd'");
   }
   EXPECT_THROW(serve::compare_page(db, 1, {{"versus", "loss.plugin=nope"}}), ConfigError);
+  // The form's one field holds several settings, space-separated.
+  EXPECT_EQ(serve::compare_table(db, 1, {{"error", "se"}, {"versus", " loss.plugin=minimax "}}).rows, comparison_table(c).rows);
+  try {  // split at the space: the second setting is refused on its own
+    serve::compare_page(db, 1, {{"versus", "loss.plugin=minimax seed=1"}});
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "--versus takes KEY=VALUE with KEY one of the grouping (loss.plugin), not 'seed=1'");
+  }
 }
 
 TEST_F(Pages, LiveJsonListsCountsAndUnfinishedRuns) {
