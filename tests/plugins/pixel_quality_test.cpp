@@ -192,6 +192,10 @@ TEST(PixelQuality, RefusesWhatItCannotMeasureSayingWhy) {
   const Tensor real = squares(20, 1);
   EXPECT_EQ(error_of(real, real, {{"resolution", int64_t{13}}}),
             "metric 'pixel_quality': resolution 13 exceeds the images (12×12); it pools, so it must be at most 12");
+  Tensor colour({20, 3, 40, 40});
+  EXPECT_EQ(error_of(colour, colour, {{"resolution", int64_t{17}}}),
+            "metric 'pixel_quality': resolution 17 gives 867 values per image (3 channel(s)); FD's covariance allows "
+            "at most 768, so resolution at most 16");
   EXPECT_EQ(error_of(real, Tensor({20, 2}), {}), "metric 'pixel_quality': G made samples [20, 2]; the data's are [1, 12, 12]");
   EXPECT_EQ(error_of(real, squares(5, 1), {}), "metric 'pixel_quality': [train] eval_samples (5) must exceed pr_k and dc_k");
   EXPECT_EQ(error_of(real, real, {{"reference_samples", int64_t{4}}}),
