@@ -364,8 +364,11 @@ std::optional<std::string> TrainingLoop::critic_steps(int64_t step) {
   for (int64_t c = 0; c < m_.n_critic; ++c) {
     d_loss_ = critic_loss_and_gradient();
     if (!std::isfinite(d_loss_)) return fmt::format("non-finite discriminator loss at step {}", step);
-    // Penalties run their own passes through D and add their gradients to the loss's.
+    // Penalties run their own passes through D and add their gradients to the loss's. A
+    // conditional critic scores every penalty input under the real batch's labels: an interpolate
+    // takes the label of its real end, as in StudioGAN's WGAN-GP.
     penalty_ = 0;
+    label_d(real_labels_);
     try {
       if (r1_gamma_ > 0) penalty_ += r1_penalty(critic_, real_, r1_gamma_);
     } catch (const std::exception& e) {

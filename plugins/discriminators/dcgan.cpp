@@ -2,7 +2,7 @@
 // x → Conv(C→c, k4 s2 p1) → LeakyReLU → Conv(c→2c, k4 s2 p1) → [BN] → LeakyReLU → Linear(2c·H/4·W/4 → 1),
 // optionally with spectral norm on the convolutions and the Linear (SNGAN's critic).
 // Class-conditional ([train] conditional): the Linear becomes the projection head (Miyato & Koyama
-// 2018), logit = ψ(φ) + ⟨E[y], φ⟩ on the flattened features φ; spectral norm then covers ψ.
+// 2018), logit = ψ(φ) + ⟨E[y], φ⟩ on the flattened features φ; spectral norm then covers ψ and E.
 // With pack = m (PacGAN), m consecutive images are stacked along channels: the first convolution
 // reads m·C channels and D gives one logit per m images.
 // Batch norm is off by default: it couples the samples of a batch, which gradient penalties
@@ -34,21 +34,15 @@ class DcganDiscriminator final : public gantry::Discriminator {
     if (p.boolean("batch_norm")) net_.emplace<gantry::BatchNorm>(2 * c);
     net_.emplace<gantry::Eltwise>(gantry::Activation::leaky_relu, slope);
     net_.emplace<gantry::Reshape>(std::vector<int64_t>{2 * c * h * w});
-    gantry::ProjectionHead* head = nullptr;
+    gantry::check_pack_is_unconditional(pack_, ctx.num_classes);
     if (ctx.num_classes > 0) {
-      // A packed input holds m images of possibly m classes: no one label to project on.
-      if (pack_ > 1) throw gantry::ConfigError("pack > 1 does not combine with class conditioning (one packed input "
-                                               "holds samples of several classes)");
       slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
-      head = &net_.emplace<gantry::ProjectionHead>(2 * c * h * w, slot_, init);
+      net_.emplace<gantry::ProjectionHead>(2 * c * h * w, slot_, init);
     } else {
       net_.emplace<gantry::Linear>(2 * c * h * w, 1, init);
     }
     // u and v are drawn after every weight, so the weights are the same with and without it.
-    if (p.boolean("spectral_norm")) {
-      gantry::apply_spectral_norm(net_, init);
-      if (head != nullptr) head->psi().enable_spectral_norm(init);
-    }
+    if (p.boolean("spectral_norm")) gantry::apply_spectral_norm(net_, init);
   }
   gantry::Layer& layer() override { return net_; }
   gantry::LabelSlot* label_slot() override { return slot_.get(); }

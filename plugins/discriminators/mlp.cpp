@@ -28,24 +28,18 @@ class MlpDiscriminator final : public gantry::Discriminator {
     spec.init_std = static_cast<float>(p.real("init_std"));
     net_ = std::make_unique<gantry::Sequential>();
     if (pack_ > 1) net_->emplace<gantry::Pack>(pack_);
-    gantry::ProjectionHead* head = nullptr;
+    gantry::check_pack_is_unconditional(pack_, ctx.num_classes);
     if (ctx.num_classes > 0) {
-      // A packed input holds m samples of possibly m classes: no one label to project on.
-      if (pack_ > 1) throw gantry::ConfigError("pack > 1 does not combine with class conditioning (one packed input "
-                                               "holds samples of several classes)");
       // φ's last layer feeds the projection, which the maxout body does not build.
       if (maxout) throw gantry::ConfigError("activation = \"maxout\" does not combine with class conditioning");
       slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
       gantry::Sequential& body = projection_body(spec, init);
-      head = &body.emplace<gantry::ProjectionHead>(spec.depth > 0 ? spec.width : spec.in, slot_, init);
+      body.emplace<gantry::ProjectionHead>(spec.depth > 0 ? spec.width : spec.in, slot_, init);
     } else {
       net_->add(gantry::make_mlp(spec, init));
     }
     // u and v are drawn after every weight, so the weights are the same with and without it.
-    if (p.boolean("spectral_norm")) {
-      gantry::apply_spectral_norm(*net_, init);
-      if (head != nullptr) head->psi().enable_spectral_norm(init);
-    }
+    if (p.boolean("spectral_norm")) gantry::apply_spectral_norm(*net_, init);
   }
   gantry::Layer& layer() override { return *net_; }
   gantry::LabelSlot* label_slot() override { return slot_.get(); }

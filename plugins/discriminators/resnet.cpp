@@ -6,6 +6,10 @@
 //   → ReLU → sum over H and W → Linear(c → 1)
 // Pre-activation order (ReLU before each convolution but the first), no batch norm — so it supports
 // gradient penalties — and spectral norm on every convolution and the Linear by default.
+// Class-conditional ([train] conditional): the Linear becomes the projection head on the pooled
+// features (Miyato & Koyama 2018's ResNet critic), with spectral norm on ψ and the embedding.
+// With pack = m (PacGAN), m consecutive images are stacked along channels before the first block.
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 #include <gantry/model.hpp>
@@ -46,7 +50,7 @@ std::unique_ptr<gantry::Residual> block(int64_t c, bool down, gantry::Rng& init)
 
 class ResnetDiscriminator final : public gantry::Discriminator {
  public:
-  ResnetDiscriminator(const gantry::Params& p, const gantry::BuildContext& ctx) {
+  ResnetDiscriminator(const gantry::Params& p, const gantry::BuildContext& ctx) : pack_(p.integer("pack")) {
     const auto& s = ctx.sample_shape;
     if (s.size() != 3 || s[1] % 4 != 0 || s[2] % 4 != 0)
       throw gantry::ConfigError(fmt::format(
@@ -54,34 +58,46 @@ class ResnetDiscriminator final : public gantry::Discriminator {
           "has samples {}",
           gantry::shape_string(s)));
     const int64_t c = p.integer("channels");
+    gantry::check_pack_is_unconditional(pack_, ctx.num_classes);
     gantry::Rng init(gantry::derive_seed(ctx.seed, "discriminator.init"));
-    net_.add(optimised_block(s[0], c, init));
+    if (pack_ > 1) net_.emplace<gantry::Pack>(pack_);
+    net_.add(optimised_block(s[0] * pack_, c, init));
     net_.add(block(c, true, init));
     net_.add(block(c, false, init));
     net_.add(block(c, false, init));
     net_.emplace<gantry::Eltwise>(Activation::relu);
     net_.emplace<gantry::GlobalSumPool>();
-    net_.emplace<gantry::Linear>(c, 1, init);
+    if (ctx.num_classes > 0) {
+      slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
+      net_.emplace<gantry::ProjectionHead>(c, slot_, init);
+    } else {
+      net_.emplace<gantry::Linear>(c, 1, init);
+    }
     // u and v are drawn after every weight, so the weights are the same with and without it.
     if (p.boolean("spectral_norm")) gantry::apply_spectral_norm(net_, init);
   }
   gantry::Layer& layer() override { return net_; }
+  gantry::LabelSlot* label_slot() override { return slot_.get(); }
+  int64_t pack() const override { return pack_; }
 
  private:
+  int64_t pack_;
+  std::shared_ptr<gantry::LabelSlot> slot_;
   gantry::Sequential net_;
 };
 
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::discriminator,
           "resnet",
-          "1.0.0",
+          "1.1.0",
           "SNGAN's ResNet critic: residual blocks (ReLU, Conv3×3, 2×2 average pooling; two down, two not) → ReLU "
           "→ sum over H×W → Linear → logit",
           {gantry::integer_param("channels", 128, "c: feature maps of every residual block (SNGAN's CIFAR critic)", 1,
                                  4096),
            gantry::boolean_param("spectral_norm", true,
                                  "spectral normalisation of every convolution and the Linear (Miyato et al. 2018: "
-                                 "W/σ(W), one power iteration per training forward)")},
+                                 "W/σ(W), one power iteration per training forward)"),
+           gantry::pack_param()},
           gantry::factory_of<ResnetDiscriminator>()};
 }
 

@@ -64,11 +64,7 @@ gantry::PluginDescriptor describe() {
           {gantry::integer_param("latent_dim", 100, "size of the latent vector z ~ N(0, I)", 1, 65536),
            gantry::integer_param("channels", 64, "c: feature maps of the last hidden layer (the first has 2c)", 1, 4096),
            gantry::boolean_param("batch_norm", true, "batch normalization after the Linear and the first ConvT"),
-           gantry::string_param("condition", "batch_norm",
-                                "conditional: how G sees the class — per-class gain and bias in both batch norms, or a "
-                                "class code appended to z",
-                                {"batch_norm", "concat"}),
-           gantry::integer_param("embed_dim", 0, "conditional, condition = \"concat\": size of the learned class embedding (0 = one-hot code)", 0, 65536)},
+           gantry::condition_param(), gantry::embed_dim_param()},
           gantry::factory_of<DcganGenerator>()};
 }
 

@@ -4,6 +4,10 @@
 // up blocks (4→8→16→32) or b = 7 and two (7→14→28). An up block is a Residual layer:
 //   main:     BN → ReLU → Upsample×2 (nearest) → Conv3×3(c→c) → BN → ReLU → Conv3×3(c→c)
 //   shortcut: Upsample×2 → Conv1×1(c→c)
+// Class-conditional ([train] conditional), by `condition`: "batch_norm" makes the blocks' batch
+// norms conditional (per-class gain and bias; the final BN stays plain, as in SNGAN's projection
+// code), "concat" feeds z ⊕ e(y).
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 #include <gantry/model.hpp>
@@ -12,13 +16,20 @@
 
 namespace {
 
-std::unique_ptr<gantry::Residual> up_block(int64_t c, gantry::Rng& init) {
+// `slot` non-null: the block's batch norms are conditional on its labels.
+void add_batch_norm(gantry::Sequential& net, int64_t c, const std::shared_ptr<gantry::LabelSlot>& slot) {
+  if (slot) net.emplace<gantry::ConditionalBatchNorm>(c, slot);
+  else net.emplace<gantry::BatchNorm>(c);
+}
+
+std::unique_ptr<gantry::Residual> up_block(int64_t c, const std::shared_ptr<gantry::LabelSlot>& slot,
+                                           gantry::Rng& init) {
   auto main = std::make_unique<gantry::Sequential>();
-  main->emplace<gantry::BatchNorm>(c);
+  add_batch_norm(*main, c, slot);
   main->emplace<gantry::Eltwise>(gantry::Activation::relu);
   main->emplace<gantry::Upsample2d>(2);
   main->emplace<gantry::Conv2d>(c, c, 3, 1, 1, init);
-  main->emplace<gantry::BatchNorm>(c);
+  add_batch_norm(*main, c, slot);
   main->emplace<gantry::Eltwise>(gantry::Activation::relu);
   main->emplace<gantry::Conv2d>(c, c, 3, 1, 1, init);
   auto shortcut = std::make_unique<gantry::Sequential>();
@@ -38,9 +49,16 @@ class ResnetGenerator final : public gantry::Generator {
           gantry::shape_string(s)));
     const int64_t c = p.integer("channels"), base = s[1] == 32 ? 4 : 7, blocks = s[1] == 32 ? 3 : 2;
     gantry::Rng init(gantry::derive_seed(ctx.seed, "generator.init"));
-    net_.emplace<gantry::Linear>(latent_, c * base * base, init);
+    int64_t in = latent_;
+    std::shared_ptr<gantry::LabelSlot> block_slot;
+    if (ctx.num_classes > 0) {
+      slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
+      if (p.string("condition") == "batch_norm") block_slot = slot_;
+      else in = net_.emplace<gantry::LabelConcat>(latent_, p.integer("embed_dim"), slot_, init).out_features();
+    }
+    net_.emplace<gantry::Linear>(in, c * base * base, init);
     net_.emplace<gantry::Reshape>(std::vector<int64_t>{c, base, base});
-    for (int64_t i = 0; i < blocks; ++i) net_.add(up_block(c, init));
+    for (int64_t i = 0; i < blocks; ++i) net_.add(up_block(c, block_slot, init));
     net_.emplace<gantry::BatchNorm>(c);
     net_.emplace<gantry::Eltwise>(gantry::Activation::relu);
     net_.emplace<gantry::Conv2d>(c, s[0], 3, 1, 1, init);
@@ -48,21 +66,24 @@ class ResnetGenerator final : public gantry::Generator {
   }
   gantry::Layer& layer() override { return net_; }
   int64_t latent_dim() const override { return latent_; }
+  gantry::LabelSlot* label_slot() override { return slot_.get(); }
 
  private:
   int64_t latent_;
+  std::shared_ptr<gantry::LabelSlot> slot_;
   gantry::Sequential net_;
 };
 
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::generator,
           "resnet",
-          "1.0.0",
+          "1.1.0",
           "SNGAN's ResNet generator for 28×28 or 32×32 images: z → Linear → residual up blocks (BN, ReLU, "
           "nearest ×2, Conv3×3) → BN → ReLU → Conv3×3 → Tanh",
           {gantry::integer_param("latent_dim", 128, "size of the latent vector z ~ N(0, I)", 1, 65536),
            gantry::integer_param("channels", 128,
-                                 "c: feature maps of every residual block (SNGAN's CIFAR generator has 256)", 1, 4096)},
+                                 "c: feature maps of every residual block (SNGAN's CIFAR generator has 256)", 1, 4096),
+           gantry::condition_param(), gantry::embed_dim_param()},
           gantry::factory_of<ResnetGenerator>()};
 }
 

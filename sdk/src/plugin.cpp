@@ -1,4 +1,5 @@
 #include <gantry/data.hpp>
+#include <gantry/error.hpp>
 #include <gantry/loss.hpp>
 #include <gantry/metric.hpp>
 #include <gantry/model.hpp>
@@ -19,6 +20,12 @@ const char* to_string(PluginKind kind) {
     case PluginKind::metric: return "metric";
   }
   return "?";
+}
+
+void check_pack_is_unconditional(int64_t pack, int64_t num_classes) {
+  if (pack > 1 && num_classes > 0)
+    throw ConfigError("pack > 1 does not combine with class conditioning (one packed input holds samples of several "
+                      "classes)");
 }
 
 const char* build_fingerprint() { return GANTRY_BUILD_FINGERPRINT; }

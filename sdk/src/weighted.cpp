@@ -2,6 +2,7 @@
 
 #include "spectral_norm.hpp"
 
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 
@@ -249,6 +250,7 @@ size_t apply_spectral_norm(Layer& net, Rng& init_rng) {
            (block->shortcut() ? apply_spectral_norm(*block->shortcut(), init_rng) : 0);
   if (auto* linear = dynamic_cast<Linear*>(&net)) linear->enable_spectral_norm(init_rng);
   else if (auto* conv = dynamic_cast<Conv2d*>(&net)) conv->enable_spectral_norm(init_rng);
+  else if (auto* head = dynamic_cast<ProjectionHead*>(&net)) head->enable_spectral_norm(init_rng);
   else return 0;
   return 1;
 }

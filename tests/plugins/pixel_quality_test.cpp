@@ -65,6 +65,14 @@ Tensor squares(int64_t n, uint64_t seed) {
 
 constexpr int64_t n = 300;
 
+// What evaluate() sees besides the data and the sample: no networks, a fixed stream.
+struct Stage {
+  NoGenerator gen;
+  NoDiscriminator disc;
+  Rng rng{3};
+  EvalContext context(DataSource& data, const Tensor& generated) { return {data, gen, disc, generated, rng, 0}; }
+};
+
 struct Keys {
   double fd, kid, precision, recall, density, coverage;
 };
@@ -76,10 +84,8 @@ Keys measure(const Tensor& data, const Tensor& generated,
   params.emplace_back("kid_subset_size", int64_t{100});
   auto metric = test::make<Metric>(PluginKind::metric, "pixel_quality", params);
   FixedImages source(data);
-  NoGenerator gen;
-  NoDiscriminator disc;
-  Rng rng(3);
-  EvalContext ctx{source, gen, disc, generated, rng, 0};
+  Stage stage;
+  EvalContext ctx = stage.context(source, generated);
   const std::vector<double> v = metric->evaluate(ctx);
   EXPECT_EQ(v.size(), 6u);
   return {v[0], v[1], v[2], v[3], v[4], v[5]};
@@ -162,10 +168,8 @@ TEST(PixelQuality, NotesSayTheFeaturesArePooledPixels) {
   auto metric = test::make<Metric>(PluginKind::metric, "pixel_quality", {{"reference_samples", int64_t{50}}});
   const Tensor real = squares(50, 1);
   FixedImages source(real);
-  NoGenerator gen;
-  NoDiscriminator disc;
-  Rng rng(3);
-  EvalContext ctx{source, gen, disc, real, rng, 0};
+  Stage stage;
+  EvalContext ctx = stage.context(source, real);
   EXPECT_TRUE(metric->notes().empty());  // nothing is known before the first evaluation
   metric->evaluate(ctx);
   const auto notes = metric->notes();
@@ -202,11 +206,9 @@ TEST(PixelQuality, RefusesWhatItCannotMeasureSayingWhy) {
             "metric plugin 'pixel_quality': reference_samples (4) must exceed pr_k and dc_k");
   auto metric = test::make<Metric>(PluginKind::metric, "pixel_quality");
   auto ring = test::make<DataSource>(PluginKind::data, "ring8");
-  NoGenerator gen;
-  NoDiscriminator disc;
-  Rng rng(3);
+  Stage stage;
   Tensor points({20, 2});
-  EvalContext ctx{*ring, gen, disc, points, rng, 0};
+  EvalContext ctx = stage.context(*ring, points);
   try {
     metric->evaluate(ctx);
     FAIL() << "2D data was measured";

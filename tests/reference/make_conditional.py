@@ -5,6 +5,11 @@
   cbn           conditional batch norm: BatchNorm2d(affine=False) in training mode, then
                 gamma[label, c] * x_hat + beta[label, c]; running statistics after the step
   projection    logit = Linear(F, 1)(phi) + <E[label], phi> (Miyato & Koyama 2018)
+  projection_critic
+                a small conv critic ending in that head, spectral norm on the convolution, on
+                psi and on E (torch.nn.utils.spectral_norm on the Linear and the Embedding, as in
+                SNGAN's projection critic): the exact WGAN-GP and R1 parameter gradients (double
+                backprop), each penalty's forward taking one power iteration (gp first, then r1)
 
 Each case gives the inputs, parameters and labels (float32 values, stored exactly, so gantry starts
 from the same numbers), y, and the gradients of L = sum(y * dy) for a given dy. Run with Debian's
@@ -75,4 +80,50 @@ def projection():
             "dweight": tensor(psi.weight.grad), "dbias": tensor(psi.bias.grad), "dembedding": tensor(emb.grad)}
 
 
-print(json.dumps({"label_concat": label_concat(), "cbn": cbn(), "projection": projection()}))
+class Head(nn.Module):
+    def __init__(self, f, k):
+        super().__init__()
+        self.psi = nn.utils.spectral_norm(nn.Linear(f, 1))
+        self.emb = nn.utils.spectral_norm(nn.Embedding(k, f))
+        self.labels = None
+
+    def forward(self, phi):
+        return self.psi(phi) + (self.emb(self.labels) * phi).sum(dim=1, keepdim=True)
+
+
+def penalty(net, x, kind, lam):
+    x = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
+    norms2 = g.reshape(g.shape[0], -1).pow(2).sum(1)
+    value = lam * (norms2.sqrt() - 1).pow(2).mean() if kind == "gp" else lam / 2 * norms2.mean()
+    params = [net[0].weight_orig, net[0].bias, net[3].psi.weight_orig, net[3].psi.bias, net[3].emb.weight_orig]
+    grads = torch.autograd.grad(value, params, allow_unused=True)
+    grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+    return {"value": float(value), "grads": [tensor(t) for t in grads]}
+
+
+def projection_critic():
+    n, k, lam = 6, 3, 10.0
+    head = Head(4 * 4 * 4, k)
+    net = nn.Sequential(nn.utils.spectral_norm(nn.Conv2d(1, 4, 4, 2, 1)), nn.LeakyReLU(0.2), nn.Flatten(), head)
+    net = net.double()
+    with torch.no_grad():
+        for p in net.parameters():  # float32 values, so gantry loads them exactly
+            p.copy_(f32(p))
+        for b in net.buffers():
+            b.copy_(f32(b))
+    head.labels = torch.tensor([2, 0, 1, 2, 1, 0])
+    real, fake = f32(torch.randn(n, 1, 8, 8)), f32(torch.randn(n, 1, 8, 8))
+    alpha = f32(torch.rand(n))
+    params = [net[0].weight_orig, net[0].bias, head.psi.weight_orig, head.psi.bias, head.emb.weight_orig]
+    out = {"labels": head.labels.tolist(), "classes": k, "params": [tensor(p) for p in params],
+           "buffers": [tensor(b) for b in net.buffers()], "real": tensor(real), "fake": tensor(fake),
+           "alpha": tensor(alpha), "lambda": lam}
+    a = alpha.view(-1, 1, 1, 1)
+    out["gp"] = penalty(net, a * real + (1 - a) * fake, "gp", lam)
+    out["r1"] = penalty(net, real, "r1", lam)
+    return out
+
+
+print(json.dumps({"label_concat": label_concat(), "cbn": cbn(), "projection": projection(),
+                  "projection_critic": projection_critic()}))

@@ -5,7 +5,10 @@
 
 #include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
+#include <gantry/layers.hpp>
+#include <gantry/penalty.hpp>
 
+#include <cmath>
 #include <gtest/gtest.h>
 
 namespace gantry {
@@ -118,6 +121,17 @@ TEST_P(ConditionalGradients, ProjectionHead) {
   test::check_layer_gradients(head, x, 12);
 }
 
+// The gradient holds u and v constant, so finite differences of evaluation forwards (which use
+// the stored u and v) differentiate what backward computes, the path through σ(E) included.
+TEST_P(ConditionalGradients, ProjectionHeadSpectralNorm) {
+  const Tensor x = input(17);
+  Rng rng(18);
+  ProjectionHead head(x.sample_size(), random_slot(x.dim(0), GetParam().classes, 19), rng);
+  head.enable_spectral_norm(rng);
+  for (int i = 0; i < 3; ++i) head.forward(x, Mode::train);  // u and v away from their random start
+  test::check_layer_gradients(head, x, 20, 1e-2f, 2e-3, Mode::eval);
+}
+
 TEST_P(ConditionalGradients, LabelConcatEmbedding) {
   // LabelConcat takes [N, F]: the image shapes are read as N samples of C·H·W features.
   Tensor x = input(13);
@@ -185,20 +199,91 @@ TEST(Labels, CyclicLabelsAreBalanced) {
   EXPECT_EQ(cyclic_labels(7, 3), (std::vector<int32_t>{0, 1, 2, 0, 1, 2, 0}));
 }
 
-TEST(ConditionalPenalty, TheCriticsRefusalNamesTheProjectionHead) {
-  auto slot = std::make_shared<LabelSlot>(2);
+void expect_grads(Layer& net, const test::Json& expected) {
+  const auto params = net.parameters();
+  ASSERT_EQ(params.size(), expected.array.size());
+  for (size_t k = 0; k < params.size(); ++k)
+    EXPECT_LT(max_rel_error(as_doubles(params[k]->gradient()), expected[k].numbers()), 1e-5) << "parameter " << k;
+}
+
+// The projection critic of make_conditional.py: spectral norm on the convolution, ψ and E, exact
+// WGAN-GP and R1 gradients through the head's dual mode, each penalty taking one power iteration.
+TEST(ConditionalPenalty, ProjectionCriticMatchesExactDoubleBackprop) {
+  const auto ref = test::reference("conditional.json")["projection_critic"];
+  Rng rng(0);
   Sequential d;
-  Rng rng(4);
-  d.emplace<Linear>(2, 3, rng);
-  d.emplace<ProjectionHead>(3, slot, rng);
-  EXPECT_FALSE(d.supports_dual());
-  try {
-    d.forward_dual(Tensor({1, 2}), Tensor({1, 2}));
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "layer ProjectionHead(3, 2 classes) has no dual mode (forward_dual/backward_dual), which "
-                           "exact gradient penalties need from every layer of the critic");
+  d.emplace<Conv2d>(1, 4, 4, 2, 1, rng);
+  d.add(make_activation(Activation::leaky_relu, 0.2f));
+  d.add(make_flatten(64));
+  d.emplace<ProjectionHead>(64, slot_of(ref), rng);
+  EXPECT_EQ(apply_spectral_norm(d, rng), 2u);
+  EXPECT_TRUE(d.supports_dual());
+  const auto params = d.parameters();
+  ASSERT_EQ(params.size(), ref["params"].array.size());
+  for (size_t k = 0; k < params.size(); ++k) load(params[k]->value, ref["params"][k]);
+  const auto buffers = d.buffers();
+  ASSERT_EQ(buffers.size(), ref["buffers"].array.size());  // u and v of the convolution, ψ and E
+  for (size_t k = 0; k < buffers.size(); ++k) load(*buffers[k], ref["buffers"][k]);
+  Critic critic(d);
+  const Tensor real = tensor_of(ref["real"]), fake = tensor_of(ref["fake"]), alpha = tensor_of(ref["alpha"]);
+  const double lambda = ref["lambda"].number;
+  d.zero_grad();
+  EXPECT_NEAR(gradient_penalty(critic, real, fake, alpha.values(), lambda), ref["gp"]["value"].number,
+              1e-5 * ref["gp"]["value"].number);
+  {
+    SCOPED_TRACE("gp");
+    expect_grads(d, ref["gp"]["grads"]);
   }
+  d.zero_grad();
+  EXPECT_NEAR(r1_penalty(critic, real, lambda), ref["r1"]["value"].number, 1e-5 * ref["r1"]["value"].number);
+  SCOPED_TRACE("r1");
+  expect_grads(d, ref["r1"]["grads"]);
+}
+
+// The largest singular value of a [rows, cols] matrix, by power iteration on MᵀM in double.
+double sigma_of(const Tensor& m) {
+  const int64_t rows = m.dim(0), cols = m.dim(1);
+  std::vector<double> v(static_cast<size_t>(cols), 1.0), mv(static_cast<size_t>(rows));
+  double sigma = 0;
+  for (int it = 0; it < 1000; ++it) {
+    for (int64_t i = 0; i < rows; ++i) {
+      mv[i] = 0;
+      for (int64_t j = 0; j < cols; ++j) mv[i] += m[i * cols + j] * v[j];
+    }
+    double norm = 0;
+    for (int64_t j = 0; j < cols; ++j) {
+      v[j] = 0;
+      for (int64_t i = 0; i < rows; ++i) v[j] += m[i * cols + j] * mv[i];
+      norm += v[j] * v[j];
+    }
+    norm = std::sqrt(norm);
+    for (double& x : v) x /= norm;
+    sigma = std::sqrt(norm);
+  }
+  return sigma;
+}
+
+TEST(ConditionalPenalty, SpectralNormOnTheHeadNormalisesPsiAndTheEmbedding) {
+  auto slot = std::make_shared<LabelSlot>(3);
+  const std::vector<int32_t> labels{0, 2};
+  slot->set(labels);
+  Rng rng(5);
+  ProjectionHead head(4, slot, rng);
+  head.enable_spectral_norm(rng);
+  EXPECT_EQ(head.describe(), "ProjectionHead(4, 3 classes, spectral_norm)");
+  ASSERT_EQ(head.buffers().size(), 4u);
+  EXPECT_EQ(head.buffers()[2]->shape(), (std::vector<int64_t>{3}));  // E's u: one entry per class
+  EXPECT_EQ(head.buffers()[3]->shape(), (std::vector<int64_t>{4}));
+  // Power iterations converge to σ(E): then the head's projection uses E/σ, of spectral norm 1.
+  Tensor x({2, 4});
+  for (int i = 0; i < 200; ++i) head.forward(x, Mode::train);
+  Tensor e_only({2, 4}, {1, 0, 0, 0, 1, 0, 0, 0});
+  const Tensor y = head.forward(e_only, Mode::eval);
+  const Tensor& psi = head.psi().forward(e_only, Mode::eval);
+  const double sigma = sigma_of(head.embedding().value);
+  EXPECT_NEAR(y[0] - psi[0], head.embedding().value[0] / sigma, 1e-5);
+  EXPECT_NEAR(y[1] - psi[1], head.embedding().value[2 * 4] / sigma, 1e-5);
+  EXPECT_NEAR(head.psi().spectral_sigma(), sigma_of(head.psi().weight().value), 1e-5);
 }
 
 }  // namespace

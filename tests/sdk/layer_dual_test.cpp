@@ -6,6 +6,7 @@
 #include "support/grad_check.hpp"
 #include "support/resnet.hpp"
 
+#include <gantry/conditional.hpp>
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 #include <gantry/penalty.hpp>
@@ -167,6 +168,22 @@ std::function<std::unique_ptr<Layer>(Rng&)> normalised(std::function<std::unique
   };
 }
 
+// The projection head over 3 classes for a batch of 4, optionally spectrally normalised (ψ and E)
+// after one training forward, as normalised<>.
+std::function<std::unique_ptr<Layer>(Rng&)> projection_head(bool sn) {
+  return [=](Rng& rng) {
+    auto slot = std::make_shared<LabelSlot>(3);
+    const std::vector<int32_t> labels{2, 0, 1, 2};
+    slot->set(labels);
+    auto head = std::make_unique<ProjectionHead>(5, slot, rng);
+    if (sn) {
+      head->enable_spectral_norm(rng);
+      head->forward(Tensor({4, 5}), Mode::train);
+    }
+    return head;
+  };
+}
+
 // A residual block with curvature in its main branch (tanh), so x̄ is not empty, and a 1×1 shortcut.
 std::unique_ptr<Layer> smooth_block(Rng& rng) {
   auto main = std::make_unique<Sequential>();
@@ -228,6 +245,8 @@ INSTANTIATE_TEST_SUITE_P(
         DualCase{"AvgPool2d", [](Rng&) { return std::make_unique<AvgPool2d>(2); }, {2, 3, 4, 6}},
         DualCase{"GlobalSumPool", [](Rng&) { return std::make_unique<GlobalSumPool>(); }, {2, 3, 2, 3}},
         DualCase{"LinearMaxout", linear_maxout, {3, 5}},
+        DualCase{"ProjectionHead", projection_head(false), {4, 5}},
+        DualCase{"ProjectionHeadSpectralNorm", projection_head(true), {4, 5}},
         DualCase{"ResidualSmooth", smooth_block, {2, 2, 4, 4}},
         DualCase{"ResidualIdentity", identity_block, {2, 2, 3, 3}},
         // Spectral norm on every layer: the larger step, as for Conv2dBlockedSpectralNorm.

@@ -96,24 +96,40 @@ class GANTRY_API ProjectionHead final : public Layer {
  public:
   /// ψ initialised as Linear(F, 1), then E uniform in ±1/sqrt(F) (the same scale as ψ's weights).
   ProjectionHead(int64_t features, std::shared_ptr<const LabelSlot> slot, Rng& init_rng);
+  ~ProjectionHead() override;
   const Tensor& forward(const Tensor& x, Mode mode = Mode::train) override;
   const Tensor& backward(const Tensor& dy, BackwardOptions options = {}) override;
+  /// Exact gradient penalties on a projection critic: the head is linear in φ.
+  bool supports_dual() const override { return true; }
+  DualTensors forward_dual(const Tensor& x, const Tensor& x_dot, Mode mode = Mode::train) override;
+  DualTensors backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options = {}) override;
   /// ψ's weight and bias, then E.
   std::vector<Parameter*> parameters() override;
-  std::vector<Tensor*> buffers() override { return psi_.buffers(); }
+  /// With spectral norm: ψ's u and v, then E's.
+  std::vector<Tensor*> buffers() override;
   std::string describe() const override;
-  /// ψ, e.g. for spectral norm.
+  /// Spectral norm on ψ and on E (E read as a [classes, F] matrix, as the SN embeddings of SNGAN's
+  /// and BigGAN's projection critics): one power iteration each per training forward.
+  void enable_spectral_norm(Rng& init_rng);
+  bool spectral_norm() const { return sn_ != nullptr; }
   Linear& psi() { return psi_; }
+  /// The trained E (with spectral norm the head computes with E/σ(E)).
   Parameter& embedding() { return embedding_; }
 
  private:
+  const Tensor& used_embedding() const;
+  Parameter& embedding_grad_target();
+  void finish_embedding_grad();
+
   int64_t features_;
   std::shared_ptr<const LabelSlot> slot_;
   Linear psi_;
   Parameter embedding_;
+  std::unique_ptr<detail::SpectralNorm> sn_;
   std::vector<int32_t> labels_;
   const Tensor* x_ = nullptr;
-  Tensor y_, dx_, d_embedding_;
+  const Tensor* x_dot_ = nullptr;
+  Tensor y_, y_dot_, dx_, dx_dot_, d_embedding_;
 };
 
 }  // namespace gantry

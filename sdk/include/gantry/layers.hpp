@@ -218,9 +218,9 @@ class GANTRY_API Pack final : public ShapeRenamingLayer {
 /// The shape of one packed input: {m·S0, S1, ...} for samples {S0, S1, ...}.
 GANTRY_API std::vector<int64_t> packed_sample_shape(const std::vector<int64_t>& sample_shape, int64_t m);
 
-/// Spectral normalisation (WeightedLayer::enable_spectral_norm) on every Linear and Conv2d of
-/// `net`, in order, looking inside Sequential containers and Residual blocks; other layers are
-/// left alone. Returns how many layers it normalised.
+/// Spectral normalisation (WeightedLayer::enable_spectral_norm) on every Linear, Conv2d and
+/// ProjectionHead (ψ and E) of `net`, in order, looking inside Sequential containers and Residual
+/// blocks; other layers are left alone. Returns how many layers it normalised.
 GANTRY_API size_t apply_spectral_norm(Layer& net, Rng& init_rng);
 
 /// Layers applied in order.

@@ -11,7 +11,8 @@
 namespace gantry {
 
 /// What a loss's penalty sees at each D step: the critic, the batch D was trained on, and a
-/// seeded generator (e.g. for interpolation weights).
+/// seeded generator (e.g. for interpolation weights). A class-conditional critic holds the real
+/// batch's labels: sample i of any penalty batch is scored under real sample i's label.
 struct PenaltyContext {
   Critic& critic;
   const Tensor& real;

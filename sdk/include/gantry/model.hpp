@@ -38,4 +38,23 @@ inline ParamSpec pack_param() {
                        1, 64);
 }
 
+/// The `condition` parameter of a generator that can condition either way ([train] conditional).
+inline ParamSpec condition_param() {
+  return string_param("condition", "batch_norm",
+                      "conditional: how G sees the class — per-class gain and bias in its batch norms, or a class "
+                      "code appended to z",
+                      {"batch_norm", "concat"});
+}
+
+/// The size of the class embedding that condition = "concat" appends to z.
+inline ParamSpec embed_dim_param() {
+  return integer_param("embed_dim", 0,
+                       "conditional, condition = \"concat\": size of the learned class embedding (0 = one-hot code)",
+                       0, 65536);
+}
+
+/// Refuses pack > 1 on a conditional discriminator: one packed input holds samples of several
+/// classes, so there is no one label to condition on.
+GANTRY_API void check_pack_is_unconditional(int64_t pack, int64_t num_classes);
+
 }  // namespace gantry

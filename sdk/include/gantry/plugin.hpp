@@ -24,7 +24,8 @@ namespace gantry {
 /// 8: Discriminator::pack (PacGAN), Critic's pack factor, MlpSpec::batch_norm, DataSource::notes.
 /// 9: DataSource::state/set_state (checkpoints resume a source's position in its epoch),
 /// StoredSamplesSource, and ShapeRenamingLayer as the base of Reshape and Pack.
-inline constexpr uint32_t abi_version = 9;
+/// 10: ProjectionHead's dual mode and spectral norm (its layout), check_pack_is_unconditional.
+inline constexpr uint32_t abi_version = 10;
 
 enum class PluginKind { data, generator, discriminator, loss, metric };
 GANTRY_API const char* to_string(PluginKind kind);
