@@ -24,7 +24,7 @@ GANTRY = os.path.join(ROOT, "build", "bin", "gantry")
 CONFIGS = [("mlp", 64, []), ("mlp", 256, []), ("mlp", 1024, []), ("dcgan", 64, []), ("dcgan", 256, []),
            ("resnet", 64, ["--spectral-norm"])]
 # Class-conditional models (`--conditional`): conditional batch norm in G, projection D.
-CONDITIONAL_CONFIGS = [("dcgan", 64)]
+CONDITIONAL_CONFIGS = [("dcgan", 64, []), ("resnet", 64, ["--spectral-norm"])]
 
 
 def run_json(cmd, env=None):
@@ -97,20 +97,21 @@ def main():
           " bwd-data 2B; G: G fwd, D fwd, D bwd-data, G bwd-weights, G bwd-data B; no bwd-data into first layers)")
     print("\nclass-conditional step (--conditional: G with conditional batch norm, projection D), against the same"
           " model unconditional:")
-    for model, batch in CONDITIONAL_CONFIGS:
+    for model, batch, extra in CONDITIONAL_CONFIGS:
         if model not in a.models.split(","):
             continue
+        name = model + ("+sn" if "--spectral-norm" in extra else "")
         for t in threads:
             args = ["--model", model, "--batch", str(batch), "--threads", str(t), "--warmup", "5",
-                    "--steps", str(steps_for(model, batch)), "--repeats", str(repeats)]
+                    "--steps", str(steps_for(model, batch)), "--repeats", str(repeats), *extra]
             g = run_json([GANTRY, "bench", "step", *args, "--conditional", "--json"])["steps_per_s"]["median"]
-            plain = next(r[3]["steps_per_s"]["median"] for r in rows if r[:3] == (model, batch, t))
+            plain = next(r[3]["steps_per_s"]["median"] for r in rows if r[:3] == (name, batch, t))
             p = float("nan")
             if have_torch:
                 env = dict(os.environ, OMP_NUM_THREADS=str(t))
                 p = run_json(["/usr/bin/python3", os.path.join(ROOT, "bench", "torch_reference.py"), *args,
                               "--conditional"], env)["steps_per_s"]["median"]
-            print(f"  {model} batch {batch}, {t} thread(s): gantry {g:.2f} steps/s ({plain:.2f} unconditional),"
+            print(f"  {name} batch {batch}, {t} thread(s): gantry {g:.2f} steps/s ({plain:.2f} unconditional),"
                   f" torch {p:.2f} steps/s, ratio {g / p:.2f}")
 
     if a.models != "mlp,dcgan,resnet":

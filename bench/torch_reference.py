@@ -98,15 +98,29 @@ class CondBatchNorm(nn.Module):
 
 
 class Projection(nn.Module):
-    """logit = psi(phi) + <E[y], phi> (gantry's ProjectionHead)."""
+    """logit = psi(phi) + <E[y], phi> (gantry's ProjectionHead); E is an nn.Embedding, so
+    --spectral-norm normalises it as gantry does."""
 
     def __init__(self, features, classes):
         super().__init__()
         self.psi = nn.Linear(features, 1)
-        self.embed = nn.Parameter(torch.empty(classes, features).uniform_(-features ** -0.5, features ** -0.5))
+        self.embed = nn.Embedding(classes, features)
+        with torch.no_grad():
+            self.embed.weight.uniform_(-features ** -0.5, features ** -0.5)
 
     def forward(self, phi, y):
-        return self.psi(phi) + (self.embed[y] * phi).sum(1, keepdim=True)
+        return self.psi(phi) + (self.embed(y) * phi).sum(1, keepdim=True)
+
+
+class CondBlock(nn.Module):
+    """A residual block whose main branch reads the labels (a conditional `Conditional`)."""
+
+    def __init__(self, main, shortcut):
+        super().__init__()
+        self.main, self.shortcut = main, shortcut
+
+    def forward(self, x, y):
+        return self.main(x, y) + self.shortcut(x)
 
 
 class Conditional(nn.Module):
@@ -121,11 +135,27 @@ class Conditional(nn.Module):
         if self.one_hot:
             x = torch.cat([x, F.one_hot(y, self.one_hot).float()], 1)
         for layer in self.layers:
-            x = layer(x, y) if isinstance(layer, (CondBatchNorm, Projection)) else layer(x)
+            x = layer(x, y) if isinstance(layer, (CondBatchNorm, Projection, CondBlock)) else layer(x)
         return x
 
 
+def conditional_resnet_models(classes, c=64, nz=128):
+    """The resnet plugins with [train] conditional: conditional batch norm in G's blocks (its final
+    BN plain), the projection on D's pooled features."""
+    g0, d0, _ = resnet_models(c, nz)
+
+    def conditional_up(block):
+        main = [CondBatchNorm(c, classes) if isinstance(m, nn.BatchNorm2d) else m for m in block.main]
+        return CondBlock(Conditional(main), block.shortcut)
+
+    g = Conditional([conditional_up(m) if isinstance(m, Block) else m for m in g0])
+    d = Conditional([*list(d0)[:-1], Projection(c, classes)])
+    return g, d, nz
+
+
 def conditional_models(model, classes):
+    if model == "resnet":
+        return conditional_resnet_models(classes)
     if model == "mlp":
         g = Conditional([nn.Linear(16 + classes, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
                          nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2)], one_hot=classes)
@@ -163,7 +193,7 @@ def macs(net, x):
 
     def hook(layer, inputs, y):
         if isinstance(layer, Projection):  # psi is counted by its own hook
-            counts.append(layer.embed.shape[1])
+            counts.append(layer.embed.weight.shape[1])
             return
         w = layer.weight.numel()
         if isinstance(layer, nn.Conv2d):
@@ -198,13 +228,11 @@ def main():
     gen = torch.Generator().manual_seed(0)
     classes = 8 if a.model == "mlp" else 10
     if a.conditional:
-        if a.model == "resnet":
-            ap.error("--conditional has the mlp and dcgan models only")
         g, d, nz = conditional_models(a.model, classes)
     else:
         g, d, nz = {"mlp": mlp_models, "dcgan": dcgan_models, "resnet": resnet_models}[a.model]()
     if a.spectral_norm:
-        for m in [m for m in d.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]:
+        for m in [m for m in d.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.Embedding))]:
             nn.utils.spectral_norm(m)
     data, labels = ring8(100_000, gen) if a.model == "mlp" else fashion_mnist()
     # Unconditional models ignore the labels.
