@@ -32,6 +32,12 @@ std::shared_ptr<LabelSlot> slot_of(const test::Json& ref) {
   return slot;
 }
 
+std::shared_ptr<LabelSlot> slot_with(int64_t classes, const std::vector<int32_t>& labels) {
+  auto slot = std::make_shared<LabelSlot>(classes);
+  slot->set(labels);
+  return slot;
+}
+
 TEST(ConditionalReference, LabelConcatMatchesPyTorch) {
   const auto ref = test::reference("conditional.json")["label_concat"];
   const Tensor x = tensor_of(ref["x"]);
@@ -165,11 +171,8 @@ TEST(LabelSlot, RefusesLabelsOutsideItsClasses) {
 }
 
 TEST(LabelSlot, ALayerRefusesABatchWhoseLabelsWereNotSet) {
-  auto slot = std::make_shared<LabelSlot>(4);
-  const std::vector<int32_t> labels{1, 2};
-  slot->set(labels);
   Rng rng(1);
-  ProjectionHead head(3, slot, rng);
+  ProjectionHead head(3, slot_with(4, {1, 2}), rng);
   try {
     head.forward(Tensor({5, 3}));
     FAIL() << "no error";
@@ -264,11 +267,8 @@ double sigma_of(const Tensor& m) {
 }
 
 TEST(ConditionalPenalty, SpectralNormOnTheHeadNormalisesPsiAndTheEmbedding) {
-  auto slot = std::make_shared<LabelSlot>(3);
-  const std::vector<int32_t> labels{0, 2};
-  slot->set(labels);
   Rng rng(5);
-  ProjectionHead head(4, slot, rng);
+  ProjectionHead head(4, slot_with(3, {0, 2}), rng);
   head.enable_spectral_norm(rng);
   EXPECT_EQ(head.describe(), "ProjectionHead(4, 3 classes, spectral_norm)");
   ASSERT_EQ(head.buffers().size(), 4u);
