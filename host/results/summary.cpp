@@ -2,6 +2,7 @@
 
 #include <gantry/error.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
@@ -48,6 +49,9 @@ Table summary_table(const std::vector<Comparison>& per_metric, Format format) {
   t.columns.push_back("n");
   t.numeric.assign(t.columns.size(), false);
   t.numeric.back() = true;
+  // The ranking metric's t-test of each group against the best (or --versus), which the footer explains.
+  const bool tests_groups =
+      std::any_of(first.groups.begin(), first.groups.end(), [](const CompareGroup& g) { return g.p_vs_reference; });
   std::vector<std::map<std::vector<std::string>, const CompareGroup*>> by_key(per_metric.size());
   for (size_t m = 0; m < per_metric.size(); ++m) {
     const Comparison& c = per_metric[m];
@@ -58,6 +62,7 @@ Table summary_table(const std::vector<Comparison>& per_metric, Format format) {
       t.columns.push_back(c.metric), t.numeric.push_back(true);
       t.columns.push_back(c.metric + " " + spread_name(c.spread)), t.numeric.push_back(true);
     }
+    if (m == 0 && tests_groups) t.columns.push_back("p vs " + c.reference), t.numeric.push_back(true);
   }
   for (const CompareGroup& g : first.groups) {
     std::vector<std::string> row{rank_cell(g)};
@@ -73,6 +78,8 @@ Table summary_table(const std::vector<Comparison>& per_metric, Format format) {
         row.push_back(h != nullptr ? number_cell(h->mean) : std::string());
         row.push_back(h != nullptr ? number_cell(error) : std::string());
       }
+      if (m == 0 && tests_groups)
+        row.push_back(g.p_vs_reference ? fmt::format("{:.3g}", *g.p_vs_reference) : std::string());
     }
     t.rows.push_back(std::move(row));
   }

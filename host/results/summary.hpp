@@ -15,7 +15,8 @@ namespace gantry {
 std::string mean_with_error(double mean, double error);
 
 /// One row per group, ranked as `per_metric.front()` ranks them, and one "mean ± error" cell per
-/// metric (for CSV and JSON two numeric columns, the mean and the error). The comparisons must be
+/// metric (for CSV and JSON two numeric columns, the mean and the error); after the first metric,
+/// its "p vs best" (or vs the --versus group) column when any group was tested. The comparisons must be
 /// of the same experiments and grouping, one per metric.
 Table summary_table(const std::vector<Comparison>& per_metric, Format format);
 /// What a summary table shows: its metrics with their directions, the grouping and the ±.

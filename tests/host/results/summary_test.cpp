@@ -85,20 +85,38 @@ TEST_F(Summary, OneRowPerGroupRankedByTheFirstMetricWithStandardErrors) {
   // Pack 1: modes 7 ± 1/√3 = 0.577; quality 0.95 ± 0.05/√3 = 0.0289; KL 0.4 ± 0.1/√3 = 0.0577.
   // Pack 4: modes 8 ± 0; quality 0.85 ± 0.0289; KL 0.07 ± 0.0265/√3 = 0.0153. Pack 2: one seed.
   EXPECT_EQ(printed(c, Format::table),
-            "rank  discriminator.pack  n  modes.modes  modes.high_quality  modes.reverse_kl\n"
-            "*1    4                   3  8 ± 0        0.85 ± 0.03         0.070 ± 0.015\n"
-            "2     1                   3  7.0 ± 0.6    0.95 ± 0.03         0.40 ± 0.06\n"
-            "3     2                   1  6            0.9                 0.5\n");
+            "rank  discriminator.pack  n  modes.modes  p vs best  modes.high_quality  modes.reverse_kl\n"
+            "*1    4                   3  8 ± 0                   0.85 ± 0.03         0.070 ± 0.015\n"
+            "2     1                   3  7.0 ± 0.6        0.225  0.95 ± 0.03         0.40 ± 0.06\n"
+            "3     2                   1  6                       0.9                 0.5\n");
+}
+
+// The p column is the ranking metric's Welch test against the group --versus names.
+TEST_F(Summary, ThePColumnTestsTheRankingMetricAgainstTheVersusGroup) {
+  Database db(path, Database::Access::read_only);
+  std::vector<Comparison> c;
+  for (const char* metric : {"modes.reverse_kl", "modes.modes"}) {
+    CompareOptions o{{"packs"}, metric, {}, "final"};
+    o.spread = Spread::std_error;
+    o.versus = {"discriminator.pack=1"};
+    c.push_back(compare_runs(db, o));
+  }
+  // Reverse KL {0.05, 0.1, 0.06} against {0.5, 0.4, 0.3}: Welch's t = 5.53 on 2.28 df.
+  EXPECT_EQ(printed(c, Format::table),
+            "rank  discriminator.pack  n  modes.reverse_kl  p vs discriminator.pack=1  modes.modes\n"
+            "*1    4                   3  0.070 ± 0.015                        0.0232  8 ± 0\n"
+            "2     1                   3  0.40 ± 0.06                                  7.0 ± 0.6\n"
+            "3     2                   1  0.5                                          6\n");
 }
 
 TEST_F(Summary, StandardDeviationsAndTwoNumericColumnsPerMetricForData) {
   const auto c = compare(Spread::stddev);
   EXPECT_EQ(printed(c, Format::csv),
-            "rank,discriminator.pack,n,modes.modes,modes.modes std,modes.high_quality,modes.high_quality std,"
+            "rank,discriminator.pack,n,modes.modes,modes.modes std,p vs best,modes.high_quality,modes.high_quality std,"
             "modes.reverse_kl,modes.reverse_kl std\n"
-            "*1,4,3,8,0,0.8500000000000001,0.04999999999999999,0.07,0.02645751311064591\n"
-            "2,1,3,7,1,0.9500000000000001,0.04999999999999999,0.39999999999999997,0.1\n"
-            "3,2,1,6,,0.9,,0.5,\n");
+            "*1,4,3,8,0,,0.8500000000000001,0.04999999999999999,0.07,0.02645751311064591\n"
+            "2,1,3,7,1,0.225,0.9500000000000001,0.04999999999999999,0.39999999999999997,0.1\n"
+            "3,2,1,6,,,0.9,,0.5,\n");
 }
 
 TEST(SummaryErrors, NeedsAMetric) {
