@@ -94,6 +94,16 @@ TEST_F(Checkpoints, ResumedConditionalRunEndsExactly) {
   expect_exact_resume(ring(32, "checkpoint_every = 20\nconditional = true"), 33);
 }
 
+TEST_F(Checkpoints, ResumedConditionalSpectralNormResnetEndsExactly) {
+  // Conditional batch norm's running statistics in G's blocks, and the power iterations' u and v of
+  // every convolution, of ψ and of the class embedding in the projection critic.
+  std::string text = test::tiny_dcgan_experiment("", "conditional = true\ncheckpoint_every = 2");
+  text.replace(text.find("classes = [1, 7]\n"), 17, "");
+  text.replace(text.find("steps = 4"), 9, "steps = 6");
+  for (int i = 0; i < 2; ++i) text.replace(text.find("plugin = \"dcgan\""), 16, "plugin = \"resnet\"");
+  expect_exact_resume(text, 3);
+}
+
 TEST_F(Checkpoints, ResumedPackedRunEndsExactly) {
   std::string text = ring(32, "checkpoint_every = 20");
   const std::string d_end = "depth = 2\n[loss]";
