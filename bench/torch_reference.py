@@ -9,7 +9,8 @@ multiply-adds of the Linear/Conv/ConvT passes the step runs). With --loss wgan-g
 is the Wasserstein loss plus WGAN-GP's penalty by double backprop (create_graph=True), as
 `gantry bench step --loss wgan-gp`. --model resnet is SNGAN's ResNet pair at 28x28 with 64 feature maps
 (gantry's `resnet` plugins, as `gantry bench step --model resnet`); --spectral-norm puts
-torch.nn.utils.spectral_norm on every Linear and Conv2d of D, as `--spectral-norm` does in gantry.
+torch.nn.utils.spectral_norm on every Linear, Conv2d and Embedding (the projection's E) of D, as
+`--spectral-norm` does in gantry.
 With --conditional, the class-conditional models of `gantry bench step --conditional`: dcgan G
 with conditional batch norm, mlp G on z ⊕ one-hot(y), and projection discriminators (Miyato &
 Koyama 2018); real labels with real batches, fake labels drawn uniformly.
@@ -214,7 +215,7 @@ def macs(net, x):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["mlp", "dcgan", "resnet"], default="mlp")
-    ap.add_argument("--spectral-norm", action="store_true", help="spectral norm on every Linear and Conv2d of D")
+    ap.add_argument("--spectral-norm", action="store_true", help="spectral norm on every Linear, Conv2d and Embedding of D")
     ap.add_argument("--loss", choices=["nonsaturating", "wgan-gp"], default="nonsaturating")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)

@@ -76,8 +76,8 @@ void add_bench_command(CLI::App& app, GlobalOptions& global, int& result) {
   step->add_option("--repeats", spec->repeats, "timed repeats")->capture_default_str();
   step->add_flag("--spectral-norm", spec->spectral_norm, "D with spectral normalisation (spectral_norm = true)");
   step->add_flag("--conditional", spec->conditional,
-                 "class-conditional G and D ([train] conditional = true: dcgan's conditional batch norm and "
-                 "projection D, mlp's one-hot z and projection D)");
+                 "class-conditional G and D ([train] conditional = true: dcgan's and resnet's conditional batch "
+                 "norm and projection D, mlp's one-hot z and projection D)");
   step->add_flag("--json", *json, "one JSON object instead of text");
   step->callback([&global, &result, spec, json] {
     Registry registry;

@@ -57,7 +57,7 @@ class DcganDiscriminator final : public gantry::Discriminator {
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::discriminator,
           "dcgan",
-          "1.2.0",
+          "1.3.0",
           "DCGAN discriminator: Conv(C→c) → LeakyReLU → Conv(c→2c) → LeakyReLU → Linear → logit",
           {gantry::integer_param("channels", 64, "c: feature maps of the first convolution (the second has 2c)", 1, 4096),
            gantry::real_param("slope", 0.2, "negative slope of the LeakyReLUs", 0.0, 1.0),

@@ -64,7 +64,7 @@ class MlpDiscriminator final : public gantry::Discriminator {
 gantry::PluginDescriptor describe() {
   return {gantry::PluginKind::discriminator,
           "mlp",
-          "1.4.0",
+          "1.5.0",
           "fully connected critic: x → [Linear(width) → activation] × depth → Linear(1) logit, optionally packed (PacGAN)",
           {gantry::integer_param("width", 256, "units in each hidden layer", 1, 65536),
            gantry::integer_param("depth", 3, "number of hidden layers", 0, 64),

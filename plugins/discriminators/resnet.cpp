@@ -95,8 +95,9 @@ gantry::PluginDescriptor describe() {
           {gantry::integer_param("channels", 128, "c: feature maps of every residual block (SNGAN's CIFAR critic)", 1,
                                  4096),
            gantry::boolean_param("spectral_norm", true,
-                                 "spectral normalisation of every convolution and the Linear (Miyato et al. 2018: "
-                                 "W/σ(W), one power iteration per training forward)"),
+                                 "spectral normalisation of every convolution and the Linear, or with conditioning "
+                                 "the projection's ψ and class embedding (Miyato et al. 2018: W/σ(W), one power "
+                                 "iteration per training forward)"),
            gantry::pack_param()},
           gantry::factory_of<ResnetDiscriminator>()};
 }

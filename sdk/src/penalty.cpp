@@ -21,8 +21,7 @@ void Critic::check_per_sample() const {
   if (d_.couples_batch())
     throw Error("a gradient penalty needs a discriminator that treats each sample on its own, but this one "
                 "normalises over its batch (BatchNorm): turn its batch normalisation off");
-  // Refused before the first pass, which would otherwise fail on other grounds first (a
-  // conditional critic's labels are those of the loss's batch, not the penalty's).
+  // Refused before the first pass, which would otherwise fail on other grounds first.
   if (!d_.supports_dual()) d_.forward_dual(Tensor(), Tensor());  // throws, naming the layer
 }
 

@@ -103,6 +103,7 @@ const Tensor& ProjectionHead::forward(const Tensor& x, Mode mode) {
   if (sn_) sn_->normalise(embedding_.value, mode == Mode::train);
   add_projection(x, used_embedding(), labels_, y_);
   x_ = &x;
+  x_dot_ = nullptr;  // a backward_dual needs a forward_dual
   return y_;
 }
 
@@ -146,6 +147,8 @@ DualTensors ProjectionHead::forward_dual(const Tensor& x, const Tensor& x_dot, M
 // The head is linear in φ, so ẏ does not depend on φ: x̄ = Jᵀȳ and ẋ̄ = Jᵀẏ̄, with J = ψ's weight + E[y].
 DualTensors ProjectionHead::backward_dual(const Tensor& y_bar, const Tensor& y_dot_bar, BackwardOptions options) {
   GANTRY_ASSERT(x_ != nullptr && x_dot_ != nullptr);
+  const auto n = static_cast<int64_t>(labels_.size());
+  GANTRY_ASSERT((y_bar.size() == 0 || y_bar.size() == n) && (y_dot_bar.size() == 0 || y_dot_bar.size() == n));
   const bool primal = y_bar.size() > 0, tangent = y_dot_bar.size() > 0;
   if (options.weight_grad) {
     Parameter& target = embedding_grad_target();

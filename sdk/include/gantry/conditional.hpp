@@ -112,6 +112,7 @@ class GANTRY_API ProjectionHead final : public Layer {
   /// and BigGAN's projection critics): one power iteration each per training forward.
   void enable_spectral_norm(Rng& init_rng);
   bool spectral_norm() const { return sn_ != nullptr; }
+  /// ψ (its weights, σ); normalise through enable_spectral_norm(), which covers E too.
   Linear& psi() { return psi_; }
   /// The trained E (with spectral norm the head computes with E/σ(E)).
   Parameter& embedding() { return embedding_; }
