@@ -36,7 +36,7 @@ void print_comparison(Database& db, CompareOptions o, const std::vector<std::str
     if (!metrics.empty()) o.metric = metrics.front();
     const Comparison c = compare_runs(db, o);
     if (prose) std::cout << comparison_heading(c) << "\n";
-    write_table(std::cout, comparison_table(c), f);
+    write_table(std::cout, comparison_table(c, f), f);
     if (prose)
       for (const std::string& line : comparison_footer(c)) std::cout << line << "\n";
     print_superseded_note(c.superseded, o.all_builds, prose);

@@ -311,12 +311,31 @@ std::string rank_cell(const CompareGroup& g) {
   return fmt::format("{}{}", g.tied ? "=" : g.rank == 1 ? "*" : "", g.rank);
 }
 
-Table comparison_table(const Comparison& c) {
+int shown_decimals(const Comparison& c) {
+  double largest = 0;
+  for (const CompareGroup& g : c.groups)
+    if (g.n > 0 && std::isfinite(g.mean)) largest = std::max(largest, std::abs(g.mean));
+  if (largest == 0) return 3;
+  const int decade = static_cast<int>(std::floor(std::log10(largest)));
+  const int finest = std::max(0, 5 - decade);
+  for (int places = std::max(0, 2 - decade); places < finest; ++places) {
+    bool distinct = true;
+    for (size_t i = 1; i < c.groups.size() && c.groups[i].n > 0 && distinct; ++i)
+      distinct = c.groups[i].rank == c.groups[i - 1].rank ||
+                 fmt::format("{:.{}f}", c.groups[i].mean, places) != fmt::format("{:.{}f}", c.groups[i - 1].mean, places);
+    if (distinct) return places;
+  }
+  return finest;
+}
+
+Table comparison_table(const Comparison& c, Format format) {
   Table t;
   t.columns = {"rank"};
   t.numeric = {false};
   for (const auto& b : c.by) t.columns.push_back(b), t.numeric.push_back(false);
   const bool se = c.spread == Spread::std_error;
+  const bool data = format == Format::csv || format == Format::json;
+  const int places = shown_decimals(c);
   for (const std::string& col : {std::string("n"), std::string("mean"), std::string(se ? "se" : "std"),
                                  std::string("min"), std::string("max"), "p vs " + c.reference, std::string("failed"),
                                  std::string("diverged")})
@@ -324,10 +343,11 @@ Table comparison_table(const Comparison& c) {
   for (const CompareGroup& g : c.groups) {
     std::vector<std::string> row{rank_cell(g)};
     row.insert(row.end(), g.key.begin(), g.key.end());
-    auto num = [&](double v) { return g.n > 0 ? shown_value(v) : std::string(); };
+    auto cell = [&](double v) { return data ? number_cell(v) : fmt::format("{:.{}f}", v, places); };
+    auto num = [&](double v) { return g.n > 0 ? cell(v) : std::string(); };
     row.push_back(std::to_string(g.n));
     row.push_back(num(g.mean));
-    row.push_back(g.n > 1 ? shown_value(se ? g.std_error() : g.stddev) : std::string());
+    row.push_back(g.n > 1 ? cell(se ? g.std_error() : g.stddev) : std::string());
     row.push_back(num(g.min));
     row.push_back(num(g.max));
     row.push_back(g.p_vs_reference ? fmt::format("{:.3g}", *g.p_vs_reference) : std::string());
@@ -354,7 +374,7 @@ std::string comparison_heading(const Comparison& c) {
 std::vector<std::string> comparison_footer(const Comparison& c) {
   std::vector<std::string> out;
   const bool any_tie = std::any_of(c.groups.begin(), c.groups.end(), [](const CompareGroup& g) { return g.tied; });
-  if (any_tie) out.push_back("=: tied, the means are equal to the 6 significant digits shown");
+  if (any_tie) out.push_back("=: tied, the means are equal to 6 significant digits");
   const long best = std::count_if(c.groups.begin(), c.groups.end(), [](const CompareGroup& g) { return g.rank == 1; });
   const long ranked = std::count_if(c.groups.begin(), c.groups.end(), [](const CompareGroup& g) { return g.rank > 0; });
   if (best > 1)

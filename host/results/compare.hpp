@@ -35,7 +35,7 @@ struct CompareGroup {
   long n = 0;
   double mean = 0, stddev = 0, min = 0, max = 0;
   long failed = 0, diverged = 0, unfinished = 0;
-  long rank = 0;      ///< 1 is best; groups whose means show the same share a rank; 0 without values
+  long rank = 0;      ///< 1 is best; means equal to 6 significant digits share a rank; 0 without values
   bool tied = false;  ///< another group has the same rank
   /// Welch's test of this group against the reference group (the one best, or CompareOptions::
   /// versus), when there is one and both have two values.
@@ -74,11 +74,18 @@ inline constexpr std::string_view feature_network_column = "feature network";
 /// network), as compare_runs grouped them.
 std::map<int64_t, std::vector<std::string>> comparison_run_keys(Database& db, const std::vector<ExperimentRef>& exps,
                                                                 const Comparison& c);
-/// A mean as the table shows it (6 significant digits): groups whose means show the same are tied.
+/// A mean to 6 significant digits: groups whose means are equal so are tied.
 std::string shown_value(double value);
+/// The decimal places a comparison's table gives its mean, error, min and max: three significant
+/// digits of the largest mean, more where two groups of different rank would otherwise show the
+/// same mean, up to the largest mean's sixth digit (where ties are decided).
+int shown_decimals(const Comparison& c);
 /// A group's rank as the tables show it: "*1" the one best, "=3" a rank shared, "-" no values.
 std::string rank_cell(const CompareGroup& g);
-Table comparison_table(const Comparison& c);
+/// One row per group. Format::table, markdown (and the HTML pages, which pass table) show the
+/// numbers to one decimal place (shown_decimals), so a column reads at a glance; csv and json give
+/// each number exactly (number_cell).
+Table comparison_table(const Comparison& c, Format format = Format::table);
 /// "at each run's last step", "… best step" or "at step N", for CompareOptions::at.
 std::string at_phrase(const std::string& at);
 /// The lines printed above the table: what was compared, which metric and why, fallbacks taken.

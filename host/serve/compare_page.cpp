@@ -81,8 +81,8 @@ std::string compare_form(int64_t experiment, const CompareOptions& o, const std:
 
 }  // namespace
 
-Table compare_table(Database& db, int64_t experiment, const Params& params) {
-  return comparison_table(compare_runs(db, options(db, experiment, params)));
+Table compare_table(Database& db, int64_t experiment, const Params& params, Format format) {
+  return comparison_table(compare_runs(db, options(db, experiment, params)), format);
 }
 
 std::string curves_page_svg(Database& db, int64_t experiment, const Params& params) {

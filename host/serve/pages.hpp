@@ -32,9 +32,9 @@ Table runs_table(Database& db, int64_t experiment, const Params& params);
 std::string experiment_page(Database& db, int64_t experiment, const Params& params);
 
 /// gantry compare's table, heading and seed-noise line, for metric=, by= (repeatable) and at=,
-/// with the groups' curves; compare_table gives the table alone for CSV/JSON.
+/// with the groups' curves; compare_table gives the table alone, its numbers as `format` wants them.
 std::string compare_page(Database& db, int64_t experiment, const Params& params);
-Table compare_table(Database& db, int64_t experiment, const Params& params);
+Table compare_table(Database& db, int64_t experiment, const Params& params, Format format);
 /// The curves of metric= grouped by by=, running runs included, as an <svg> element.
 std::string curves_page_svg(Database& db, int64_t experiment, const Params& params);
 

@@ -79,7 +79,7 @@ void Server::add_routes() {
   s.Get(exp + R"(/compare\.(csv|json))",
         with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {
           const Format f = format_at(req, 2);
-          res.set_content(table_text(compare_table(d, id_at(req, 1), req.params), f), type_of(f));
+          res.set_content(table_text(compare_table(d, id_at(req, 1), req.params, f), f), type_of(f));
         }));
   s.Get(exp + R"(/metrics\.(csv|json))",
         with_db(db, [](Database& d, const httplib::Request& req, httplib::Response& res) {

@@ -13,7 +13,8 @@ namespace {
 
 class DcganGenerator final : public gantry::Generator {
  public:
-  DcganGenerator(const gantry::Params& p, const gantry::BuildContext& ctx) : latent_(p.integer("latent_dim")) {
+  DcganGenerator(const gantry::Params& p, const gantry::BuildContext& ctx)
+      : latent_(p.integer("latent_dim")), condition_(p, ctx.num_classes) {
     const auto& s = ctx.sample_shape;
     if (s.size() != 3 || s[1] % 4 != 0 || s[2] % 4 != 0)
       throw gantry::ConfigError(fmt::format(
@@ -21,38 +22,27 @@ class DcganGenerator final : public gantry::Generator {
           gantry::shape_string(s)));
     const int64_t c = p.integer("channels"), h = s[1] / 4, w = s[2] / 4;
     const bool bn = p.boolean("batch_norm");
+    if (condition_.conditional_batch_norm() && !bn)
+      throw gantry::ConfigError("condition = \"batch_norm\" makes the batch norms conditional, but batch_norm is false");
     gantry::Rng init(gantry::derive_seed(ctx.seed, "generator.init"));
-    int64_t in = latent_;
-    if (ctx.num_classes > 0) {
-      slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
-      conditional_bn_ = p.string("condition") == "batch_norm";
-      if (conditional_bn_ && !bn)
-        throw gantry::ConfigError("condition = \"batch_norm\" makes the batch norms conditional, but batch_norm is false");
-      if (!conditional_bn_) in = net_.emplace<gantry::LabelConcat>(latent_, p.integer("embed_dim"), slot_, init).out_features();
-    }
+    const int64_t in = condition_.add_input(net_, latent_, init);
     net_.emplace<gantry::Linear>(in, 2 * c * h * w, init);
     net_.emplace<gantry::Reshape>(std::vector<int64_t>{2 * c, h, w});
-    if (bn) add_batch_norm(2 * c);
+    if (bn) condition_.add_batch_norm(net_, 2 * c);
     net_.emplace<gantry::Eltwise>(gantry::Activation::relu);
     net_.emplace<gantry::ConvTranspose2d>(2 * c, c, 4, 2, 1, init);
-    if (bn) add_batch_norm(c);
+    if (bn) condition_.add_batch_norm(net_, c);
     net_.emplace<gantry::Eltwise>(gantry::Activation::relu);
     net_.emplace<gantry::ConvTranspose2d>(c, s[0], 4, 2, 1, init);
     net_.emplace<gantry::Eltwise>(gantry::Activation::tanh);
   }
   gantry::Layer& layer() override { return net_; }
   int64_t latent_dim() const override { return latent_; }
-  gantry::LabelSlot* label_slot() override { return slot_.get(); }
+  gantry::LabelSlot* label_slot() override { return condition_.slot(); }
 
  private:
-  void add_batch_norm(int64_t channels) {
-    if (conditional_bn_) net_.emplace<gantry::ConditionalBatchNorm>(channels, slot_);
-    else net_.emplace<gantry::BatchNorm>(channels);
-  }
-
   int64_t latent_;
-  std::shared_ptr<gantry::LabelSlot> slot_;
-  bool conditional_bn_ = false;
+  gantry::GeneratorConditioning condition_;
   gantry::Sequential net_;
 };
 

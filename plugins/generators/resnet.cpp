@@ -16,20 +16,14 @@
 
 namespace {
 
-// `slot` non-null: the block's batch norms are conditional on its labels.
-void add_batch_norm(gantry::Sequential& net, int64_t c, const std::shared_ptr<gantry::LabelSlot>& slot) {
-  if (slot) net.emplace<gantry::ConditionalBatchNorm>(c, slot);
-  else net.emplace<gantry::BatchNorm>(c);
-}
-
-std::unique_ptr<gantry::Residual> up_block(int64_t c, const std::shared_ptr<gantry::LabelSlot>& slot,
-                                           gantry::Rng& init) {
+// The block's batch norms take the class when `condition` says so.
+std::unique_ptr<gantry::Residual> up_block(int64_t c, const gantry::GeneratorConditioning& condition, gantry::Rng& init) {
   auto main = std::make_unique<gantry::Sequential>();
-  add_batch_norm(*main, c, slot);
+  condition.add_batch_norm(*main, c);
   main->emplace<gantry::Eltwise>(gantry::Activation::relu);
   main->emplace<gantry::Upsample2d>(2);
   main->emplace<gantry::Conv2d>(c, c, 3, 1, 1, init);
-  add_batch_norm(*main, c, slot);
+  condition.add_batch_norm(*main, c);
   main->emplace<gantry::Eltwise>(gantry::Activation::relu);
   main->emplace<gantry::Conv2d>(c, c, 3, 1, 1, init);
   auto shortcut = std::make_unique<gantry::Sequential>();
@@ -40,7 +34,8 @@ std::unique_ptr<gantry::Residual> up_block(int64_t c, const std::shared_ptr<gant
 
 class ResnetGenerator final : public gantry::Generator {
  public:
-  ResnetGenerator(const gantry::Params& p, const gantry::BuildContext& ctx) : latent_(p.integer("latent_dim")) {
+  ResnetGenerator(const gantry::Params& p, const gantry::BuildContext& ctx)
+      : latent_(p.integer("latent_dim")), condition_(p, ctx.num_classes) {
     const auto& s = ctx.sample_shape;
     const bool supported = s.size() == 3 && s[1] == s[2] && (s[1] == 28 || s[1] == 32);
     if (!supported)
@@ -49,28 +44,22 @@ class ResnetGenerator final : public gantry::Generator {
           gantry::shape_string(s)));
     const int64_t c = p.integer("channels"), base = s[1] == 32 ? 4 : 7, blocks = s[1] == 32 ? 3 : 2;
     gantry::Rng init(gantry::derive_seed(ctx.seed, "generator.init"));
-    int64_t in = latent_;
-    std::shared_ptr<gantry::LabelSlot> block_slot;
-    if (ctx.num_classes > 0) {
-      slot_ = std::make_shared<gantry::LabelSlot>(ctx.num_classes);
-      if (p.string("condition") == "batch_norm") block_slot = slot_;
-      else in = net_.emplace<gantry::LabelConcat>(latent_, p.integer("embed_dim"), slot_, init).out_features();
-    }
+    const int64_t in = condition_.add_input(net_, latent_, init);
     net_.emplace<gantry::Linear>(in, c * base * base, init);
     net_.emplace<gantry::Reshape>(std::vector<int64_t>{c, base, base});
-    for (int64_t i = 0; i < blocks; ++i) net_.add(up_block(c, block_slot, init));
-    net_.emplace<gantry::BatchNorm>(c);
+    for (int64_t i = 0; i < blocks; ++i) net_.add(up_block(c, condition_, init));
+    net_.emplace<gantry::BatchNorm>(c);  // plain even when conditional, as in SNGAN's projection code
     net_.emplace<gantry::Eltwise>(gantry::Activation::relu);
     net_.emplace<gantry::Conv2d>(c, s[0], 3, 1, 1, init);
     net_.emplace<gantry::Eltwise>(gantry::Activation::tanh);
   }
   gantry::Layer& layer() override { return net_; }
   int64_t latent_dim() const override { return latent_; }
-  gantry::LabelSlot* label_slot() override { return slot_.get(); }
+  gantry::LabelSlot* label_slot() override { return condition_.slot(); }
 
  private:
   int64_t latent_;
-  std::shared_ptr<gantry::LabelSlot> slot_;
+  gantry::GeneratorConditioning condition_;
   gantry::Sequential net_;
 };
 

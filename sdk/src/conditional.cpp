@@ -104,4 +104,21 @@ const Tensor& LabelConcat::backward(const Tensor& dy, BackwardOptions options) {
   return dx_;
 }
 
+GeneratorConditioning::GeneratorConditioning(const Params& p, int64_t num_classes) {
+  if (num_classes == 0) return;
+  slot_ = std::make_shared<LabelSlot>(num_classes);
+  batch_norm_ = p.string("condition") == "batch_norm";
+  embed_dim_ = p.integer("embed_dim");
+}
+
+int64_t GeneratorConditioning::add_input(Sequential& net, int64_t latent, Rng& init_rng) const {
+  if (!slot_ || batch_norm_) return latent;
+  return net.emplace<LabelConcat>(latent, embed_dim_, slot_, init_rng).out_features();
+}
+
+void GeneratorConditioning::add_batch_norm(Sequential& net, int64_t channels) const {
+  if (batch_norm_) net.emplace<ConditionalBatchNorm>(channels, slot_);
+  else net.emplace<BatchNorm>(channels);
+}
+
 }  // namespace gantry

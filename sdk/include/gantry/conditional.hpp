@@ -9,6 +9,7 @@
 #include <gantry/api.hpp>
 #include <gantry/layer.hpp>
 #include <gantry/layers.hpp>
+#include <gantry/params.hpp>
 #include <gantry/random.hpp>
 
 #include <memory>
@@ -131,6 +132,29 @@ class GANTRY_API ProjectionHead final : public Layer {
   const Tensor* x_ = nullptr;
   const Tensor* x_dot_ = nullptr;
   Tensor y_, y_dot_, dx_, dx_dot_, d_embedding_;
+};
+
+/// How a generator sees its class, from its `condition` and `embed_dim` parameters
+/// (condition_param(), embed_dim_param() in model.hpp): made once in the generator's constructor,
+/// then asked for the input layer and each batch norm, so every generator conditions alike.
+class GANTRY_API GeneratorConditioning {
+ public:
+  /// num_classes 0: unconditional (no slot, plain batch norms, z alone).
+  GeneratorConditioning(const Params& p, int64_t num_classes);
+  /// The generator's labels, for Generator::label_slot(); nullptr when unconditional.
+  LabelSlot* slot() const { return slot_.get(); }
+  /// condition = "batch_norm" on a conditional generator: its batch norms take the class.
+  bool conditional_batch_norm() const { return batch_norm_; }
+  /// With condition = "concat", appends LabelConcat (z ⊕ e(y)) to `net`. Returns the width of what
+  /// the next layer reads: `latent`, or latent plus the class code.
+  int64_t add_input(Sequential& net, int64_t latent, Rng& init_rng) const;
+  /// Appends BatchNorm(channels), or ConditionalBatchNorm when conditional_batch_norm().
+  void add_batch_norm(Sequential& net, int64_t channels) const;
+
+ private:
+  std::shared_ptr<LabelSlot> slot_;
+  bool batch_norm_ = false;
+  int64_t embed_dim_ = 0;
 };
 
 }  // namespace gantry

@@ -214,11 +214,11 @@ TEST_F(Cases, GroupsComeFromTheSweepAndAnAbsentParameterIsADash) {
             "losses: q.score at each run's last step (higher is better), grouped by its sweep: loss.plugin, loss.mode; "
             "completed runs only\n"
             "metric: q.score is the primary key of q, the only metric of losses; --metric chooses another\n"
-            "rank  loss.plugin  loss.mode  n  mean      std  min  max  p vs best  failed  diverged\n"
-            "*1    wasserstein  gp         2     8  1.41421    7    9                  0         0\n"
-            "=2    minimax      —          2     4  1.41421    3    5      0.106       0         0\n"
-            "=2    wasserstein  clip       2     4        0    4    4      0.156       0         0\n"
-            "=: tied, the means are equal to the 6 significant digits shown\n"
+            "rank  loss.plugin  loss.mode  n  mean   std   min   max  p vs best  failed  diverged\n"
+            "*1    wasserstein  gp         2  8.00  1.41  7.00  9.00                  0         0\n"
+            "=2    minimax      —          2  4.00  1.41  3.00  5.00      0.106       0         0\n"
+            "=2    wasserstein  clip       2  4.00  0.00  4.00  4.00      0.156       0         0\n"
+            "=: tied, the means are equal to 6 significant digits\n"
             // Against clip's {4, 4}: t = 4, df = 1, p = 1 − 2·atan(4)/π; against minimax p = 0.106.
             "best vs runner-up (the least separated of the runner-ups tied): Welch's t-test t = 4, df = 1, p = 0.156: "
             "not separated from seed noise (p >= 0.05)\n"
@@ -270,14 +270,14 @@ TEST_F(Cases, ExperimentsComparedTogetherGroupByTheirSweepsUnited) {
             "gp, losses: q.score at each run's last step (higher is better), grouped by experiment and their sweeps: "
             "loss.gp_weight, loss.plugin, loss.mode; completed runs only\n"
             "metric: q.score is the primary key of q, the only metric of gp; --metric chooses another\n"
-            "rank  experiment  loss.gp_weight  loss.plugin  loss.mode  n  mean      std  min  max  p vs best  failed  "
+            "rank  experiment  loss.gp_weight  loss.plugin  loss.mode  n  mean   std   min   max  p vs best  failed  "
             "diverged\n"
-            "=1    gp          10              wasserstein  gp         2     8        0    8    8                  0         0\n"
-            "=1    losses      10              wasserstein  gp         2     8  1.41421    7    9                  0         0\n"
-            "3     gp          1               wasserstein  gp         1     6             6    6                  0         1\n"
-            "=4    losses      10              wasserstein  clip       2     4        0    4    4                  0         0\n"
-            "=4    losses      —               minimax      —          2     4  1.41421    3    5                  0         0\n"
-            "=: tied, the means are equal to the 6 significant digits shown\n"
+            "=1    gp          10              wasserstein  gp         2  8.00  0.00  8.00  8.00                  0         0\n"
+            "=1    losses      10              wasserstein  gp         2  8.00  1.41  7.00  9.00                  0         0\n"
+            "3     gp          1               wasserstein  gp         1  6.00        6.00  6.00                  0         1\n"
+            "=4    losses      10              wasserstein  clip       2  4.00  0.00  4.00  4.00                  0         0\n"
+            "=4    losses      —               minimax      —          2  4.00  1.41  3.00  5.00                  0         0\n"
+            "=: tied, the means are equal to 6 significant digits\n"
             "best: 2 groups tie, so there is no single best to test against seed noise\n");
   // --by still chooses, the experiment first.
   EXPECT_EQ(compare({"gp", "losses"}, {"loss.mode"}).by, (std::vector<std::string>{"experiment", "loss.mode"}));
@@ -312,12 +312,39 @@ TEST(Ties, EqualShownMeansShareARankAndNothingIsTested) {
   EXPECT_EQ(t.rows[1][0] + " " + t.rows[1][1], "2 c");
   EXPECT_EQ(t.rows[2][0] + " " + t.rows[2][1], "=3 a");
   EXPECT_EQ(t.rows[3][0] + " " + t.rows[3][1], "=3 b");
+  // Three significant digits would show all four as 1.00: the table takes the places that tell
+  // the ranks apart, and the tied means show alike.
+  EXPECT_EQ(shown_decimals(c), 5);
+  EXPECT_EQ(t.rows[0][3] + " " + t.rows[1][3] + " " + t.rows[2][3] + " " + t.rows[3][3], "1.00002 1.00001 1.00000 1.00000");
+  // CSV and JSON give the numbers exactly.
+  EXPECT_EQ(comparison_table(c, Format::csv).rows[2][3], "1.0000002");
   EXPECT_EQ(comparison_footer(c), (std::vector<std::string>{
-                                      "=: tied, the means are equal to the 6 significant digits shown",
+                                      "=: tied, the means are equal to 6 significant digits",
                                       "best vs runner-up: Welch's t-test t = inf, df = 2, p = 0: separated from seed "
                                       "noise (p < 0.05)",
                                       "p vs best: Welch's t-test of each group against the best; for all 3 differences "
                                       "to hold at once, p < 0.017 (0.05/3, Bonferroni)"}));
+}
+
+// One decimal place for the whole table: three significant digits of the largest mean, more
+// only where two ranks would show the same mean.
+TEST(ShownDecimals, ThreeDigitsOfTheLargestMeanUnlessRanksWouldLookEqual) {
+  auto places = [](std::vector<double> means) {
+    Comparison c;
+    for (size_t i = 0; i < means.size(); ++i) {
+      CompareGroup g;
+      g.n = 3, g.mean = means[i], g.rank = static_cast<long>(i) + 1;
+      c.groups.push_back(g);
+    }
+    return shown_decimals(c);
+  };
+  EXPECT_EQ(places({75.7733, 74.48, 8.82667, 0}), 1);
+  EXPECT_EQ(places({1234.5, 2}), 0);
+  EXPECT_EQ(places({2e9, 1e9}), 0);
+  EXPECT_EQ(places({0.0123, 0.0045}), 4);
+  EXPECT_EQ(places({-0.5, -0.9}), 3);
+  EXPECT_EQ(places({75.71, 75.74}), 2);
+  EXPECT_EQ(places({0, 0}), 3);
 }
 
 // FDs measured in two feature networks are not comparable: never one group, and the note names both.

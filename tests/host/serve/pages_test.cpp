@@ -137,8 +137,8 @@ TEST_F(Pages, TheComparisonIsGantryCompares) {
   const Comparison c = compare_runs(db, {{hostile}, "", {}, "final", false});
   for (const std::string& line : comparison_footer(c)) EXPECT_TRUE(has(page, "<p>" + html_escape(line) + "</p>"));
   EXPECT_TRUE(has(page, "<p>best vs runner-up: Welch's t-test t = "));
-  EXPECT_TRUE(has(page, "<tr><td>*1</td><td>hinge</td><td class=\"num\">3</td><td class=\"num\">11</td>"));
-  EXPECT_EQ(serve::compare_table(db, 1, {{"metric", "q.score"}}).rows, comparison_table(c).rows);
+  EXPECT_TRUE(has(page, "<tr><td>*1</td><td>hinge</td><td class=\"num\">3</td><td class=\"num\">11.0</td>"));
+  EXPECT_EQ(serve::compare_table(db, 1, {{"metric", "q.score"}}, Format::table).rows, comparison_table(c).rows);
 }
 
 // The page's ± and its reference group are compare's --error and --versus, in its form and its exports.
@@ -149,8 +149,8 @@ TEST_F(Pages, TheComparisonTakesTheErrorAndTheReferenceGroup) {
   o.spread = Spread::std_error;
   o.versus = {"loss.plugin=minimax"};
   const Comparison c = compare_runs(db, o);
-  EXPECT_EQ(serve::compare_table(db, 1, params).rows, comparison_table(c).rows);
-  const std::vector<std::string> columns = serve::compare_table(db, 1, params).columns;
+  EXPECT_EQ(serve::compare_table(db, 1, params, Format::table).rows, comparison_table(c).rows);
+  const std::vector<std::string> columns = serve::compare_table(db, 1, params, Format::table).columns;
   EXPECT_EQ(columns, comparison_table(c).columns);
   EXPECT_NE(std::find(columns.begin(), columns.end(), "se"), columns.end());
   EXPECT_NE(std::find(columns.begin(), columns.end(), "p vs loss.plugin=minimax"), columns.end());
@@ -166,7 +166,7 @@ TEST_F(Pages, TheComparisonTakesTheErrorAndTheReferenceGroup) {
   }
   EXPECT_THROW(serve::compare_page(db, 1, {{"versus", "loss.plugin=nope"}}), ConfigError);
   // The form's one field holds several settings, space-separated.
-  EXPECT_EQ(serve::compare_table(db, 1, {{"error", "se"}, {"versus", " loss.plugin=minimax "}}).rows, comparison_table(c).rows);
+  EXPECT_EQ(serve::compare_table(db, 1, {{"error", "se"}, {"versus", " loss.plugin=minimax "}}, Format::table).rows, comparison_table(c).rows);
   try {  // split at the space: the second setting is refused on its own
     serve::compare_page(db, 1, {{"versus", "loss.plugin=minimax seed=1"}});
     ADD_FAILURE();

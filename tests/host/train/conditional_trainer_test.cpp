@@ -11,6 +11,7 @@
 #include <gantry/conditional.hpp>
 
 #include <cmath>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace gantry {
@@ -70,6 +71,35 @@ TEST(ConditionalTraining, AConditionalCriticTakesAGradientPenalty) {
   text.replace(text.find("plugin = \"nonsaturating\""), 24, "plugin = \"wasserstein\"\nmode = \"gp\"");
   EXPECT_TRUE(problems(text).empty());
   EXPECT_GT(train(text).points.at({"loss.penalty", 20}), 0.0);
+}
+
+// R1's inputs are the real batch, each scored under its own label. label_probe's first layer
+// fails the trial when a penalty input's label is not the ring mode it lies at: under the fake
+// batch's labels, or with no labels set, this trial would fail. `offset = 1` shows the check firing.
+TEST(ConditionalTraining, APenaltyScoresEachRealSampleUnderItsOwnLabel) {
+  Registry registry;
+  registry.discover({GANTRY_TEST_PLUGIN_DIR, std::string(GANTRY_TEST_FIXTURE_DIR) + "/labels"});
+  for (const int offset : {0, 1}) {
+    std::string text = test::tiny_experiment("plugin = \"hinge\"", 10, "conditional = true\nr1_gamma = 1.0\n");
+    const std::string critic = "[discriminator]\nplugin = \"mlp\"\nwidth = 32\ndepth = 2\n";
+    text.replace(text.find(critic), critic.size(),
+                 fmt::format("[discriminator]\nplugin = \"label_probe\"\noffset = {}\n", offset));
+    const Experiment exp = parse_experiment(text, "c.toml", registry);
+    Recorder rec;
+    Trainer trainer(exp.trials[0].config, rec);
+    if (offset == 0) {
+      const TrialResult r = trainer.run();
+      EXPECT_EQ(r.outcome, TrialOutcome::completed) << r.message;
+      EXPECT_GT(rec.points.at({"loss.penalty", 10}), 0.0);
+      continue;
+    }
+    try {
+      trainer.run();
+      ADD_FAILURE() << "the check did not fire";
+    } catch (const Error& e) {
+      EXPECT_STREQ(e.what(), "the R1 penalty failed: penalty input 0 lies at mode 6 and should have label 7, not 6");
+    }
+  }
 }
 
 // Miyato & Koyama's setting on Fashion-MNIST in miniature: the ResNet G with conditional batch
