@@ -30,9 +30,9 @@ void print_superseded_note(Database& db, const std::string& experiment, bool all
 
 void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
   {
-    auto* cmd = app.add_subcommand("plot", "curves of a metric over steps, one line per group, ± std over seeds");
+    auto* cmd = app.add_subcommand("plot", "curves of a metric over steps, one line per group, ± std (or standard error) over seeds");
     struct Args {
-      std::string experiment, metric, output;
+      std::string experiment, metric, output, error = "std";
       std::vector<std::string> by;
       bool all_builds = false;
     };
@@ -41,11 +41,14 @@ void add_report_commands(CLI::App& app, GlobalOptions& global, int& result) {
     cmd->add_option("--metric", a->metric, "metric key (default: the primary key of the experiment's first metric)");
     cmd->add_option("--by", a->by, "parameter to group by (repeatable; default: the experiment's swept parameters)");
     cmd->add_option("-o,--output", a->output, "PNG file to write")->required();
+    cmd->add_option("--error", a->error, "the band: std (the seeds' standard deviation) or se (standard error of the mean)")
+        ->check(CLI::IsMember({"std", "se"}))
+        ->capture_default_str();
     add_all_builds_flag(cmd, a->all_builds);
     cmd->add_option("--db", global.db, "results database")->capture_default_str();
     cmd->callback([&global, &result, a] {
       Database db = open_results(global.db);
-      write_file(a->output, plot_metric(db, a->experiment, a->metric, a->by, a->all_builds));
+      write_file(a->output, plot_metric(db, a->experiment, a->metric, a->by, a->all_builds, parse_spread(a->error)));
       print_superseded_note(db, a->experiment, a->all_builds);
       result = ExitCode::ok;
     });

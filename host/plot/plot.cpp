@@ -46,7 +46,7 @@ std::string tick_text(double v) {
 }
 
 std::pair<double, double> band_at(const Curve& c, size_t i) {
-  const double s = c.stddev.empty() ? 0 : c.stddev[i];
+  const double s = c.spread.empty() ? 0 : c.spread[i];
   double lo = c.mean[i] - s, hi = c.mean[i] + s;
   if (!c.min.empty()) lo = std::max(lo, c.min[i]);
   if (!c.max.empty()) hi = std::min(hi, c.max[i]);
@@ -171,7 +171,7 @@ std::string curves_png(const std::vector<Curve>& curves, const std::string& titl
   for (size_t k = 0; k < curves.size(); ++k) {
     const Curve& cv = curves[k];
     if (cv.steps.empty()) continue;
-    if (!cv.stddev.empty()) {  // the ± std band
+    if (!cv.spread.empty()) {  // the ± spread band
       colour(c, k, 0.18);
       cairo_move_to(c, px(cv.steps[0]), py(band_at(cv, 0).second));
       for (size_t i = 1; i < cv.steps.size(); ++i) cairo_line_to(c, px(cv.steps[i]), py(band_at(cv, i).second));

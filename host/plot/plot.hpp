@@ -24,12 +24,14 @@ std::string class_grid_png(const Tensor& samples, std::span<const int32_t> label
 
 struct Curve {
   std::string label;
-  std::vector<double> steps, mean, stddev;  ///< stddev may be empty (no band)
+  /// `spread`: the band's half-width at each step (the seeds' std, or the standard error of their
+  /// mean); may be empty (no band).
+  std::vector<double> steps, mean, spread;
   /// The smallest and largest value at each step (may be empty): the band is clipped to them, since
-  /// mean ± std can leave the range any run reached (an accuracy above 1, a count below 0).
+  /// mean ± spread can leave the range any run reached (an accuracy above 1, a count below 0).
   std::vector<double> min, max;
 };
-/// The band of curve `c` at point i: mean ± std clipped to [min, max] where given.
+/// The band of curve `c` at point i: mean ± spread clipped to [min, max] where given.
 std::pair<double, double> band_at(const Curve& c, size_t i);
 /// About `count` round tick values (1, 2 or 5 × 10^k apart) covering [lo, hi]; the first is ≤ lo
 /// and the last ≥ hi, so an axis drawn over them starts and ends on a tick.

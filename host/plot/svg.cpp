@@ -78,7 +78,7 @@ std::string curves_svg(const std::vector<Curve>& curves, const std::string& titl
       lower.insert(0, fmt::format("{:.1f},{:.1f} ", px(c.steps[i]), py(lo)));
       line += fmt::format("{:.1f},{:.1f} ", px(c.steps[i]), py(c.mean[i]));
     }
-    if (!c.stddev.empty() && !upper.empty())
+    if (!c.spread.empty() && !upper.empty())
       svg += fmt::format("<polygon points=\"{}{}\" fill=\"{}\" fill-opacity=\"0.18\"/>\n", upper, lower, colour(k));
     if (!line.empty())
       svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", line, colour(k));

@@ -62,7 +62,7 @@ std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment
   }
   std::vector<GroupCurve> out;
   for (const auto& [key, steps] : points) {
-    GroupCurve c{key, {}, {}, {}, {}, {}};
+    GroupCurve c{key, {}, {}, {}, {}, {}, {}};
     for (const auto& [step, values] : steps) {
       const Summary s = summarize(values);
       c.steps.push_back(static_cast<double>(step));
@@ -70,10 +70,22 @@ std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment
       c.stddev.push_back(s.stddev);
       c.min.push_back(s.min);
       c.max.push_back(s.max);
+      c.count.push_back(static_cast<int64_t>(values.size()));
     }
     out.push_back(std::move(c));
   }
   return out;
+}
+
+std::vector<double> GroupCurve::band(Spread spread) const {
+  std::vector<double> out = stddev;
+  if (spread == Spread::std_error)
+    for (size_t i = 0; i < out.size(); ++i) out[i] = count[i] > 1 ? out[i] / std::sqrt(static_cast<double>(count[i])) : 0;
+  return out;
+}
+
+std::string band_phrase(Spread spread) {
+  return spread == Spread::std_error ? "standard error over seeds" : "std over seeds";
 }
 
 MetricChoice choose_metric(Database& db, const std::vector<ExperimentRef>& exps, const std::string& asked) {

@@ -98,7 +98,12 @@ struct GroupCurve {
   std::vector<std::string> key;
   std::vector<double> steps, mean, stddev;
   std::vector<double> min, max;  ///< the range of the runs' values at each step
+  std::vector<int64_t> count;    ///< how many runs have a value at each step
+  /// The ± at each step: the seeds' std, or the standard error of their mean (std/√n).
+  std::vector<double> band(Spread spread) const;
 };
+/// "std over seeds" or "standard error over seeds": what a curve's band shows.
+std::string band_phrase(Spread spread);
 /// `by` empty: the experiment's sweep, written back into `by`. `with_running` adds the points of
 /// runs still running (a live view), which are otherwise left out like any unfinished run.
 std::vector<GroupCurve> group_curves(Database& db, const std::string& experiment, const std::string& metric,

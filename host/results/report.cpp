@@ -53,14 +53,15 @@ std::string runs_paragraph(Database& db, int64_t exp, const std::set<int64_t>& h
 }  // namespace
 
 std::string plot_metric(Database& db, const std::string& experiment, std::string metric, std::vector<std::string> by,
-                        bool all_builds) {
+                        bool all_builds, Spread spread) {
   metric = choose_metric(db, {{experiment_id(db, experiment), experiment}}, metric).key;
   const auto curves = group_curves(db, experiment, metric, by, all_builds);
   if (curves.empty()) throw ConfigError(fmt::format("experiment '{}' has no completed values of '{}'", experiment, metric));
   std::vector<Curve> lines;
-  for (const GroupCurve& g : curves) lines.push_back({group_label(by, g.key), g.steps, g.mean, g.stddev, g.min, g.max});
+  for (const GroupCurve& g : curves)
+    lines.push_back({group_label(by, g.key), g.steps, g.mean, g.band(spread), g.min, g.max});
   return curves_png(lines,
-                    fmt::format("{}: {}, mean ± std over seeds{}", experiment, metric,
+                    fmt::format("{}: {}, mean ± {}{}", experiment, metric, band_phrase(spread),
                                 by.empty() ? "" : fmt::format("; lines: {}", fmt::join(by, " / "))),
                     metric);
 }

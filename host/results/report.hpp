@@ -1,4 +1,5 @@
 #pragma once
+#include "results/compare.hpp"
 #include "store/sqlite.hpp"
 
 #include <string>
@@ -6,11 +7,11 @@
 
 namespace gantry {
 
-/// Curves of one metric over steps, one line per group with a ±std band over seeds, as PNG.
-/// `metric` empty: the primary key of the experiment's first metric (choose_metric). Runs of
+/// Curves of one metric over steps, one line per group with a band of ± `spread` over seeds, as
+/// PNG. `metric` empty: the primary key of the experiment's first metric (choose_metric). Runs of
 /// superseded plugin builds are left out unless `all_builds`.
 std::string plot_metric(Database& db, const std::string& experiment, std::string metric, std::vector<std::string> by,
-                        bool all_builds = false);
+                        bool all_builds = false, Spread spread = Spread::stddev);
 
 /// One self-contained HTML page (inline CSS, pictures as data: URIs, no network): for every metric
 /// the comparison table and the curves, and the latest samples of the best run of each group by

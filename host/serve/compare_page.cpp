@@ -92,12 +92,14 @@ std::string curves_page_svg(Database& db, int64_t experiment, const Params& para
   for (const std::string& b : param_all(params, "by"))
     if (!b.empty()) by.push_back(b);
   const auto groups = group_curves(db, name, metric, by, param(params, "all_builds") == "1", true);
+  const std::string error = param(params, "error");
+  const Spread spread = parse_spread(error.empty() ? "std" : error);
   std::vector<Curve> curves;
   for (const GroupCurve& g : groups)
-    curves.push_back({by.empty() ? "all runs" : fmt::format("{}", fmt::join(g.key, " / ")), g.steps, g.mean, g.stddev,
-                      g.min, g.max});
+    curves.push_back({by.empty() ? "all runs" : fmt::format("{}", fmt::join(g.key, " / ")), g.steps, g.mean,
+                      g.band(spread), g.min, g.max});
   return curves_svg(curves,
-                    fmt::format("{}: {}, mean ± std over seeds{}", name, metric,
+                    fmt::format("{}: {}, mean ± {}{}", name, metric, band_phrase(spread),
                                 by.empty() ? "" : fmt::format("; lines: {}", fmt::join(by, " / "))),
                     metric);
 }
@@ -118,6 +120,8 @@ std::string compare_page(Database& db, int64_t experiment, const Params& params)
   for (const std::string& line : comparison_footer(c)) body += lines_html(line);
   Params curve{{"metric", c.metric}};
   for (const std::string& b : o.by) curve.emplace("by", b);
+  // The curves' band is the table's ±.
+  if (o.spread == Spread::std_error) curve.emplace("error", "se");
   body += fmt::format("<div class=\"curves\" data-src=\"/experiment/{}/curves.svg{}\">{}</div>\n", experiment,
                       html_escape(query_string(curve)), curves_page_svg(db, experiment, curve));
   body += fmt::format(

@@ -1,8 +1,11 @@
 #include "resampling.hpp"
 
+#include "dnnl_util.hpp"  // empty_tensor
+
 #include <gantry/error.hpp>
 #include <gantry/layers.hpp>
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace gantry {
@@ -11,30 +14,65 @@ using namespace detail;
 
 namespace detail {
 
-void ResamplingPlan::bind(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md) {
-  const dnnl::memory::dims src_dims = src_md.dims(), dst_dims = dst_md.dims();  // dims() returns a copy
-  y = Tensor(std::vector<int64_t>(dst_dims.begin(), dst_dims.end()));
-  dx = Tensor(std::vector<int64_t>(src_dims.begin(), src_dims.end()));
-  src = wrap(src_md, nullptr);
-  dst = wrap(dst_md, nullptr);
-  diff_dst = wrap(dst_md, nullptr);
-  diff_src = wrap(src_md, nullptr);
+namespace {
+
+// small[p, i, j] = Σ over the k×k block of large[p] at (i, j), divided by `divisor`, summed row by
+// row as oneDNN's pooling does. Loops, not oneDNN primitives: on plain layouts oneDNN has only
+// its reference kernels for these maps (docs/ARCHITECTURE.md, "Pooling and upsampling").
+void block_sum(const float* large, float* small, int64_t planes, int64_t h, int64_t w, int64_t k, float divisor) {
+  const int64_t lw = w * k, plane = h * w;
+#pragma omp parallel for schedule(static) if (planes * plane * k * k >= 65536)
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* in = large + p * plane * k * k;
+    float* out = small + p * plane;
+    for (int64_t i = 0; i < h; ++i)
+      for (int64_t j = 0; j < w; ++j) {
+        float s = 0;
+        for (int64_t a = 0; a < k; ++a)
+          for (int64_t b = 0; b < k; ++b) s += in[(i * k + a) * lw + j * k + b];
+        out[i * w + j] = s / divisor;
+      }
+  }
 }
 
-void ResamplingPlan::apply(const Tensor& in, Tensor& out) {
+// large[p, I, J] = small[p, I/k, J/k] / divisor.
+void block_spread(const float* small, float* large, int64_t planes, int64_t h, int64_t w, int64_t k, float divisor) {
+  const int64_t lw = w * k, plane = h * w;
+#pragma omp parallel for schedule(static) if (planes * plane * k * k >= 65536)
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* in = small + p * plane;
+    float* out = large + p * plane * k * k;
+    for (int64_t i = 0; i < h; ++i) {
+      float* row = out + i * k * lw;
+      for (int64_t j = 0; j < w; ++j) {
+        const float v = in[i * w + j] / divisor;
+        for (int64_t b = 0; b < k; ++b) row[j * k + b] = v;
+      }
+      for (int64_t a = 1; a < k; ++a) std::copy_n(row, lw, row + a * lw);
+    }
+  }
+}
+
+}  // namespace
+
+ResamplingPlan::ResamplingPlan(Map map_, const std::vector<int64_t>& input_shape,
+                               const std::vector<int64_t>& output_shape, int64_t k_)
+    : map(map_), planes(input_shape[0] * input_shape[1]), k(k_), y(output_shape), dx(input_shape) {
+  const auto& small = map == Map::average_pool ? output_shape : input_shape;
+  small_h = small[2];
+  small_w = small[3];
+}
+
+void ResamplingPlan::apply(const Tensor& in, Tensor& out) const {
   GANTRY_ASSERT(in.size() == dx.size() && out.size() == y.size());
-  src.set_data_handle(const_cast<float*>(in.data()));
-  dst.set_data_handle(out.data());
-  fwd.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-  stream().wait();
+  if (map == Map::average_pool) block_sum(in.data(), out.data(), planes, small_h, small_w, k, static_cast<float>(k * k));
+  else block_spread(in.data(), out.data(), planes, small_h, small_w, k, 1.0f);
 }
 
-void ResamplingPlan::adjoint(const Tensor& in, Tensor& out) {
+void ResamplingPlan::adjoint(const Tensor& in, Tensor& out) const {
   GANTRY_ASSERT(in.size() == y.size() && out.size() == dx.size());
-  diff_dst.set_data_handle(const_cast<float*>(in.data()));
-  diff_src.set_data_handle(out.data());
-  bwd.execute(stream(), {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src}});
-  stream().wait();
+  if (map == Map::average_pool) block_spread(in.data(), out.data(), planes, small_h, small_w, k, static_cast<float>(k * k));
+  else block_sum(in.data(), out.data(), planes, small_h, small_w, k, 1.0f);
 }
 
 }  // namespace detail
@@ -95,16 +133,7 @@ std::unique_ptr<ResamplingPlan> Upsample2d::build_plan(const std::vector<int64_t
   if (shape.size() != 4)
     throw Error(fmt::format("{} needs images [N, C, H, W], got {}", describe(), shape_string(shape)));
   const std::vector<int64_t> out{shape[0], shape[1], shape[2] * scale_, shape[3] * scale_};
-  const auto src_md = plain_md(shape), dst_md = plain_md(out);
-  const auto alg = dnnl::algorithm::resampling_nearest;
-  auto fwd_pd = dnnl::resampling_forward::primitive_desc(
-      {dnnl::prop_kind::forward_training, alg, src_md, dst_md}, engine());
-  auto bwd_pd = dnnl::resampling_backward::primitive_desc({alg, src_md, dst_md}, engine(), fwd_pd);
-  auto p = std::make_unique<ResamplingPlan>();
-  p->fwd = dnnl::resampling_forward(fwd_pd);
-  p->bwd = dnnl::resampling_backward(bwd_pd);
-  p->bind(src_md, dst_md);
-  return p;
+  return std::make_unique<ResamplingPlan>(ResamplingPlan::Map::nearest_upsample, shape, out, scale_);
 }
 
 AvgPool2d::AvgPool2d(int64_t kernel) : kernel_(kernel) { GANTRY_ASSERT(kernel >= 1); }
@@ -118,18 +147,7 @@ std::unique_ptr<ResamplingPlan> AvgPool2d::build_plan(const std::vector<int64_t>
     throw Error(fmt::format("{} needs images [N, C, H, W] with H and W multiples of {}, got {}", describe(), kernel_,
                             shape_string(shape)));
   const std::vector<int64_t> out{shape[0], shape[1], shape[2] / kernel_, shape[3] / kernel_};
-  const auto src_md = plain_md(shape), dst_md = plain_md(out);
-  const auto alg = dnnl::algorithm::pooling_avg_exclude_padding;  // no padding: a plain mean
-  const dnnl::memory::dims strides{kernel_, kernel_}, kernel{kernel_, kernel_}, pad{0, 0};
-  auto fwd_pd = dnnl::pooling_forward::primitive_desc(
-      {dnnl::prop_kind::forward_training, alg, src_md, dst_md, strides, kernel, pad, pad}, engine());
-  auto bwd_pd =
-      dnnl::pooling_backward::primitive_desc({alg, src_md, dst_md, strides, kernel, pad, pad}, engine(), fwd_pd);
-  auto p = std::make_unique<ResamplingPlan>();
-  p->fwd = dnnl::pooling_forward(fwd_pd);
-  p->bwd = dnnl::pooling_backward(bwd_pd);
-  p->bind(src_md, dst_md);
-  return p;
+  return std::make_unique<ResamplingPlan>(ResamplingPlan::Map::average_pool, shape, out, kernel_);
 }
 
 }  // namespace gantry

@@ -1,25 +1,25 @@
 #pragma once
-// Private: the plan of a ResamplingLayer (Upsample2d, AvgPool2d) for one input shape — a forward
-// primitive x → y and a backward one dy → dx, both on plain layouts, with the output buffers.
-#include "dnnl_util.hpp"
-
+// Private: the plan of a ResamplingLayer (Upsample2d, AvgPool2d) for one input shape: which block
+// map it is, the sizes, and the output buffers.
 #include <gantry/layer.hpp>
 
 namespace gantry::detail {
 
+/// Images [N, C, h, w] ("small") and [N, C, k·h, k·w] ("large"): average pooling maps large to
+/// small, upsampling small to large; each one's adjoint is the other map, scaled.
 struct ResamplingPlan {
-  dnnl::primitive fwd, bwd;
-  dnnl::memory src, dst, diff_dst, diff_src;
+  enum class Map { average_pool, nearest_upsample };
+  Map map;
+  int64_t planes, small_h, small_w, k;
   Tensor y, dx;
   // Dual mode, allocated by the first forward_dual(): the tangent's output and both adjoints.
   Tensor y_dot, x_bar, x_dot_bar;
 
-  /// Wraps the memory objects once the two primitives are set.
-  void bind(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md);
+  ResamplingPlan(Map map, const std::vector<int64_t>& input_shape, const std::vector<int64_t>& output_shape, int64_t k);
   /// out = A·in, the forward map.
-  void apply(const Tensor& in, Tensor& out);
+  void apply(const Tensor& in, Tensor& out) const;
   /// out = Aᵀ·in, the backward map.
-  void adjoint(const Tensor& in, Tensor& out);
+  void adjoint(const Tensor& in, Tensor& out) const;
 };
 
 }  // namespace gantry::detail

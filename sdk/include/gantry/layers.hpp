@@ -45,7 +45,7 @@ class GANTRY_API WeightedLayer : public Layer {
   /// forward_dual() take none. Gradients hold u and v constant. u, then v, are drawn from
   /// `init_rng` (normal, normalised) and are buffers(). Linear and Conv2d make this public.
   void enable_spectral_norm(Rng& init_rng);
-  /// The primitives for one input shape; throws Error when the shape does not fit the layer.
+  /// The plan for one input shape; throws Error when the shape does not fit the layer.
   /// They must compute with primitive_weight().
   virtual std::unique_ptr<detail::WeightedPlan> build_plan(const std::vector<int64_t>& shape) = 0;
   /// The weight the primitives read and write gradients into: W, or W/σ with spectral norm.
@@ -289,9 +289,9 @@ namespace detail {
 struct ResamplingPlan;
 }
 
-/// A parameter-free linear map of images run by one oneDNN forward and one backward primitive
-/// (Upsample2d, AvgPool2d). Being linear, its dual mode is the same map on the tangent and the
-/// adjoint map on each adjoint stream. Primitives are built once per input shape.
+/// A parameter-free linear map of images on plain layouts (Upsample2d, AvgPool2d), each the other's
+/// adjoint up to a scale. Being linear, its dual mode is the same map on the tangent and the
+/// adjoint map on each adjoint stream. Buffers are allocated once per input shape.
 class GANTRY_API ResamplingLayer : public Layer {
  public:
   ~ResamplingLayer() override;
@@ -303,7 +303,7 @@ class GANTRY_API ResamplingLayer : public Layer {
 
  protected:
   ResamplingLayer();
-  /// The primitives for one input shape; throws Error when the shape does not fit the layer.
+  /// The plan for one input shape; throws Error when the shape does not fit the layer.
   virtual std::unique_ptr<detail::ResamplingPlan> build_plan(const std::vector<int64_t>& shape) = 0;
 
  private:
@@ -313,7 +313,7 @@ class GANTRY_API ResamplingLayer : public Layer {
 };
 
 // src [N, C, H, W] → dst [N, C, s·H, s·W], each value repeated over an s×s block
-/// Nearest-neighbour upsampling (oneDNN resampling), as torch.nn.Upsample(scale_factor=s).
+/// Nearest-neighbour upsampling, as torch.nn.Upsample(scale_factor=s).
 class GANTRY_API Upsample2d final : public ResamplingLayer {
  public:
   explicit Upsample2d(int64_t scale = 2);
@@ -325,7 +325,7 @@ class GANTRY_API Upsample2d final : public ResamplingLayer {
 };
 
 // src [N, C, H, W] → dst [N, C, H/k, W/k] (H and W multiples of k), the mean of each k×k block
-/// Average pooling with kernel k and stride k (oneDNN pooling), as torch.nn.AvgPool2d(k).
+/// Average pooling with kernel k and stride k, as torch.nn.AvgPool2d(k).
 class GANTRY_API AvgPool2d final : public ResamplingLayer {
  public:
   explicit AvgPool2d(int64_t kernel = 2);

@@ -375,6 +375,16 @@ TEST(FeatureNetworks, RunsMeasuredWithDifferentNetworksAreGroupedApart) {
   EXPECT_EQ(by.by, (std::vector<std::string>{"loss.plugin", "feature network"}));
 }
 
+// A curve's band is the seeds' std, or std/√n; one run has no spread to show.
+TEST(GroupCurves, TheBandIsTheStdOrTheStandardErrorAtEachStep) {
+  GroupCurve g;
+  g.stddev = {2.0, 3.0};
+  g.count = {4, 1};
+  EXPECT_EQ(g.band(Spread::stddev), (std::vector<double>{2.0, 3.0}));
+  EXPECT_EQ(g.band(Spread::std_error), (std::vector<double>{1.0, 0.0}));
+  EXPECT_EQ(band_phrase(Spread::std_error), "standard error over seeds");
+}
+
 // The plot's curves split the same way: one line per feature network, not one mean over both.
 TEST(FeatureNetworks, CurvesOfDifferentNetworksAreApart) {
   test::TempDir dir;

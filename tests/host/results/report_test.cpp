@@ -69,6 +69,8 @@ TEST_F(Report, PlotDefaultsToThePrimaryKeyToo) {
   Database db(path, Database::Access::read_only);
   EXPECT_EQ(plot_metric(db, "losses", "", {}), plot_metric(db, "losses", "q.score", {}));
   EXPECT_NE(plot_metric(db, "losses", "", {}), plot_metric(db, "losses", "q.error", {}));
+  // --error se: the band (and the title that names it) is the standard error.
+  EXPECT_NE(plot_metric(db, "losses", "q.score", {}, false, Spread::std_error), plot_metric(db, "losses", "q.score", {}));
   try {
     plot_metric(db, "losses", "q.eror", {});
     ADD_FAILURE();

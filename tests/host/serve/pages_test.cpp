@@ -158,6 +158,10 @@ TEST_F(Pages, TheComparisonTakesTheErrorAndTheReferenceGroup) {
   EXPECT_TRUE(has(page, "<option value=\"se\" selected>standard error</option>"));
   EXPECT_TRUE(has(page, "name=\"versus\" value=\"loss.plugin=minimax\""));
   EXPECT_TRUE(has(page, "compare.csv?at=final&amp;error=se&amp;metric=q.score&amp;versus=loss.plugin%3Dminimax"));
+  // The curves' band is the table's ±.
+  EXPECT_TRUE(has(page, "curves.svg?error=se&amp;metric=q.score"));
+  EXPECT_TRUE(has(serve::curves_page_svg(db, 1, {{"error", "se"}}), "q.score, mean ± standard error over seeds"));
+  EXPECT_TRUE(has(serve::curves_page_svg(db, 1, {}), "q.score, mean ± std over seeds"));
   try {
     serve::compare_page(db, 1, {{"error", "sd"}});
     ADD_FAILURE();

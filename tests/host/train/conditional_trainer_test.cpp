@@ -73,31 +73,45 @@ TEST(ConditionalTraining, AConditionalCriticTakesAGradientPenalty) {
   EXPECT_GT(train(text).points.at({"loss.penalty", 20}), 0.0);
 }
 
-// R1's inputs are the real batch, each scored under its own label. label_probe's first layer
-// fails the trial when a penalty input's label is not the ring mode it lies at: under the fake
-// batch's labels, or with no labels set, this trial would fail. `offset = 1` shows the check firing.
-TEST(ConditionalTraining, APenaltyScoresEachRealSampleUnderItsOwnLabel) {
+// Every penalty input i is scored under real sample i's label: R1's inputs are the real batch,
+// WGAN-GP's interpolates and DRAGAN's perturbed points are made from it. label_probe's first layer
+// fails the trial when a penalty input's label is not the mode of the real sample it comes from:
+// under the fake batch's labels, or with no labels set, these trials would fail. `offset = 1`
+// shows the check firing, with each penalty's error located at its own section.
+TEST(ConditionalTraining, APenaltyScoresEachInputUnderItsRealSamplesLabel) {
   Registry registry;
   registry.discover({GANTRY_TEST_PLUGIN_DIR, std::string(GANTRY_TEST_FIXTURE_DIR) + "/labels"});
-  for (const int offset : {0, 1}) {
-    std::string text = test::tiny_experiment("plugin = \"hinge\"", 10, "conditional = true\nr1_gamma = 1.0\n");
-    const std::string critic = "[discriminator]\nplugin = \"mlp\"\nwidth = 32\ndepth = 2\n";
-    text.replace(text.find(critic), critic.size(),
-                 fmt::format("[discriminator]\nplugin = \"label_probe\"\noffset = {}\n", offset));
-    const Experiment exp = parse_experiment(text, "c.toml", registry);
-    Recorder rec;
-    Trainer trainer(exp.trials[0].config, rec);
-    if (offset == 0) {
-      const TrialResult r = trainer.run();
-      EXPECT_EQ(r.outcome, TrialOutcome::completed) << r.message;
-      EXPECT_GT(rec.points.at({"loss.penalty", 10}), 0.0);
-      continue;
-    }
-    try {
-      trainer.run();
-      ADD_FAILURE() << "the check did not fire";
-    } catch (const Error& e) {
-      EXPECT_STREQ(e.what(), "the R1 penalty failed: penalty input 0 lies at mode 6 and should have label 7, not 6");
+  struct Case {
+    std::string loss, train, error;
+  };
+  const std::vector<Case> cases = {
+      {"plugin = \"hinge\"", "r1_gamma = 1.0\n", "the R1 penalty failed: "},
+      {"plugin = \"wasserstein\"\nmode = \"gp\"", "", "loss 'wasserstein': its penalty failed: "},
+      {"plugin = \"nonsaturating\"\ndragan = 10.0", "", "loss 'nonsaturating': its penalty failed: "}};
+  for (const Case& c : cases) {
+    for (const int offset : {0, 1}) {
+      SCOPED_TRACE(c.loss + fmt::format(", offset {}", offset));
+      std::string text = test::tiny_experiment(c.loss, 10, "conditional = true\n" + c.train);
+      const std::string critic = "[discriminator]\nplugin = \"mlp\"\nwidth = 32\ndepth = 2\n";
+      text.replace(text.find(critic), critic.size(),
+                   fmt::format("[discriminator]\nplugin = \"label_probe\"\noffset = {}\n", offset));
+      const Experiment exp = parse_experiment(text, "c.toml", registry);
+      Recorder rec;
+      Trainer trainer(exp.trials[0].config, rec);
+      if (offset == 0) {
+        const TrialResult r = trainer.run();
+        EXPECT_EQ(r.outcome, TrialOutcome::completed) << r.message;
+        EXPECT_GT(rec.points.at({"loss.penalty", 10}), 0.0);
+        continue;
+      }
+      try {
+        trainer.run();
+        ADD_FAILURE() << "the check did not fire";
+      } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), (c.error + "penalty input 0 comes from the real sample at mode 6 and should have "
+                                          "label 7, not 6")
+                                   .c_str());
+      }
     }
   }
 }
