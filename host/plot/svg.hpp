@@ -7,7 +7,7 @@
 
 namespace gantry {
 
-/// The curves of curves_png as an <svg> element: one colour per curve, its ± std band clipped to
+/// The curves of curves_png as an <svg> element: one colour per curve, its ± spread band (std or standard error) clipped to
 /// the values' range (band_at), round ticks (nice_ticks) on both axes, a legend naming each curve.
 /// Every label is escaped, so names from the database render as text.
 std::string curves_svg(const std::vector<Curve>& curves, const std::string& title, const std::string& y_label,

@@ -243,6 +243,8 @@ INSTANTIATE_TEST_SUITE_P(
         DualCase{"Sequential", small_conv_critic, {2, 1, 6, 6}},
         DualCase{"Upsample2d", [](Rng&) { return std::make_unique<Upsample2d>(2); }, {2, 3, 2, 3}},
         DualCase{"AvgPool2d", [](Rng&) { return std::make_unique<AvgPool2d>(2); }, {2, 3, 4, 6}},
+        DualCase{"AvgPool2dByThree", [](Rng&) { return std::make_unique<AvgPool2d>(3); }, {1, 2, 6, 3}},
+        DualCase{"Upsample2dByThree", [](Rng&) { return std::make_unique<Upsample2d>(3); }, {1, 2, 2, 3}},
         DualCase{"GlobalSumPool", [](Rng&) { return std::make_unique<GlobalSumPool>(); }, {2, 3, 2, 3}},
         DualCase{"LinearMaxout", linear_maxout, {3, 5}},
         DualCase{"ProjectionHead", projection_head(false), {4, 5}},

@@ -100,6 +100,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(GradCase{"Upsample2d", [](Rng&) { return std::make_unique<Upsample2d>(2); }, {2, 3, 2, 3}},
                       GradCase{"Upsample2dByThree", [](Rng&) { return std::make_unique<Upsample2d>(3); }, {1, 2, 2, 2}},
                       GradCase{"AvgPool2d", [](Rng&) { return std::make_unique<AvgPool2d>(2); }, {2, 3, 4, 6}},
+                      GradCase{"AvgPool2dByThree", [](Rng&) { return std::make_unique<AvgPool2d>(3); }, {1, 2, 6, 3}},
                       GradCase{"GlobalSumPool", [](Rng&) { return std::make_unique<GlobalSumPool>(); }, {2, 3, 3, 2}},
                       GradCase{"ResidualIdentity", identity_block, {2, 3, 4, 4}},
                       GradCase{"ResidualDownSpectralNorm", normalised_down_block, {2, 3, 4, 4}, Mode::eval},

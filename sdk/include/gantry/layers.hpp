@@ -45,7 +45,7 @@ class GANTRY_API WeightedLayer : public Layer {
   /// forward_dual() take none. Gradients hold u and v constant. u, then v, are drawn from
   /// `init_rng` (normal, normalised) and are buffers(). Linear and Conv2d make this public.
   void enable_spectral_norm(Rng& init_rng);
-  /// The plan for one input shape; throws Error when the shape does not fit the layer.
+  /// The primitives for one input shape; throws Error when the shape does not fit the layer.
   /// They must compute with primitive_weight().
   virtual std::unique_ptr<detail::WeightedPlan> build_plan(const std::vector<int64_t>& shape) = 0;
   /// The weight the primitives read and write gradients into: W, or W/σ with spectral norm.
